@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * skaccel's data path: an sk_msg verdict that redirects a registered sender's bytes
+ * straight into its registered peer's receive queue when that cannot reorder anything,
+ * and an sk_skb verdict that keeps TCP-delivered bytes in the same queue.
+ *
+ * Rules every path here keeps (DESIGN.md, KERNEL-NOTES.md §1.4, §2.4, §7):
+ *  - never SK_DROP: it becomes EACCES or silent loss; anything unexpected is SK_PASS,
+ *    which is the unchanged TCP send;
+ *  - TCP -> redirect only when this sender has nothing unacked in flight, because the
+ *    peer has then already moved every earlier byte into the queue we append to;
+ *  - redirect -> TCP is always order-safe, so every doubt falls back to TCP.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+#include "skaccel_maps.h"
+#include "skaccel_maps.bpf.h"
+
+/* From include/net/sock.h; macros are not in vmlinux.h. */
+#define SEND_SHUTDOWN 2
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void count(enum skaccel_counter counter, __u64 n)
+{
+	__u32 key = counter;
+	__u64 *value = bpf_map_lookup_elem(&skaccel_cnt, &key);
+
+	if (value)
+		*value += n; /* per-CPU slot: no atomics needed */
+}
+
+/* Send this message through TCP and record why; re-entry to redirect re-checks in-flight. */
+static __always_inline int pass_to_tcp(struct skaccel_conn *self, enum skaccel_counter why,
+				       __u32 size)
+{
+	count(why, 1);
+	count(SKACCEL_CNT_TCP_BYTES, size);
+	count(SKACCEL_CNT_TCP_MSGS, 1);
+	if (self) {
+		self->redirecting = 0;
+		self->last_fallback = why;
+		self->tx_tcp_bytes += size;
+		self->tx_tcp_msgs += 1;
+	}
+	return SK_PASS;
+}
+
+/*
+ * Each registered socket publishes its own struct sock address from its own programs, so
+ * that its peer's sk_msg program can read how much receive memory it holds (backpressure,
+ * below). The address is only ever read through bpf_rdonly_cast (a faulting load cannot
+ * crash), and only to decide between two correct paths. It is also never stale when it
+ * matters: a redirect succeeds only while the peer's cookie is still in the sockhash,
+ * i.e. while that very socket is alive, and cookies are never reused.
+ */
+static __always_inline void publish_self(struct skaccel_conn *self, struct tcp_sock *tp)
+{
+	if (self && !self->sk_addr)
+		self->sk_addr = (__u64)(unsigned long)tp;
+}
+
+/* Receive memory the peer holds: redirected bytes are charged there (bpf_tcp_ingress). */
+static __always_inline __u64 peer_rmem(const struct skaccel_conn *peer_conn)
+{
+	struct sock *sk;
+
+	sk = bpf_rdonly_cast((void *)(unsigned long)peer_conn->sk_addr,
+			     bpf_core_type_id_kernel(struct sock));
+	return (__u32)sk->sk_backlog.rmem_alloc.counter;
+}
+
+/* Runs under the sender's socket lock for every sendmsg on a registered socket. */
+SEC("sk_msg")
+int skaccel_msg(struct sk_msg_md *msg)
+{
+	struct skaccel_conn *self, *peer_conn;
+	struct skaccel_config *cfg;
+	struct tcp_sock *tp;
+	__u32 zero = 0, size = msg->size;
+	__u64 cookie, *peer;
+
+	tp = bpf_skc_to_tcp_sock(msg->sk);
+	if (!tp)
+		return pass_to_tcp(NULL, SKACCEL_CNT_FB_NO_TCP, size);
+	cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	self = bpf_map_lookup_elem(&skaccel_conns, &cookie);
+	publish_self(self, tp);
+
+	cfg = bpf_map_lookup_elem(&skaccel_cfg, &zero);
+	if (!cfg || !cfg->enabled)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_DISABLED, size);
+
+	/*
+	 * After shutdown(SHUT_WR) the redirect path would still accept the bytes and queue
+	 * them behind the peer's EOF, where nobody can read them; TCP answers EPIPE.
+	 */
+	if (tp->inet_conn.icsk_inet.sk.sk_shutdown & SEND_SHUTDOWN)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_SHUTDOWN, size);
+
+	peer = bpf_map_lookup_elem(&skaccel_peers, &cookie);
+	if (!self || !peer)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_UNPAIRED, size);
+	peer_conn = bpf_map_lookup_elem(&skaccel_conns, peer);
+	if (!peer_conn)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_REDIR_FAILED, size);
+
+	/*
+	 * Backpressure. The redirect path charges the reader but never checks its SO_RCVBUF,
+	 * so a reader that stops would let us queue without bound (KERNEL-NOTES §4.7). Past
+	 * the budget we go back to TCP, whose window (closed by the very memory we queued)
+	 * throttles the sender as TCP always does; we return only below rx_resume. Until the
+	 * peer has published its address we may send a budget's worth blind; after that the
+	 * next message goes by TCP, and its arrival publishes the peer.
+	 */
+	if (peer_conn->sk_addr) {
+		if (peer_rmem(peer_conn) >= (self->redirecting ? cfg->rx_budget : cfg->rx_resume))
+			return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
+	} else if (self->blind_bytes + size > cfg->rx_budget) {
+		return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
+	}
+
+	/*
+	 * TCP -> redirect: bytes still unacked may not be in the peer's queue yet and the
+	 * redirected ones would overtake them. Acked means the peer's stack has processed
+	 * them, and its sk_skb verdict has moved them into the queue we append to.
+	 */
+	if (!self->redirecting && tp->write_seq != tp->snd_una)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
+
+	/* Fails (without side effects) when the peer has left the sockhash: use TCP. */
+	if (bpf_msg_redirect_hash(msg, &skaccel_socks, peer, BPF_F_INGRESS) != SK_PASS)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_REDIR_FAILED, size);
+
+	self->redirecting = 1;
+	if (!peer_conn->sk_addr)
+		self->blind_bytes += size;
+	self->tx_redir_bytes += size;
+	self->tx_redir_msgs += 1;
+	count(SKACCEL_CNT_REDIR_BYTES, size);
+	count(SKACCEL_CNT_REDIR_MSGS, 1);
+	return SK_PASS;
+}
+
+/*
+ * Attached so that TCP-delivered bytes join redirected ones in one ordered queue
+ * (psock->ingress_msg); without it the reader drains redirected bytes first and FIONREAD
+ * reports only them. It must pass every segment, FIN included. It is also where a socket
+ * that only receives gets to publish its address for its peer's backpressure check.
+ * libbpf 1.1 has no "sk_skb/verdict" section; the helper attaches it as BPF_SK_SKB_VERDICT.
+ */
+SEC("sk_skb")
+int skaccel_skb(struct __sk_buff *skb)
+{
+	struct bpf_sock *bsk = skb->sk;
+	struct tcp_sock *tp;
+
+	count(SKACCEL_CNT_SKB_MSGS, 1);
+	count(SKACCEL_CNT_SKB_BYTES, skb->len);
+	if (bsk) {
+		tp = bpf_skc_to_tcp_sock(bsk);
+		if (tp) {
+			__u64 cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+
+			publish_self(bpf_map_lookup_elem(&skaccel_conns, &cookie), tp);
+		}
+	}
+	return SK_PASS;
+}

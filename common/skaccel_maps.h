@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Layouts of the BPF maps, shared by the BPF programs (bpf/) and the helper (helperd/).
+ *
+ * Included from BPF code after vmlinux.h and from userspace after <linux/types.h>; only
+ * fixed-width __u types, explicit padding and _Static_asserts, so both compilers agree.
+ * Every map is pinned by name under the helper's pin directory (LIBBPF_PIN_BY_NAME), so
+ * a new helper reuses the maps of the one before and live connections survive restarts.
+ *
+ * Who writes what:
+ *  - skaccel_socks   (SOCKHASH, cookie -> socket): the helper inserts; the kernel removes
+ *                    an entry at the socket's last close. Never deleted from userspace:
+ *                    that would purge bytes queued for the reader (KERNEL-NOTES §3).
+ *  - skaccel_conns   (HASH, cookie -> struct skaccel_conn): created by the helper before
+ *                    the socket enters the sockhash; afterwards only BPF writes it (the
+ *                    helper deletes it once the socket is gone).
+ *  - skaccel_peers   (HASH, cookie -> peer cookie): written by the helper when both ends
+ *                    of one connection are registered and flushed. Presence = "may redirect".
+ *  - skaccel_ends    (HASH, struct skaccel_tuple -> cookie): ends waiting for their peer.
+ *  - skaccel_cnt     (PERCPU_ARRAY, enum skaccel_counter -> __u64): data-path counters.
+ *  - skaccel_regcnt  (ARRAY, registration outcome -> __u64): the helper's counters, kept in
+ *                    a map so they survive helper restarts and any tool can read them.
+ *  - skaccel_cfg     (ARRAY[1], struct skaccel_config): switches the programs read.
+ */
+#ifndef SKACCEL_MAPS_H
+#define SKACCEL_MAPS_H
+
+#define SKACCEL_MAX_SOCKS 65536
+
+/*
+ * One end of a TCP connection as the kernel reports it (getsockname/getpeername), in the
+ * network namespace given by its cookie (SO_NETNS_COOKIE). IPv4 addresses are stored
+ * v4-mapped (::ffff:a.b.c.d) so that an AF_INET client and the AF_INET6 dual-stack
+ * server that accepted it produce mirror-image tuples. Ports in host byte order.
+ */
+struct skaccel_tuple {
+	__u64 netns_cookie;
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u16 local_port;
+	__u16 remote_port;
+	__u32 pad; /* 0: the tuple is a hash key, every byte counts */
+};
+_Static_assert(sizeof(struct skaccel_tuple) == 48, "skaccel_tuple layout");
+
+/* Per registered socket. The counters are the sending direction of this socket. */
+struct skaccel_conn {
+	struct skaccel_tuple tuple; /* as registered, for status listings */
+	__u64 registered_ns;	    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at registration */
+	__u32 uid;		    /* SO_PEERCRED uid of the process that registered it */
+	__u32 pid;		    /* SO_PEERCRED pid of the process that registered it */
+	__u64 sk_addr;	      /* this socket's struct sock, published by its own programs (bpf/) */
+	__u64 blind_bytes;    /* redirected while the peer's sk_addr was still unknown */
+	__u64 tx_redir_bytes; /* sent through the sockhash redirect */
+	__u64 tx_redir_msgs;
+	__u64 tx_tcp_bytes;   /* sent through TCP while registered (fallbacks) */
+	__u64 tx_tcp_msgs;
+	__u32 redirecting;    /* sticky: 1 once this sender switched to redirect */
+	__u32 last_fallback;  /* enum skaccel_counter of the last fallback reason, 0 if none */
+};
+_Static_assert(sizeof(struct skaccel_conn) == 120, "skaccel_conn layout");
+
+/* Data-path counters, indexes into skaccel_cnt. Keep skaccel_counter_name() in step. */
+enum skaccel_counter {
+	SKACCEL_CNT_NONE = 0,
+	SKACCEL_CNT_REDIR_BYTES,	/* bytes redirected peer-to-peer */
+	SKACCEL_CNT_REDIR_MSGS,
+	SKACCEL_CNT_TCP_BYTES,		/* bytes a registered socket sent through TCP */
+	SKACCEL_CNT_TCP_MSGS,
+	SKACCEL_CNT_FB_DISABLED,	/* fallback: acceleration switched off */
+	SKACCEL_CNT_FB_UNPAIRED,	/* fallback: peer not registered (yet) */
+	SKACCEL_CNT_FB_INFLIGHT,	/* fallback: unacked TCP bytes, switching would reorder */
+	SKACCEL_CNT_FB_SHUTDOWN,	/* fallback: SHUT_WR done, TCP reports EPIPE */
+	SKACCEL_CNT_FB_BACKLOG,		/* fallback: reader too far behind, TCP window throttles */
+	SKACCEL_CNT_FB_REDIR_FAILED,	/* fallback: peer left the sockhash */
+	SKACCEL_CNT_FB_NO_TCP,		/* fallback: not a full TCP socket */
+	SKACCEL_CNT_FB_PEER_UNSEEN,	/* fallback: peer's memory not observable yet, blind quota used */
+	SKACCEL_CNT_SKB_MSGS,		/* TCP segments seen by the sk_skb verdict */
+	SKACCEL_CNT_SKB_BYTES,
+	SKACCEL_CNT_MAX,
+};
+
+/* Registration outcomes, indexes into skaccel_regcnt: status + SKACCEL_REGCNT_BIAS. */
+#define SKACCEL_REGCNT_BIAS 32
+#define SKACCEL_REGCNT_MAX 64
+
+struct skaccel_config {
+	__u32 enabled;	   /* 0: every program returns SK_PASS untouched (kill switch) */
+	__u32 pad;
+	__u64 rx_budget;   /* stop redirecting to a reader holding this much receive memory */
+	__u64 rx_resume;   /* ... and start again only below this */
+};
+_Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
+
+#define SKACCEL_DEFAULT_RX_BUDGET (4ull << 20)
+#define SKACCEL_DEFAULT_RX_RESUME (1ull << 20)
+
+#endif /* SKACCEL_MAPS_H */

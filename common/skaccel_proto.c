@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Pure helpers for the shim <-> helper protocol: status names and message validation. */
+#include <errno.h>
+#include <string.h>
+
+#include "skaccel_proto.h"
+
+const char *skaccel_status_str(int32_t status)
+{
+	switch (status) {
+	case SKACCEL_OK_ACCELERATED:
+		return "accelerated";
+	case SKACCEL_OK_WAITING_PEER:
+		return "registered, peer not opted in yet";
+	case SKACCEL_OK_PONG:
+		return "pong";
+	case SKACCEL_ERR_BAD_REQUEST:
+		return "bad request";
+	case SKACCEL_ERR_VERSION:
+		return "unsupported protocol version";
+	case SKACCEL_ERR_UNKNOWN_OP:
+		return "unknown operation";
+	case SKACCEL_ERR_NO_FD:
+		return "no fd passed";
+	case SKACCEL_ERR_TOO_MANY_FDS:
+		return "too many fds passed";
+	case SKACCEL_ERR_NOT_SOCKET:
+		return "not a socket";
+	case SKACCEL_ERR_NOT_TCP:
+		return "not a TCP socket";
+	case SKACCEL_ERR_NOT_ESTABLISHED:
+		return "not an established connection";
+	case SKACCEL_ERR_NOT_LOCAL:
+		return "not local";
+	case SKACCEL_ERR_ALREADY:
+		return "already registered";
+	case SKACCEL_ERR_UNSUPPORTED:
+		return "socket option not supported by the fast path";
+	case SKACCEL_ERR_POLICY:
+		return "refused by policy";
+	case SKACCEL_ERR_QUOTA:
+		return "per-user quota exceeded";
+	case SKACCEL_ERR_MAP_FULL:
+		return "sockhash full";
+	case SKACCEL_ERR_DISABLED:
+		return "acceleration disabled";
+	case SKACCEL_ERR_TRUNCATED:
+		return "control data truncated";
+	case SKACCEL_ERR_INTERNAL:
+		return "helper internal error";
+	}
+	return "unknown status";
+}
+
+void skaccel_req_init(struct skaccel_req *req, enum skaccel_op op, uint32_t seq)
+{
+	memset(req, 0, sizeof(*req));
+	req->magic = SKACCEL_MAGIC;
+	req->version = SKACCEL_PROTO_VERSION;
+	req->op = (uint16_t)op;
+	req->seq = seq;
+}
+
+int32_t skaccel_req_validate(const void *buf, long len, int nfds)
+{
+	struct skaccel_req req;
+
+	if (!buf || len != (long)sizeof(req))
+		return SKACCEL_ERR_BAD_REQUEST;
+	memcpy(&req, buf, sizeof(req)); /* buf may be unaligned */
+	if (req.magic != SKACCEL_MAGIC || req.flags != 0)
+		return SKACCEL_ERR_BAD_REQUEST;
+	if (req.version != SKACCEL_PROTO_VERSION)
+		return SKACCEL_ERR_VERSION;
+	switch (req.op) {
+	case SKACCEL_OP_PING:
+		return nfds == 0 ? SKACCEL_OK_ACCELERATED : SKACCEL_ERR_TOO_MANY_FDS;
+	case SKACCEL_OP_REGISTER:
+		if (nfds == 0)
+			return SKACCEL_ERR_NO_FD;
+		return nfds == 1 ? SKACCEL_OK_ACCELERATED : SKACCEL_ERR_TOO_MANY_FDS;
+	}
+	return SKACCEL_ERR_UNKNOWN_OP;
+}
+
+int skaccel_reply_check(const struct skaccel_reply *rep, long len, const struct skaccel_req *req)
+{
+	if (len != (long)sizeof(*rep) || rep->magic != SKACCEL_MAGIC ||
+	    rep->version != SKACCEL_PROTO_VERSION || rep->op != req->op || rep->seq != req->seq)
+		return -EPROTO;
+	return 0;
+}

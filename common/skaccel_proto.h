@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The wire protocol between the shim (libskaccel.so, skaccel-run) and skaccel-helperd.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET, so every request and reply is one message and a
+ * short read can never desynchronise the stream. A request is exactly one
+ * struct skaccel_req; REGISTER carries exactly one socket fd in SCM_RIGHTS, every other
+ * op carries none. The helper answers every request it can parse with exactly one
+ * struct skaccel_reply echoing op and seq. All integers are host byte order (both ends
+ * run on the same host); every struct has fixed-width fields and explicit padding.
+ */
+#ifndef SKACCEL_PROTO_H
+#define SKACCEL_PROTO_H
+
+#include <stdint.h>
+
+#define SKACCEL_MAGIC 0x534b4143u /* "SKAC" */
+#define SKACCEL_PROTO_VERSION 1
+
+/* Default helper socket; SKACCEL_SOCKET (shim, skaccel-run) and --socket (helper) override. */
+#define SKACCEL_DEFAULT_SOCKET "/run/skaccel/helperd.sock"
+#define SKACCEL_SOCKET_ENV "SKACCEL_SOCKET"
+
+enum skaccel_op {
+	SKACCEL_OP_PING = 1,	 /* no fd; reply SKACCEL_OK_PONG: "is a helper there?" */
+	SKACCEL_OP_REGISTER = 2, /* one TCP socket fd: accelerate this connection */
+};
+
+/*
+ * Every outcome the helper can report. Values >= 0 are successes, < 0 are refusals; the
+ * connection stays usable on plain TCP in every case. Keep skaccel_status_str() in step.
+ */
+enum skaccel_status {
+	SKACCEL_OK_ACCELERATED = 0,	/* both ends registered: the fast path is live */
+	SKACCEL_OK_WAITING_PEER = 1,	/* registered; accelerates when the peer registers */
+	SKACCEL_OK_PONG = 2,		/* answer to PING */
+
+	SKACCEL_ERR_BAD_REQUEST = -1,	/* wrong size, magic or reserved bits */
+	SKACCEL_ERR_VERSION = -2,	/* protocol version not spoken by this helper */
+	SKACCEL_ERR_UNKNOWN_OP = -3,
+	SKACCEL_ERR_NO_FD = -4,		/* REGISTER without an fd */
+	SKACCEL_ERR_TOO_MANY_FDS = -5,	/* more than one fd, or fds on an op that takes none */
+	SKACCEL_ERR_NOT_SOCKET = -6,	/* the fd is a file, pipe, FIFO, eventfd, ... */
+	SKACCEL_ERR_NOT_TCP = -7,	/* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */
+	SKACCEL_ERR_NOT_ESTABLISHED = -8, /* listening, connecting or closing */
+	SKACCEL_ERR_NOT_LOCAL = -9,	/* the peer is on another host: TCP is already right */
+	SKACCEL_ERR_ALREADY = -10,	/* this socket is registered already */
+	SKACCEL_ERR_UNSUPPORTED = -11,	/* ULP (kTLS), SO_ZEROCOPY: the redirect path cannot serve it */
+	SKACCEL_ERR_POLICY = -12,	/* refused by policy */
+	SKACCEL_ERR_QUOTA = -13,	/* the caller's user has too many registered sockets */
+	SKACCEL_ERR_MAP_FULL = -14,	/* the sockhash is full */
+	SKACCEL_ERR_DISABLED = -15,	/* the helper runs with acceleration disabled */
+	SKACCEL_ERR_TRUNCATED = -16,	/* control data was truncated (MSG_CTRUNC) */
+	SKACCEL_ERR_INTERNAL = -17,	/* the helper failed; detail in err and its log */
+};
+
+struct skaccel_req {
+	uint32_t magic;	  /* SKACCEL_MAGIC */
+	uint16_t version; /* SKACCEL_PROTO_VERSION */
+	uint16_t op;	  /* enum skaccel_op */
+	uint32_t flags;	  /* reserved, must be 0 */
+	uint32_t seq;	  /* chosen by the client, echoed in the reply */
+};
+_Static_assert(sizeof(struct skaccel_req) == 16, "skaccel_req is 16 bytes on the wire");
+
+struct skaccel_reply {
+	uint32_t magic;	  /* SKACCEL_MAGIC */
+	uint16_t version; /* SKACCEL_PROTO_VERSION */
+	uint16_t op;	  /* echoed from the request (0 if it could not be parsed) */
+	uint32_t seq;	  /* echoed from the request (0 if it could not be parsed) */
+	int32_t status;	  /* enum skaccel_status */
+	int32_t err;	  /* positive errno behind the status, 0 if none */
+	uint32_t reserved; /* 0 */
+	uint64_t cookie;  /* the socket's SO_COOKIE when known, else 0 */
+};
+_Static_assert(sizeof(struct skaccel_reply) == 32, "skaccel_reply is 32 bytes on the wire");
+
+/* A short, stable, human-readable phrase for a status ("accelerated", "not local", ...). */
+const char *skaccel_status_str(int32_t status);
+
+/* Fill in a request header for op/seq. */
+void skaccel_req_init(struct skaccel_req *req, enum skaccel_op op, uint32_t seq);
+
+/*
+ * Check a received request: len is what recvmsg() returned, nfds how many fds came with it.
+ * Returns SKACCEL_OK_ACCELERATED (0) when the request is well formed, else the refusal to
+ * send back. Pure: no I/O, so the fuzzer and unit tests drive it directly.
+ */
+int32_t skaccel_req_validate(const void *buf, long len, int nfds);
+
+/* Check a received reply against the request it answers; 0 if it is the one, else -EPROTO. */
+int skaccel_reply_check(const struct skaccel_reply *rep, long len, const struct skaccel_req *req);
+
+#endif /* SKACCEL_PROTO_H */

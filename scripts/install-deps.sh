@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Install what skaccel needs on Debian 12, only when it is missing, so `make demo` and
+# `make check` work on a fresh machine and cost nothing on the second run.
+#   install-deps.sh build        compiler, libbpf, bpftool, headers
+#   install-deps.sh build test   ... plus what the tests drive
+set -euo pipefail
+
+want=()
+for set in "$@"; do
+	case "$set" in
+	build) want+=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+		      linux-libc-dev libc6-dev) ;;
+	test) want+=(iproute2 procps util-linux python3 psmisc systemd) ;;
+	*) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for pkg in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "skaccel: missing packages: ${missing[*]}; run as root or install them" >&2
+	exit 1
+fi
+echo "skaccel: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
