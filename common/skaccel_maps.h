@@ -60,7 +60,7 @@ struct skaccel_conn {
 };
 _Static_assert(sizeof(struct skaccel_conn) == 120, "skaccel_conn layout");
 
-/* Data-path counters, indexes into skaccel_cnt. Keep skaccel_counter_name() in step. */
+/* Data-path counters, indexes into skaccel_cnt. Keep helperd/names.c in step. */
 enum skaccel_counter {
 	SKACCEL_CNT_NONE = 0,
 	SKACCEL_CNT_REDIR_BYTES,	/* bytes redirected peer-to-peer */
@@ -93,6 +93,12 @@ struct skaccel_config {
 _Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
 
 #define SKACCEL_DEFAULT_RX_BUDGET (4ull << 20)
-#define SKACCEL_DEFAULT_RX_RESUME (1ull << 20)
+/*
+ * No hysteresis by default: once the sender has fallen back to TCP, the reader's memory
+ * holds TCP's own in-flight window too, so a lower resume mark would keep a stream whose
+ * reader was briefly slower on TCP for good. Switching back is order-safe regardless
+ * (the in-flight check guards it), so flapping costs little.
+ */
+#define SKACCEL_DEFAULT_RX_RESUME SKACCEL_DEFAULT_RX_BUDGET
 
 #endif /* SKACCEL_MAPS_H */

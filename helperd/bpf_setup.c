@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * BPF set-up, the libbpf-bootstrap lifecycle (open -> check -> load -> configure ->
+ * attach -> pin), each step checked. Everything is pinned so that a restarted helper
+ * finds the same maps and a crashed one leaves every live connection working.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpf_setup.h"
+#include "skaccel.skel.h"
+
+static void append_name(char *list, size_t len, const char *name)
+{
+	size_t used = strlen(list);
+
+	snprintf(list + used, len - used, "%s%s", used ? ", " : "", name);
+}
+
+/*
+ * libbpf would refuse an incompatible pin with a generic "parameter mismatch" warning;
+ * checking first lets us name the map and what differs. Also records reused/created.
+ */
+static int check_pins(struct skaccel *skel, const char *pin_dir,
+		      struct helperd_bpf_report *report)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd, r;
+
+		if (!bpf_map__pin_path(map))
+			continue; /* not pinned by name (.rodata and the like) */
+		r = helperd_pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
+		if (r)
+			return r;
+		fd = bpf_obj_get(path);
+		if (fd < 0 && errno == ENOENT) {
+			append_name(report->created, sizeof(report->created), bpf_map__name(map));
+			continue;
+		}
+		if (fd < 0) {
+			r = -errno;
+			snprintf(report->detail, sizeof(report->detail), "%s", path);
+			return r;
+		}
+		memset(&info, 0, sizeof(info));
+		r = bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? -errno : 0;
+		close(fd);
+		if (r) {
+			snprintf(report->detail, sizeof(report->detail), "%s", path);
+			return r;
+		}
+		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map) ||
+		    info.max_entries != bpf_map__max_entries(map) ||
+		    info.map_flags != bpf_map__map_flags(map)) {
+			snprintf(report->detail, sizeof(report->detail),
+				 "%s has type %u, key %u B, value %u B, %u entries, flags %#x; "
+				 "this build needs type %u, key %u B, value %u B, %u entries, "
+				 "flags %#x",
+				 path, info.type, info.key_size, info.value_size, info.max_entries,
+				 info.map_flags, bpf_map__type(map), bpf_map__key_size(map),
+				 bpf_map__value_size(map), bpf_map__max_entries(map),
+				 bpf_map__map_flags(map));
+			return -EEXIST;
+		}
+		append_name(report->reused, sizeof(report->reused), bpf_map__name(map));
+	}
+	return 0;
+}
+
+/* Pin prog at <pin_dir>/<name>, replacing a pin an earlier helper left there. */
+static int pin_prog(struct bpf_program *prog, const char *pin_dir, const char *name,
+		    struct helperd_bpf_report *report)
+{
+	char path[PATH_MAX];
+	int r;
+
+	r = helperd_pin_path(path, sizeof(path), pin_dir, name);
+	if (r)
+		return r;
+	snprintf(report->detail, sizeof(report->detail), "%s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	r = bpf_obj_pin(bpf_program__fd(prog), path);
+	if (r < 0)
+		return -errno;
+	report->detail[0] = '\0';
+	return 0;
+}
+
+int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
+		      const struct skaccel_config *cfg, struct helperd_bpf_report *report)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
+	struct skaccel *skel;
+	__u32 zero = 0;
+	size_t i;
+	int r;
+
+	memset(report, 0, sizeof(*report));
+	helperd_maps_init(&bpf->maps);
+	bpf->skel = NULL;
+
+	report->step = "open BPF object";
+	skel = skaccel__open_opts(&open_opts);
+	if (!skel)
+		return -errno;
+	bpf->skel = skel;
+
+	report->step = "reuse pinned maps";
+	r = check_pins(skel, pin_dir, report);
+	if (r)
+		goto fail;
+
+	report->step = "load BPF programs";
+	r = skaccel__load(skel);
+	if (r)
+		goto fail;
+
+	bpf->maps.socks = bpf_map__fd(skel->maps.skaccel_socks);
+	bpf->maps.conns = bpf_map__fd(skel->maps.skaccel_conns);
+	bpf->maps.peers = bpf_map__fd(skel->maps.skaccel_peers);
+	bpf->maps.ends = bpf_map__fd(skel->maps.skaccel_ends);
+	bpf->maps.cnt = bpf_map__fd(skel->maps.skaccel_cnt);
+	bpf->maps.regcnt = bpf_map__fd(skel->maps.skaccel_regcnt);
+	bpf->maps.cfg = bpf_map__fd(skel->maps.skaccel_cfg);
+	for (i = 0; i < HELPERD_NR_MAPS; i++) {
+		if (*helperd_maps_fd(&bpf->maps, i) < 0) {
+			report->step = "find map fd";
+			r = -EBADF;
+			goto fail;
+		}
+	}
+
+	/* Before attaching: a fresh skaccel_cfg is all zeroes, i.e. disabled. */
+	report->step = "write skaccel_cfg";
+	if (bpf_map_update_elem(bpf->maps.cfg, &zero, cfg, BPF_ANY) < 0) {
+		r = -errno;
+		goto fail;
+	}
+
+	/*
+	 * Replaces what an earlier helper attached; only sockets inserted from now on get
+	 * these programs (a psock keeps the ones it was created with). libbpf 1.1 knows no
+	 * "sk_skb/verdict" section, so the verdict program is attached by type here.
+	 */
+	report->step = "attach sk_msg program to skaccel_socks";
+	if (bpf_prog_attach(bpf_program__fd(skel->progs.skaccel_msg), bpf->maps.socks,
+			    BPF_SK_MSG_VERDICT, 0) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	report->step = "attach sk_skb verdict program to skaccel_socks";
+	if (bpf_prog_attach(bpf_program__fd(skel->progs.skaccel_skb), bpf->maps.socks,
+			    BPF_SK_SKB_VERDICT, 0) < 0) {
+		r = -errno;
+		goto fail;
+	}
+
+	report->step = "pin sk_msg program";
+	r = pin_prog(skel->progs.skaccel_msg, pin_dir, HELPERD_PIN_PROG_MSG, report);
+	if (r)
+		goto fail;
+	report->step = "pin sk_skb program";
+	r = pin_prog(skel->progs.skaccel_skb, pin_dir, HELPERD_PIN_PROG_SKB, report);
+	if (r)
+		goto fail;
+
+	report->step = NULL;
+	return 0;
+
+fail:
+	helperd_bpf_close(bpf);
+	return r < 0 ? r : -r;
+}
+
+void helperd_bpf_close(struct helperd_bpf *bpf)
+{
+	skaccel__destroy(bpf->skel); /* closes the fds; pins and attachments stay */
+	bpf->skel = NULL;
+	helperd_maps_init(&bpf->maps);
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Making sure the pin directory exists on a BPF filesystem. */
+#ifndef HELPERD_BPFFS_H
+#define HELPERD_BPFFS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define HELPERD_BPFFS_ROOT "/sys/fs/bpf"
+
+/* mkdir -p: create path and any missing parents with mode; 0 or -errno. */
+int helperd_mkdir_p(const char *path, mode_t mode);
+
+/* Is path on a BPF filesystem? 1, 0, or -errno from statfs. */
+int helperd_is_bpffs(const char *path);
+
+/*
+ * Make pin_dir a directory (0700) on bpffs. Under /sys/fs/bpf, mounts bpffs there first
+ * if it is missing (*mounted says so). Elsewhere the nearest existing ancestor must
+ * already be on bpffs: nothing is created on another filesystem. Returns 0, -ENOTSUP
+ * when pin_dir is not and cannot be on bpffs, or -errno.
+ */
+int helperd_bpffs_prepare(const char *pin_dir, bool *mounted);
+
+#endif /* HELPERD_BPFFS_H */

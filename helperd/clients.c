@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Client connections: accepting, reading requests, answering. Clients are untrusted
+ * local processes, so nothing here may block (every socket is non-blocking, a client
+ * that does not read its replies is dropped), every fd that arrives is closed, and what
+ * one client can make us log or do per loop iteration is bounded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "fd_pass.h"
+#include "log.h"
+#include "names.h"
+#include "skaccel_proto.h"
+#include "tuple.h"
+
+/* A full sweep is costly (the whole map); when the maps fill, at most once a second. */
+#define FULL_SWEEP_MIN_INTERVAL_NS 1000000000ull
+
+static uint64_t client_token(const struct helperd_daemon *d, const struct helperd_client *c)
+{
+	return ((uint64_t)c->gen << 32) | (uint64_t)(c - d->clients + HELPERD_TOKEN_CLIENT_BASE);
+}
+
+/* May this client make us log one more line? Says how many were suppressed before. */
+static bool client_log_ok(struct helperd_daemon *d, struct helperd_client *c)
+{
+	uint64_t now = helperd_now_ns();
+	unsigned int missed;
+
+	if (!helperd_ratelimit_ok(&c->log_rl, now, &missed))
+		return false;
+	if (!helperd_ratelimit_ok(&d->global_rl, now, NULL))
+		return false;
+	if (missed)
+		log_info("Suppressed %u messages about pid %d (uid %u)", missed, (int)c->pid,
+			 (unsigned int)c->uid);
+	return true;
+}
+
+static struct helperd_client *slot_get(struct helperd_daemon *d)
+{
+	if (d->n_free)
+		return &d->clients[d->free_slots[--d->n_free]];
+	if (d->high_water < d->max_clients)
+		return &d->clients[d->high_water++];
+	return NULL;
+}
+
+static void accept_one_failed(struct helperd_daemon *d, int err)
+{
+	unsigned int missed;
+
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		/* Level-triggered: the listener would wake us forever. Resume on the next tick. */
+		epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, d->listen_fd, NULL);
+		d->listener_paused = true;
+	}
+	if (helperd_ratelimit_ok(&d->accept_rl, helperd_now_ns(), &missed))
+		log_warn("Failed to accept client: %s%s", strerror(err),
+			 d->listener_paused ? ", pausing for a moment" : "");
+}
+
+void helperd_clients_accept(struct helperd_daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct helperd_client *c;
+	struct ucred cred;
+	socklen_t len;
+	unsigned int i, missed;
+	int fd;
+
+	for (i = 0; i < HELPERD_ACCEPTS_PER_WAKEUP && !d->listener_paused; i++) {
+		fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+				return;
+			accept_one_failed(d, errno);
+			return;
+		}
+		len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			accept_one_failed(d, errno);
+			close(fd);
+			continue;
+		}
+		c = slot_get(d);
+		if (!c) {
+			/* Closing at once tells the shim to stay on TCP, without waiting. */
+			if (helperd_ratelimit_ok(&d->accept_rl, helperd_now_ns(), &missed))
+				log_warn("Failed to accept client pid %d (uid %u): too many "
+					 "clients (--max-clients %u), closing the connection",
+					 (int)cred.pid, (unsigned int)cred.uid, d->max_clients);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->gen++;
+		c->uid = cred.uid;
+		c->gid = cred.gid;
+		c->pid = cred.pid;
+		helperd_ratelimit_init(&c->log_rl, 10ull * 1000000000ull, 5);
+		d->n_clients++;
+		ev.data.u64 = client_token(d, c);
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			accept_one_failed(d, errno);
+			helperd_client_drop(d, c);
+			continue;
+		}
+		log_debug("Accepted client pid %d (uid %u)", (int)c->pid, (unsigned int)c->uid);
+	}
+}
+
+void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c)
+{
+	if (c->fd < 0)
+		return;
+	close(c->fd); /* also removes it from the epoll set */
+	c->fd = -1;
+	d->free_slots[d->n_free++] = (uint32_t)(c - d->clients);
+	if (d->n_clients)
+		d->n_clients--;
+	if (d->listener_paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HELPERD_TOKEN_LISTENER };
+
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev) == 0)
+			d->listener_paused = false;
+	}
+}
+
+/* Send one reply; a client that does not read (EAGAIN) is dropped by the caller. */
+static int reply(struct helperd_client *c, const struct skaccel_req *req, int32_t status,
+		 int err, __u64 cookie)
+{
+	struct skaccel_reply rep = {
+		.magic = SKACCEL_MAGIC,
+		.version = SKACCEL_PROTO_VERSION,
+		.op = req ? req->op : 0,
+		.seq = req ? req->seq : 0,
+		.status = status,
+		.err = err,
+		.cookie = cookie,
+	};
+	ssize_t n;
+
+	n = skaccel_send_fd(c->fd, &rep, sizeof(rep), -1, MSG_DONTWAIT);
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return -ENOBUFS; /* its receive queue is full: it does not read its replies */
+	if (n < 0)
+		return (int)n;
+	return n == (ssize_t)sizeof(rep) ? 0 : -EIO;
+}
+
+static void count(struct helperd_daemon *d, int32_t status)
+{
+	/* Counters are best effort: a failure to count never fails a registration. */
+	(void)helperd_regcnt_bump(d->reg.maps->regcnt, status);
+}
+
+static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
+			     const struct helperd_reg_result *res)
+{
+	char local[HELPERD_ADDR_STRLEN], remote[HELPERD_ADDR_STRLEN], what[128] = "socket";
+
+	if (res->have_tuple) {
+		helperd_addr_format(local, sizeof(local), res->tuple.local_addr,
+				    res->tuple.local_port);
+		helperd_addr_format(remote, sizeof(remote), res->tuple.remote_addr,
+				    res->tuple.remote_port);
+		snprintf(what, sizeof(what), "%s -> %s (cookie %llu)", local, remote,
+			 (unsigned long long)res->cookie);
+	}
+	if (res->status >= 0) {
+		log_debug("Registered %s for pid %d (uid %u): %s", what, (int)c->pid,
+			  (unsigned int)c->uid, skaccel_status_str(res->status));
+		return;
+	}
+	if (!client_log_ok(d, c))
+		return;
+	if (res->status == SKACCEL_ERR_INTERNAL || res->status == SKACCEL_ERR_MAP_FULL)
+		log_warn("Failed to register %s for pid %d (uid %u): %s: %s", what, (int)c->pid,
+			 (unsigned int)c->uid, res->step ? res->step : "?", strerror(res->err));
+	else
+		log_info("Refused to register %s for pid %d (uid %u): %s", what, (int)c->pid,
+			 (unsigned int)c->uid, skaccel_status_str(res->status));
+}
+
+static void do_register(struct helperd_daemon *d, struct helperd_client *c, int fd,
+			struct helperd_reg_result *res)
+{
+	struct helperd_sweep full = {};
+	struct helperd_sweep_stats stats;
+	uint64_t now;
+
+	helperd_register(&d->reg, fd, c->uid, c->pid, res);
+	if (res->status == SKACCEL_ERR_MAP_FULL && !res->inserted) {
+		now = helperd_now_ns();
+		if (now - d->last_full_sweep_ns >= FULL_SWEEP_MIN_INTERVAL_NS) {
+			d->last_full_sweep_ns = now;
+			if (helperd_sweep_run(&full, d->reg.maps, d->reg.quota, SKACCEL_MAX_SOCKS,
+					      &stats) == 0 &&
+			    stats.removed) {
+				log_info("Swept %u closed sockets from full maps", stats.removed);
+				helperd_register(&d->reg, fd, c->uid, c->pid, res);
+			}
+		}
+	}
+}
+
+/* Read and answer one message. 0: handled; -EAGAIN: nothing more; other: drop the client. */
+static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
+{
+	struct helperd_reg_result res;
+	int fds[SKACCEL_FD_PASS_MAX];
+	struct skaccel_req req;
+	char buf[64]; /* more than a request, so an oversized one is refused, not truncated */
+	int nfds, truncated, i;
+	bool parsed;
+	int32_t status;
+	ssize_t n;
+
+	n = skaccel_recv_fds(c->fd, buf, sizeof(buf), fds, &nfds, &truncated, MSG_DONTWAIT);
+	if (n < 0)
+		return n == -EWOULDBLOCK ? -EAGAIN : (int)n;
+	if (n == 0 && nfds == 0 && !truncated)
+		return -ECONNRESET; /* EOF: the client closed */
+
+	parsed = n == (ssize_t)sizeof(req);
+	if (parsed) {
+		memcpy(&req, buf, sizeof(req));
+		parsed = req.magic == SKACCEL_MAGIC;
+	}
+	if (truncated) {
+		/* dbus-broker's rule: whoever sends us truncated control data is cut off. */
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		count(d, SKACCEL_ERR_TRUNCATED);
+		if (client_log_ok(d, c))
+			log_warn("Failed to read request from pid %d (uid %u): %s, disconnecting",
+				 (int)c->pid, (unsigned int)c->uid,
+				 skaccel_status_str(SKACCEL_ERR_TRUNCATED));
+		reply(c, parsed ? &req : NULL, SKACCEL_ERR_TRUNCATED, EMSGSIZE, 0);
+		return -EMSGSIZE;
+	}
+
+	status = skaccel_req_validate(buf, n, nfds);
+	if (status != 0) {
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		count(d, status);
+		if (client_log_ok(d, c))
+			log_warn("Failed to serve request from pid %d (uid %u): %s", (int)c->pid,
+				 (unsigned int)c->uid, skaccel_status_str(status));
+		return reply(c, parsed ? &req : NULL, status, 0, 0);
+	}
+
+	if (req.op == SKACCEL_OP_PING)
+		return reply(c, &req, SKACCEL_OK_PONG, 0, 0);
+
+	/* REGISTER with exactly one fd, which must be closed whatever happens. */
+	do_register(d, c, fds[0], &res);
+	close(fds[0]); /* (5) at once: the app's close() must be the last one */
+	count(d, res.status);
+	log_registration(d, c, &res);
+	return reply(c, &req, res.status, res.err, res.have_tuple ? res.cookie : 0);
+}
+
+void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < HELPERD_MSGS_PER_WAKEUP; i++) {
+		r = serve_one(d, c);
+		if (r == 0)
+			continue;
+		if (r == -EAGAIN)
+			return; /* level-triggered epoll calls again when there is more */
+		if (r == -ECONNRESET)
+			log_debug("Client pid %d (uid %u) disconnected", (int)c->pid,
+				  (unsigned int)c->uid);
+		else if (r != -EMSGSIZE)
+			log_debug("Dropping client pid %d (uid %u): %s", (int)c->pid,
+				  (unsigned int)c->uid,
+				  r == -ENOBUFS ? "not reading its replies" : strerror(-r));
+		helperd_client_drop(d, c);
+		return;
+	}
+}

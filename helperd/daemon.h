@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The running daemon's state: listener, clients, timers, and what REGISTER needs. */
+#ifndef HELPERD_DAEMON_H
+#define HELPERD_DAEMON_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ratelimit.h"
+#include "registration.h"
+#include "sweep.h"
+
+#define HELPERD_SWEEP_INTERVAL_S 2
+#define HELPERD_MSGS_PER_WAKEUP 8     /* per client per loop iteration: fairness */
+#define HELPERD_ACCEPTS_PER_WAKEUP 32 /* likewise for new clients */
+
+/* epoll tokens: the low 32 bits say what woke us; for clients, the high 32 the slot's gen. */
+enum {
+	HELPERD_TOKEN_LISTENER = 0,
+	HELPERD_TOKEN_SIGNAL = 1,
+	HELPERD_TOKEN_TIMER = 2,
+	HELPERD_TOKEN_CLIENT_BASE = 16, /* + slot number */
+};
+
+struct helperd_client {
+	int fd; /* -1: free slot */
+	uint32_t gen; /* bumped on every reuse of the slot, part of the epoll token */
+	uid_t uid;    /* SO_PEERCRED at accept */
+	gid_t gid;
+	pid_t pid;
+	struct helperd_ratelimit log_rl; /* log lines this client may cause */
+};
+
+struct helperd_daemon {
+	/* Set by the caller before helperd_daemon_init(). */
+	int listen_fd;
+	unsigned int max_clients;
+	const char *notify_socket; /* $NOTIFY_SOCKET or NULL */
+	struct helperd_reg_ctx reg;
+
+	/* Owned by the daemon. */
+	int epoll_fd;
+	int signal_fd;
+	int timer_fd;
+	bool listener_paused; /* out of fds: stop accepting until the next tick or a close */
+	struct helperd_client *clients; /* max_clients slots */
+	uint32_t *free_slots;		/* stack of released slot numbers */
+	unsigned int n_free;
+	unsigned int high_water; /* slots [0, high_water) have been used */
+	unsigned int n_clients;
+	struct helperd_sweep sweep;
+	uint64_t last_full_sweep_ns;
+	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
+	struct helperd_ratelimit global_rl; /* all per-client lines together */
+	char status[160];		    /* last STATUS= sent to systemd */
+};
+
+/*
+ * Block SIGTERM, SIGINT and SIGHUP (into *mask if non-NULL), so that they wait for the
+ * event loop's signalfd instead of killing us halfway through set-up; 0 or -errno.
+ */
+int helperd_block_signals(sigset_t *mask);
+
+/* Block the signals we handle, create epoll, signalfd and timerfd; 0 or -errno. */
+int helperd_daemon_init(struct helperd_daemon *d);
+
+/* Serve until SIGTERM/SIGINT (returns 0) or a fatal error (-errno, logged). */
+int helperd_daemon_run(struct helperd_daemon *d);
+
+/* Close every client and the daemon's own fds (not the listener, not the maps). */
+void helperd_daemon_free(struct helperd_daemon *d);
+
+/* Tell systemd READY=1 (ready) and/or a STATUS= line, the latter only when it changed. */
+void helperd_daemon_notify_status(struct helperd_daemon *d, bool ready);
+
+/* clients.c: accept what is pending, serve one client's messages, drop one client. */
+void helperd_clients_accept(struct helperd_daemon *d);
+void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c);
+void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c);
+
+#endif /* HELPERD_DAEMON_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The event loop: one epoll set with the listener, the clients, a signalfd (so signals
+ * are events, handled between requests, never in the middle of a map update) and a
+ * timerfd driving the sweep. Single-threaded by design: the insertion protocol's
+ * read-modify-write steps rely on being the only writer.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "notify.h"
+
+static int epoll_add(int epoll_fd, int fd, uint64_t token)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = token };
+
+	return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+int helperd_block_signals(sigset_t *mask)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (mask)
+		*mask = set;
+	return sigprocmask(SIG_BLOCK, &set, NULL) < 0 ? -errno : 0;
+}
+
+int helperd_daemon_init(struct helperd_daemon *d)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = HELPERD_SWEEP_INTERVAL_S },
+		.it_value = { .tv_sec = HELPERD_SWEEP_INTERVAL_S },
+	};
+	sigset_t mask;
+	unsigned int i;
+	int r;
+
+	d->epoll_fd = d->signal_fd = d->timer_fd = -1;
+	d->clients = calloc(d->max_clients, sizeof(*d->clients));
+	d->free_slots = calloc(d->max_clients, sizeof(*d->free_slots));
+	if (!d->clients || !d->free_slots)
+		return -ENOMEM;
+	for (i = 0; i < d->max_clients; i++)
+		d->clients[i].fd = -1;
+	d->n_free = d->high_water = d->n_clients = 0;
+	d->listener_paused = false;
+	d->status[0] = '\0';
+	helperd_ratelimit_init(&d->accept_rl, 10ull * 1000000000ull, 3);
+	helperd_ratelimit_init(&d->global_rl, 1000000000ull, 50);
+
+	r = helperd_block_signals(&mask);
+	if (r)
+		return r;
+	d->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (d->signal_fd < 0)
+		return -errno;
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->timer_fd < 0)
+		return -errno;
+	if (timerfd_settime(d->timer_fd, 0, &its, NULL) < 0)
+		return -errno;
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epoll_fd < 0)
+		return -errno;
+	r = epoll_add(d->epoll_fd, d->listen_fd, HELPERD_TOKEN_LISTENER);
+	if (!r)
+		r = epoll_add(d->epoll_fd, d->signal_fd, HELPERD_TOKEN_SIGNAL);
+	if (!r)
+		r = epoll_add(d->epoll_fd, d->timer_fd, HELPERD_TOKEN_TIMER);
+	return r;
+}
+
+void helperd_daemon_notify_status(struct helperd_daemon *d, bool ready)
+{
+	char status[sizeof(d->status)];
+	char msg[sizeof(status) + 32];
+
+	snprintf(status, sizeof(status), "Serving: %u sockets registered, %u clients%s",
+		 d->reg.quota->total, d->n_clients,
+		 d->reg.enabled ? "" : ", acceleration disabled");
+	if (!ready && strcmp(status, d->status) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s", ready ? "READY=1\n" : "", status);
+	if (helperd_notify(d->notify_socket, msg) == 0)
+		strcpy(d->status, status);
+}
+
+/* 1: asked to exit, 0: carry on. */
+static int handle_signal(struct helperd_daemon *d)
+{
+	struct signalfd_siginfo si;
+	ssize_t n;
+
+	for (;;) {
+		n = read(d->signal_fd, &si, sizeof(si));
+		if (n != (ssize_t)sizeof(si))
+			return 0;
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+			log_info("Received %s, exiting", strsignal((int)si.ssi_signo));
+			return 1;
+		}
+		log_info("Received %s, ignoring: there is nothing to reload",
+			 strsignal((int)si.ssi_signo));
+	}
+}
+
+static void handle_timer(struct helperd_daemon *d)
+{
+	struct helperd_sweep_stats stats;
+	uint64_t ticks;
+	int r;
+
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	r = helperd_sweep_run(&d->sweep, d->reg.maps, d->reg.quota, HELPERD_SWEEP_BATCH,
+			      &stats);
+	if (r < 0)
+		log_warn("Failed to sweep closed sockets: %s", strerror(-r));
+	else if (stats.removed)
+		log_debug("Swept %u closed sockets (%u looked at, %u live)", stats.removed,
+			  stats.scanned, stats.live);
+	if (d->listener_paused) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HELPERD_TOKEN_LISTENER };
+
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev) == 0)
+			d->listener_paused = false;
+	}
+	helperd_daemon_notify_status(d, false);
+}
+
+static struct helperd_client *client_of(struct helperd_daemon *d, uint64_t token)
+{
+	uint32_t slot = (uint32_t)token - HELPERD_TOKEN_CLIENT_BASE;
+	struct helperd_client *c;
+
+	if (slot >= d->high_water)
+		return NULL;
+	c = &d->clients[slot];
+	/* A slot dropped and reused within one batch of events must not get the old events. */
+	if (c->fd < 0 || c->gen != (uint32_t)(token >> 32))
+		return NULL;
+	return c;
+}
+
+int helperd_daemon_run(struct helperd_daemon *d)
+{
+	struct epoll_event events[64];
+	struct helperd_client *c;
+	int i, n;
+
+	for (;;) {
+		n = epoll_wait(d->epoll_fd, events, 64, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_err("Failed to wait for events: %m");
+			return -errno;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t token = events[i].data.u64;
+
+			switch ((uint32_t)token) {
+			case HELPERD_TOKEN_LISTENER:
+				helperd_clients_accept(d);
+				continue;
+			case HELPERD_TOKEN_SIGNAL:
+				if (handle_signal(d))
+					return 0;
+				continue;
+			case HELPERD_TOKEN_TIMER:
+				handle_timer(d);
+				continue;
+			}
+			c = client_of(d, token);
+			if (!c)
+				continue;
+			if (events[i].events & EPOLLIN)
+				helperd_client_serve(d, c);
+			else if (events[i].events & (EPOLLHUP | EPOLLERR))
+				helperd_client_drop(d, c);
+		}
+	}
+}
+
+void helperd_daemon_free(struct helperd_daemon *d)
+{
+	unsigned int i;
+
+	if (d->clients)
+		for (i = 0; i < d->high_water; i++)
+			if (d->clients[i].fd >= 0)
+				close(d->clients[i].fd);
+	free(d->clients);
+	free(d->free_slots);
+	d->clients = NULL;
+	d->free_slots = NULL;
+	if (d->epoll_fd >= 0)
+		close(d->epoll_fd);
+	if (d->signal_fd >= 0)
+		close(d->signal_fd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	d->epoll_fd = d->signal_fd = d->timer_fd = -1;
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * skaccel-helperd's main(): the top level that parses options, sets up in order (listener,
+ * bpffs, BPF, counts, event loop), tells systemd, serves, and tears down. Everything below
+ * returns 0/-errno; the words for the log are chosen here.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "bpf_setup.h"
+#include "bpffs.h"
+#include "daemon.h"
+#include "listener.h"
+#include "log.h"
+#include "notify.h"
+#include "options.h"
+#include "skaccel_proto.h"
+#include "sockcheck.h"
+#include "stats.h"
+#include "unpin.h"
+
+#ifndef SKACCEL_VERSION
+#define SKACCEL_VERSION "0.1.0"
+#endif
+
+#define EXIT_USAGE 2
+
+static int run_stats(const struct helperd_options *opts)
+{
+	const char *failed = NULL;
+	int r;
+
+	r = helperd_stats_print(stdout, opts->pin_dir, opts->json, &failed);
+	if (r == -ENOENT && failed) {
+		log_err("Failed to open pinned map %s/%s: no skaccel maps in %s (is "
+			"skaccel-helperd running, with this --pin-dir?)",
+			opts->pin_dir, failed, opts->pin_dir);
+		return EXIT_FAILURE;
+	}
+	if (r == -EPROTO && failed) {
+		log_err("Failed to open pinned map %s/%s: its layout is not this build's (a newer "
+			"or older skaccel pinned it)",
+			opts->pin_dir, failed);
+		return EXIT_FAILURE;
+	}
+	if (r) {
+		log_err("Failed to read statistics from %s%s%s: %s", opts->pin_dir,
+			failed ? "/" : "", failed ? failed : "", strerror(-r));
+		return EXIT_FAILURE;
+	}
+	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int run_unpin(const struct helperd_options *opts)
+{
+	unsigned int removed;
+	bool dir_removed;
+	int r;
+
+	r = helperd_unpin(opts->pin_dir, &removed, &dir_removed);
+	if (r == -ENOTSUP) {
+		log_err("Failed to unpin %s: not on a BPF filesystem, refusing to remove anything",
+			opts->pin_dir);
+		return EXIT_FAILURE;
+	}
+	if (r) {
+		log_err("Failed to unpin %s: %s", opts->pin_dir, strerror(-r));
+		return EXIT_FAILURE;
+	}
+	log_info("Removed %u pinned objects from %s%s", removed, opts->pin_dir,
+		 dir_removed ? " and the directory" : "");
+	if (!dir_removed && removed)
+		log_warn("Left %s in place: it holds files skaccel did not pin", opts->pin_dir);
+	return EXIT_SUCCESS;
+}
+
+/* Enough fds for every client plus the fds in flight; a soft limit of 1024 would not do. */
+static void raise_nofile(unsigned int max_clients)
+{
+	rlim_t want = (rlim_t)max_clients + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		log_warn("Failed to raise the open file limit to %llu for --max-clients %u, "
+			 "ignoring: clients beyond %llu will wait",
+			 (unsigned long long)want, max_clients, (unsigned long long)rl.rlim_cur);
+}
+
+static const char *listener_reason(int r)
+{
+	switch (r) {
+	case -ENOTSOCK:
+		return "not a socket";
+	case -EAFNOSUPPORT:
+		return "not an AF_UNIX socket";
+	case -EPROTOTYPE:
+		return "not a SOCK_SEQPACKET socket (use ListenSequentialPacket=)";
+	case -EINVAL:
+		return "not listening";
+	}
+	return strerror(-r);
+}
+
+static int setup_listener(const struct helperd_options *opts, struct helperd_listener *l)
+{
+	const char *why = NULL;
+	int r;
+
+	r = helperd_activation_parse(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), getpid(), &why);
+	/* Not for our children, whatever happens next. */
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (r < 0) {
+		log_err("Failed to use socket activation: %s", why);
+		return r;
+	}
+	if (r == 1) {
+		r = helperd_listener_adopt(l, HELPERD_LISTEN_FDS_START);
+		if (r) {
+			log_err("Failed to use the socket passed by systemd (fd %d): %s",
+				HELPERD_LISTEN_FDS_START, listener_reason(r));
+			return r;
+		}
+		log_info("Listening on the socket passed by systemd");
+		return 0;
+	}
+	r = helperd_listener_bind(l, opts->socket_path);
+	if (r == -EADDRINUSE)
+		log_err("Failed to listen on %s: another helper is running there (it answered)",
+			opts->socket_path);
+	else if (r == -EEXIST)
+		log_err("Failed to listen on %s: the path exists and is not a socket",
+			opts->socket_path);
+	else if (r)
+		log_err("Failed to listen on %s: %s", opts->socket_path, strerror(-r));
+	else
+		log_info("Listening on %s", opts->socket_path);
+	return r;
+}
+
+static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf)
+{
+	struct skaccel_config cfg = {
+		.enabled = !opts->disable,
+		.rx_budget = opts->rx_budget,
+		.rx_resume = opts->rx_resume,
+	};
+	struct helperd_bpf_report rep;
+	bool mounted;
+	int r;
+
+	r = helperd_bpffs_prepare(opts->pin_dir, &mounted);
+	if (r == -ENOTSUP) {
+		log_err("Failed to prepare pin directory %s: not on a BPF filesystem (choose a "
+			"--pin-dir under " HELPERD_BPFFS_ROOT " or mount bpffs there)",
+			opts->pin_dir);
+		return r;
+	}
+	if (r) {
+		log_err("Failed to prepare pin directory %s: %s%s", opts->pin_dir, strerror(-r),
+			r == -EPERM ? " (is bpffs mounted? mount -t bpf bpf " HELPERD_BPFFS_ROOT ")"
+				    : "");
+		return r;
+	}
+	if (mounted)
+		log_info("Mounted bpffs on " HELPERD_BPFFS_ROOT);
+
+	r = helperd_bpf_setup(bpf, opts->pin_dir, &cfg, &rep);
+	if (r == -EEXIST) {
+		log_err("Failed to %s: %s; remove the old pins with 'skaccel-helperd --unpin "
+			"--pin-dir %s' (live connections keep working)",
+			rep.step, rep.detail, opts->pin_dir);
+		return r;
+	}
+	if (r) {
+		log_err("Failed to %s%s%s%s: %s%s", rep.step, rep.detail[0] ? " (" : "",
+			rep.detail, rep.detail[0] ? ")" : "", strerror(-r),
+			r == -EPERM ? " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)" : "");
+		return r;
+	}
+	log_info("Maps in %s: reused [%s], created [%s]; programs attached and pinned%s",
+		 opts->pin_dir, rep.reused, rep.created,
+		 opts->disable ? "; acceleration DISABLED" : "");
+	return 0;
+}
+
+static int run_daemon(const struct helperd_options *opts)
+{
+	struct helperd_listener listener = { .fd = -1 };
+	struct helperd_localaddrs localaddrs = {};
+	struct helperd_sweep_stats sweep_stats;
+	struct helperd_quota quota = {};
+	struct helperd_bpf bpf = {};
+	struct helperd_daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	const char *notify = getenv("NOTIFY_SOCKET");
+	bool ready = false;
+	__u64 own_netns;
+	int r, ret = EXIT_FAILURE;
+
+	/* Replies use MSG_NOSIGNAL; this also covers stderr going away under us. */
+	sigaction(SIGPIPE, &ign, NULL);
+	/* A SIGTERM during set-up is then served by the loop, which cleans up. */
+	helperd_block_signals(NULL);
+	raise_nofile(opts->max_clients);
+
+	/* The listener first: a second helper must stop before touching the shared maps. */
+	if (setup_listener(opts, &listener))
+		goto out;
+	if (setup_bpf(opts, &bpf))
+		goto out;
+
+	r = helperd_sweep_recount(&bpf.maps, &quota, &sweep_stats);
+	if (r) {
+		log_err("Failed to count registered sockets: %s", strerror(-r));
+		goto out;
+	}
+	if (sweep_stats.live || sweep_stats.removed)
+		log_info("Found %u live registered sockets, removed %u closed ones",
+			 sweep_stats.live, sweep_stats.removed);
+
+	r = helperd_own_netns_cookie(&own_netns);
+	if (r) {
+		log_err("Failed to read our network namespace cookie: %s", strerror(-r));
+		goto out;
+	}
+	r = helperd_localaddrs_refresh(&localaddrs, helperd_now_ns());
+	if (r)
+		log_warn("Failed to list local addresses, ignoring: %s", strerror(-r));
+
+	d.listen_fd = listener.fd;
+	d.max_clients = opts->max_clients;
+	d.notify_socket = notify;
+	d.reg = (struct helperd_reg_ctx){
+		.maps = &bpf.maps,
+		.quota = &quota,
+		.localaddrs = &localaddrs,
+		.own_netns = own_netns,
+		.max_per_user = opts->max_per_user,
+		.enabled = !opts->disable,
+	};
+	r = helperd_daemon_init(&d);
+	if (r) {
+		log_err("Failed to set up the event loop: %s", strerror(-r));
+		goto out;
+	}
+
+	helperd_daemon_notify_status(&d, true);
+	ready = true;
+	log_info("Ready: %s", d.status[0] ? d.status : "serving");
+	r = helperd_daemon_run(&d);
+	if (r == 0)
+		ret = EXIT_SUCCESS;
+
+out:
+	if (ready || notify)
+		helperd_notify(notify, "STOPPING=1");
+	helperd_daemon_free(&d);
+	helperd_listener_close(&listener);
+	if (bpf.skel)
+		helperd_bpf_close(&bpf);
+	helperd_quota_free(&quota);
+	helperd_localaddrs_free(&localaddrs);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = program_invocation_short_name;
+	struct helperd_options opts;
+	char err[256];
+
+	if (helperd_options_parse(&opts, argc, argv, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\nTry '%s --help' for more information.\n", prog, err, prog);
+		return EXIT_USAGE;
+	}
+	if (opts.mode == HELPERD_HELP) {
+		helperd_usage(stdout, prog);
+		return EXIT_SUCCESS;
+	}
+	if (opts.mode == HELPERD_VERSION) {
+		printf("skaccel-helperd %s (protocol %d)\n", SKACCEL_VERSION,
+		       SKACCEL_PROTO_VERSION);
+		return EXIT_SUCCESS;
+	}
+	helperd_log_setup(opts.log_level, helperd_log_stderr_is_journal(getenv("JOURNAL_STREAM")));
+	libbpf_set_print(helperd_libbpf_print);
+
+	if (opts.mode == HELPERD_STATS)
+		return run_stats(&opts);
+	if (opts.mode == HELPERD_UNPIN)
+		return run_unpin(&opts);
+	return run_daemon(&opts);
+}

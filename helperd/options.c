@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Command-line parsing for skaccel-helperd: strict, with defaults and a man-page --help. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "skaccel_maps.h"
+#include "skaccel_proto.h"
+
+enum {
+	OPT_SOCKET = 0x100,
+	OPT_PIN_DIR,
+	OPT_LOG_LEVEL,
+	OPT_MAX_CLIENTS,
+	OPT_MAX_PER_USER,
+	OPT_RX_BUDGET,
+	OPT_RX_RESUME,
+	OPT_DISABLE,
+	OPT_STATS,
+	OPT_JSON,
+	OPT_UNPIN,
+};
+
+static const struct option long_options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
+	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
+	{ "rx-resume", required_argument, NULL, OPT_RX_RESUME },
+	{ "disable", no_argument, NULL, OPT_DISABLE },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "unpin", no_argument, NULL, OPT_UNPIN },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{}
+};
+
+int helperd_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *val)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL; /* strtoull would accept " 1", "+1" and "-1" */
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*val = (unsigned int)v;
+	return 0;
+}
+
+int helperd_parse_size(const char *s, uint64_t *bytes)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift && end[1])
+		return -EINVAL;
+	if (v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
+int helperd_parse_log_level(const char *s, enum helperd_log_level *level)
+{
+	static const struct {
+		const char *name;
+		enum helperd_log_level level;
+	} levels[] = {
+		{ "error", HELPERD_LOG_ERR },
+		{ "warn", HELPERD_LOG_WARN },
+		{ "info", HELPERD_LOG_INFO },
+		{ "debug", HELPERD_LOG_DEBUG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(s, levels[i].name) == 0) {
+			*level = levels[i].level;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void set_defaults(struct helperd_options *opts)
+{
+	*opts = (struct helperd_options){
+		.mode = HELPERD_RUN,
+		.socket_path = SKACCEL_DEFAULT_SOCKET,
+		.pin_dir = HELPERD_DEFAULT_PIN_DIR,
+		.log_level = HELPERD_LOG_INFO,
+		.max_clients = HELPERD_DEFAULT_MAX_CLIENTS,
+		.max_per_user = HELPERD_DEFAULT_MAX_PER_USER,
+		.rx_budget = SKACCEL_DEFAULT_RX_BUDGET,
+		.rx_resume = SKACCEL_DEFAULT_RX_RESUME,
+	};
+}
+
+/* Sets *mode unless another action was asked for already. */
+static int set_mode(struct helperd_options *opts, enum helperd_mode mode)
+{
+	if (opts->mode != HELPERD_RUN && opts->mode != mode)
+		return -EINVAL;
+	opts->mode = mode;
+	return 0;
+}
+
+static int check_combination(struct helperd_options *opts, bool resume_given, char *err,
+			     size_t errlen)
+{
+	if (opts->json && opts->mode != HELPERD_STATS) {
+		snprintf(err, errlen, "--json is only valid with --stats");
+		return -EINVAL;
+	}
+	if (opts->rx_budget == 0) {
+		snprintf(err, errlen, "--rx-budget must be at least 1 byte");
+		return -EINVAL;
+	}
+	/* Only the budget given: no hysteresis, as by default (common/skaccel_maps.h). */
+	if (!resume_given)
+		opts->rx_resume = opts->rx_budget;
+	if (opts->rx_resume == 0 || opts->rx_resume > opts->rx_budget) {
+		snprintf(err, errlen,
+			 "--rx-resume (%" PRIu64 ") must be between 1 and --rx-budget (%" PRIu64
+			 ")",
+			 opts->rx_resume, opts->rx_budget);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, char *err,
+			  size_t errlen)
+{
+	bool resume_given = false;
+	int c, r, idx = 0;
+
+	set_defaults(opts);
+	err[0] = '\0';
+	optind = 0; /* glibc: full re-initialisation, so a second parse starts clean */
+	opterr = 0; /* we word the errors ourselves */
+	/* Leading ':' makes a missing argument ':' rather than '?'. */
+	while ((c = getopt_long(argc, argv, ":hV", long_options, &idx)) != -1) {
+		r = 0;
+		switch (c) {
+		case OPT_SOCKET:
+			if (!optarg[0] || strlen(optarg) >= 108) {
+				snprintf(err, errlen, "--socket: path must be 1 to 107 bytes long");
+				return -EINVAL;
+			}
+			opts->socket_path = optarg;
+			break;
+		case OPT_PIN_DIR:
+			if (optarg[0] != '/') {
+				snprintf(err, errlen, "--pin-dir: '%s' is not an absolute path",
+					 optarg);
+				return -EINVAL;
+			}
+			opts->pin_dir = optarg;
+			break;
+		case OPT_LOG_LEVEL:
+			r = helperd_parse_log_level(optarg, &opts->log_level);
+			break;
+		case OPT_MAX_CLIENTS:
+			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
+					       &opts->max_clients);
+			break;
+		case OPT_MAX_PER_USER:
+			r = helperd_parse_uint(optarg, 1, SKACCEL_MAX_SOCKS, &opts->max_per_user);
+			break;
+		case OPT_RX_BUDGET:
+			r = helperd_parse_size(optarg, &opts->rx_budget);
+			break;
+		case OPT_RX_RESUME:
+			r = helperd_parse_size(optarg, &opts->rx_resume);
+			resume_given = true;
+			break;
+		case OPT_DISABLE:
+			opts->disable = true;
+			break;
+		case OPT_JSON:
+			opts->json = true;
+			break;
+		case OPT_STATS:
+		case OPT_UNPIN:
+		case 'h':
+		case 'V':
+			r = set_mode(opts, c == OPT_STATS   ? HELPERD_STATS
+					   : c == OPT_UNPIN ? HELPERD_UNPIN
+					   : c == 'h'	    ? HELPERD_HELP
+							    : HELPERD_VERSION);
+			if (r) {
+				snprintf(err, errlen, "'%s' cannot be combined with another action",
+					 argv[optind - 1]);
+				return r;
+			}
+			break;
+		case ':':
+			snprintf(err, errlen, "option '%s' requires an argument", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (optopt && optopt < 0x100)
+				snprintf(err, errlen, "unknown option '-%c'", optopt);
+			else
+				snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+		if (r) {
+			/* Only long options take values, so idx names the option. */
+			snprintf(err, errlen, "invalid value '%s' for --%s%s", optarg,
+				 long_options[idx].name, r == -ERANGE ? ": out of range" : "");
+			return r;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (opts->mode == HELPERD_HELP || opts->mode == HELPERD_VERSION)
+		return 0;
+	return check_combination(opts, resume_given, err, errlen);
+}
+
+void helperd_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %1$s [OPTIONS]\n"
+		"       %1$s --stats [--json] [--pin-dir DIR]\n"
+		"       %1$s --unpin [--pin-dir DIR]\n"
+		"\n"
+		"The privileged helper of skaccel: it loads and pins the BPF programs and\n"
+		"maps that redirect bytes between the two ends of a local TCP connection, and\n"
+		"accepts sockets from programs running under skaccel-run (libskaccel.so).\n"
+		"Each socket is validated, keyed from what the kernel reports (never from what\n"
+		"the client says), inserted into the pinned sockhash and paired with its peer;\n"
+		"the helper then closes its copy. Runs in the foreground and logs to stderr.\n"
+		"Maps are reused from the pin directory when present, so a restart drops no\n"
+		"connection.\n"
+		"\n"
+		"Options:\n"
+		"  --socket PATH       listening socket (default %2$s); ignored under\n"
+		"                      systemd socket activation (LISTEN_FDS)\n"
+		"  --pin-dir DIR       bpffs directory for the pinned maps and programs\n"
+		"                      (default %3$s)\n"
+		"  --log-level LEVEL   error, warn, info or debug (default info)\n"
+		"  --max-clients N     concurrent client connections (default %4$u)\n"
+		"  --max-per-user N    registered sockets per user (default %5$u)\n"
+		"  --rx-budget BYTES   stop redirecting to a reader holding this much receive\n"
+		"                      memory (default %6$lluM; suffixes K, M, G)\n"
+		"  --rx-resume BYTES   redirect again only below this (default: the budget,\n"
+		"                      %7$lluM, i.e. no hysteresis)\n"
+		"  --disable           acceleration off: the programs pass every byte to TCP and\n"
+		"                      new registrations are refused; existing sockets stay\n"
+		"  --stats             print counters and live sockets from the pinned maps, exit\n"
+		"  --json              with --stats: one JSON object instead of tables\n"
+		"  --unpin             remove the pinned maps and programs, exit (uninstall;\n"
+		"                      live connections keep working until they close)\n"
+		"  -h, --help          show this help and exit\n"
+		"  -V, --version       show the version and exit\n"
+		"\n"
+		"Signals:\n"
+		"  SIGTERM, SIGINT     exit cleanly (status 0); pinned state is kept\n"
+		"  SIGHUP              logged and ignored\n"
+		"\n"
+		"Environment:\n"
+		"  LISTEN_PID, LISTEN_FDS  socket activation: exactly one AF_UNIX SOCK_SEQPACKET\n"
+		"                      listening socket at fd 3\n"
+		"  NOTIFY_SOCKET       sd_notify: READY=1 once serving, STOPPING=1 at exit\n"
+		"  JOURNAL_STREAM      when it names stderr, lines carry <N> syslog priorities\n"
+		"\n"
+		"Files:\n"
+		"  %2$s   default listening socket\n"
+		"  %3$s/skaccel_*   pinned maps; prog_msg, prog_skb: pinned programs\n"
+		"\n"
+		"Exit status:\n"
+		"  0  clean exit (signal, --stats, --unpin, --help, --version)\n"
+		"  1  failure (set-up, --stats without maps, ...)\n"
+		"  2  invalid command line\n"
+		"\n"
+		"Examples:\n"
+		"  %1$s                               run in the foreground\n"
+		"  %1$s --socket /tmp/h.sock --pin-dir /sys/fs/bpf/skaccel-dev --log-level debug\n"
+		"  %1$s --stats\n"
+		"  %1$s --stats --json | python3 -m json.tool\n"
+		"  systemd-socket-activate -l /run/skaccel/helperd.sock --seqpacket %1$s\n"
+		"  %1$s --unpin                       after stopping the service\n",
+		prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
+		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_RX_BUDGET >> 20,
+		SKACCEL_DEFAULT_RX_RESUME >> 20);
+}

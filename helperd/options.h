@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The helper's command line: defaults, strict parsing and the --help text. */
+#ifndef HELPERD_OPTIONS_H
+#define HELPERD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+
+#define HELPERD_DEFAULT_PIN_DIR "/sys/fs/bpf/skaccel"
+#define HELPERD_DEFAULT_MAX_CLIENTS 1024
+#define HELPERD_DEFAULT_MAX_PER_USER 4096
+#define HELPERD_MAX_CLIENTS_LIMIT (1u << 20)
+
+enum helperd_mode {
+	HELPERD_RUN,	 /* the daemon */
+	HELPERD_STATS,	 /* --stats: print counters and live sockets, exit */
+	HELPERD_UNPIN,	 /* --unpin: remove the pinned objects, exit */
+	HELPERD_HELP,	 /* --help */
+	HELPERD_VERSION, /* --version */
+};
+
+struct helperd_options {
+	enum helperd_mode mode;
+	const char *socket_path;
+	const char *pin_dir;
+	enum helperd_log_level log_level;
+	unsigned int max_clients;
+	unsigned int max_per_user;
+	uint64_t rx_budget;
+	uint64_t rx_resume;
+	bool disable;
+	bool json;
+};
+
+/*
+ * Parse argv into *opts (defaults first). Returns 0, or -EINVAL with a one-line reason in
+ * err. Resets getopt's state on entry, so it may be called more than once (unit tests).
+ */
+int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, char *err,
+			  size_t errlen);
+
+/* "1048576", "64K", "4M", "1G" (powers of 1024, either case) -> bytes; 0 or -EINVAL/-ERANGE. */
+int helperd_parse_size(const char *s, uint64_t *bytes);
+
+/* A decimal unsigned integer in [min, max], nothing else; 0 or -EINVAL/-ERANGE. */
+int helperd_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *val);
+
+/* "error", "warn", "info", "debug"; 0 or -EINVAL. */
+int helperd_parse_log_level(const char *s, enum helperd_log_level *level);
+
+void helperd_usage(FILE *out, const char *prog);
+
+#endif /* HELPERD_OPTIONS_H */

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Unit tests for the helper's listening socket: LISTEN_FDS parsing, fd checks, binding. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "listener.h"
+#include "test_helperd_assert.h"
+
+static void test_activation_parse(void)
+{
+	const char *why;
+
+	ASSERT_EQ(helperd_activation_parse(NULL, NULL, 42, &why), 0); /* not activated */
+	ASSERT_EQ(helperd_activation_parse("42", NULL, 42, &why), 0);
+	ASSERT_EQ(helperd_activation_parse("42", "1", 42, &why), 1);
+	ASSERT_EQ(helperd_activation_parse("42", "1", 42, NULL), 1);
+
+	ASSERT_EQ(helperd_activation_parse("43", "1", 42, &why), -EINVAL); /* wrong pid */
+	ASSERT_STREQ(why, "LISTEN_PID names another process");
+	ASSERT_EQ(helperd_activation_parse(NULL, "1", 42, &why), -EINVAL); /* pid missing */
+	ASSERT_EQ(helperd_activation_parse("", "1", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("42x", "1", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("-42", "1", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("42", "0", 42, &why), -EINVAL); /* count 0 */
+	ASSERT_STREQ(why, "LISTEN_FDS passes no socket");
+	ASSERT_EQ(helperd_activation_parse("42", "2", 42, &why), -EINVAL); /* count 2 */
+	ASSERT_STREQ(why, "LISTEN_FDS passes more than one socket (expected exactly one)");
+	ASSERT_EQ(helperd_activation_parse("42", "", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("42", " 1", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("42", "1 ", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("42", "99999999999999999999", 42, &why), -EINVAL);
+}
+
+static int listening(int type, int domain)
+{
+	int fd = socket(domain, type | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && domain == AF_UNIX) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		/* Autobind to an abstract address. */
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0 ||
+		    (type != SOCK_DGRAM && listen(fd, 1) < 0)) {
+			close(fd);
+			return -1;
+		}
+	} else if (fd >= 0 && listen(fd, 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void test_check_fd(void)
+{
+	int fd, pipefd[2];
+
+	fd = listening(SOCK_SEQPACKET, AF_UNIX);
+	ASSERT_EQ(helperd_listener_check(fd), 0);
+	close(fd);
+	fd = listening(SOCK_STREAM, AF_UNIX);
+	ASSERT_EQ(helperd_listener_check(fd), -EPROTOTYPE);
+	close(fd);
+	fd = listening(SOCK_STREAM, AF_INET);
+	ASSERT_EQ(helperd_listener_check(fd), -EAFNOSUPPORT);
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0); /* not listening */
+	ASSERT_EQ(helperd_listener_check(fd), -EINVAL);
+	close(fd);
+	ASSERT_EQ(pipe(pipefd), 0);
+	ASSERT_EQ(helperd_listener_check(pipefd[0]), -ENOTSOCK);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(helperd_listener_check(-1), -EBADF);
+}
+
+static void test_adopt_sets_flags(void)
+{
+	struct helperd_listener l;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0); /* no CLOEXEC, blocking, as systemd hands */
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
+	ASSERT_EQ(listen(fd, 1), 0);
+	ASSERT_EQ(helperd_listener_adopt(&l, fd), 0);
+	ASSERT_TRUE(l.activated);
+	ASSERT_FALSE(l.created_path);
+	ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	helperd_listener_close(&l);
+}
+
+static void test_bind(void)
+{
+	char dir[] = "/tmp/test_helperd_listener.XXXXXX", path[128], file[128];
+	struct helperd_listener a, b;
+	struct stat st;
+	int fd;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/sub/dir/h.sock", dir);
+	ASSERT_EQ(helperd_listener_bind(&a, path), 0); /* creates the parents */
+	ASSERT_EQ(stat(path, &st), 0);
+	ASSERT_EQ(st.st_mode & 0777, 0666);
+	ASSERT_TRUE(S_ISSOCK(st.st_mode));
+	ASSERT_EQ(helperd_listener_check(a.fd), 0);
+	ASSERT_TRUE(fcntl(a.fd, F_GETFL) & O_NONBLOCK);
+
+	/* A live helper on the path: refuse, and leave its socket alone. */
+	ASSERT_EQ(helperd_listener_bind(&b, path), -EADDRINUSE);
+	ASSERT_EQ(stat(path, &st), 0);
+
+	/* A dead one: its socket file is stale and gets replaced. */
+	fd = a.fd;
+	a.fd = -1;
+	a.created_path = false;
+	close(fd);
+	ASSERT_EQ(helperd_listener_bind(&b, path), 0);
+	helperd_listener_close(&b);
+	ASSERT_EQ(stat(path, &st), -1); /* we created it, so we removed it */
+
+	/* Not a socket: never removed. */
+	snprintf(file, sizeof(file), "%s/file", dir);
+	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	close(fd);
+	ASSERT_EQ(helperd_listener_bind(&b, file), -EEXIST);
+	ASSERT_EQ(stat(file, &st), 0);
+	unlink(file);
+
+	/* Too long for sun_path. */
+	memset(file, 'a', sizeof(file) - 1);
+	file[0] = '/';
+	file[sizeof(file) - 1] = '\0';
+	file[108] = '\0'; /* one more than sun_path holds with its NUL */
+	ASSERT_EQ(helperd_listener_bind(&b, file), -ENAMETOOLONG);
+
+	snprintf(path, sizeof(path), "%s/sub/dir", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	test_activation_parse();
+	test_check_fd();
+	test_adopt_sets_flags();
+	test_bind();
+	return test_summary();
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Unit tests for the helper's name tables: every counter and status has a distinct name,
+ * and the map table (pin names, layouts) matches the BPF object this build embeds.
+ */
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+
+#include "maps.h"
+#include "names.h"
+#include "skaccel.skel.h"
+#include "skaccel_maps.h"
+#include "skaccel_proto.h"
+#include "test_helperd_assert.h"
+
+#define STATUS_MIN SKACCEL_ERR_INTERNAL
+#define STATUS_MAX SKACCEL_OK_PONG
+
+static void test_counters(void)
+{
+	unsigned int i, j, fallbacks = 0;
+
+	for (i = 1; i < SKACCEL_CNT_MAX; i++) {
+		const char *key = helperd_counter_key(i), *phrase = helperd_counter_phrase(i);
+
+		CHECK(key && phrase, "counter %u has no name", i);
+		if (!key || !phrase)
+			continue;
+		for (j = 1; j < i; j++)
+			CHECK(strcmp(key, helperd_counter_key(j)) != 0, "counters %u and %u: %s", i,
+			      j, key);
+		/* Fallback counters are exactly those named fb_*: what last_fallback holds. */
+		ASSERT_EQ(helperd_counter_is_fallback(i), strncmp(key, "fb_", 3) == 0);
+		fallbacks += helperd_counter_is_fallback(i);
+	}
+	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_PEER_UNSEEN - SKACCEL_CNT_FB_DISABLED + 1);
+	ASSERT_STREQ(helperd_counter_key(SKACCEL_CNT_REDIR_BYTES), "redir_bytes");
+	ASSERT_TRUE(helperd_counter_key(SKACCEL_CNT_MAX) == NULL);
+	ASSERT_FALSE(helperd_counter_is_fallback(0));
+}
+
+static void test_statuses(void)
+{
+	int32_t s, t;
+
+	for (s = STATUS_MIN; s <= STATUS_MAX; s++) {
+		const char *key = helperd_status_key(s);
+
+		CHECK(key != NULL, "status %d has no key", (int)s);
+		CHECK(strcmp(skaccel_status_str(s), "unknown status") != 0, "status %d unnamed",
+		      (int)s);
+		/* Every status fits skaccel_regcnt. */
+		CHECK(s + SKACCEL_REGCNT_BIAS >= 0 && s + SKACCEL_REGCNT_BIAS < SKACCEL_REGCNT_MAX,
+		      "status %d outside skaccel_regcnt", (int)s);
+		for (t = STATUS_MIN; t < s && key; t++)
+			CHECK(strcmp(key, helperd_status_key(t)) != 0, "statuses %d and %d: %s",
+			      (int)s, (int)t, key);
+	}
+	ASSERT_TRUE(helperd_status_key(STATUS_MIN - 1) == NULL);
+	ASSERT_TRUE(helperd_status_key(STATUS_MAX + 1) == NULL);
+}
+
+/* Opening (not loading) the skeleton needs no privileges. */
+static void test_map_table_matches_object(void)
+{
+	struct skaccel *skel;
+	struct bpf_map *map;
+	unsigned int pinned = 0;
+	size_t i;
+
+	libbpf_set_print(NULL);
+	skel = skaccel__open();
+	ASSERT_TRUE(skel != NULL);
+	if (!skel)
+		return;
+	bpf_object__for_each_map(map, skel->obj)
+	{
+		const struct helperd_map_desc *d = NULL;
+
+		if (!bpf_map__pin_path(map))
+			continue;
+		pinned++;
+		for (i = 0; i < HELPERD_NR_MAPS; i++)
+			if (strcmp(helperd_map_descs[i].name, bpf_map__name(map)) == 0)
+				d = &helperd_map_descs[i];
+		CHECK(d != NULL, "pinned map %s missing from helperd_map_descs",
+		      bpf_map__name(map));
+		if (!d)
+			continue;
+		ASSERT_EQ(bpf_map__type(map), d->type);
+		ASSERT_EQ(bpf_map__key_size(map), d->key_size);
+		ASSERT_EQ(bpf_map__value_size(map), d->value_size);
+	}
+	ASSERT_EQ(pinned, HELPERD_NR_MAPS);
+	skaccel__destroy(skel);
+}
+
+int main(void)
+{
+	test_counters();
+	test_statuses();
+	test_map_table_matches_object();
+	return test_summary();
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Unit tests for the helper's command line: defaults, strictness, sizes, combinations. */
+#include <linux/types.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "skaccel_maps.h"
+#include "skaccel_proto.h"
+#include "test_helperd_assert.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+static int parse(struct helperd_options *o, char **argv, int argc)
+{
+	char err[256];
+	int r = helperd_options_parse(o, argc, argv, err, sizeof(err));
+
+	if (r)
+		ASSERT_TRUE(err[0] != '\0'); /* every refusal says why */
+	return r;
+}
+
+static void test_sizes(void)
+{
+	uint64_t v = 0;
+
+	ASSERT_EQ(helperd_parse_size("0", &v), 0);
+	ASSERT_EQ(v, 0);
+	ASSERT_EQ(helperd_parse_size("4096", &v), 0);
+	ASSERT_EQ(v, 4096);
+	ASSERT_EQ(helperd_parse_size("64K", &v), 0);
+	ASSERT_EQ(v, 65536);
+	ASSERT_EQ(helperd_parse_size("64k", &v), 0);
+	ASSERT_EQ(v, 65536);
+	ASSERT_EQ(helperd_parse_size("4M", &v), 0);
+	ASSERT_EQ(v, 4u << 20);
+	ASSERT_EQ(helperd_parse_size("2G", &v), 0);
+	ASSERT_EQ(v, 2ull << 30);
+	ASSERT_EQ(helperd_parse_size("", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("M", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("4MB", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("4T", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("-4", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size(" 4", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("4 ", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("1.5M", &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_size("18446744073709551615", &v), 0);
+	ASSERT_EQ(helperd_parse_size("18446744073709551616", &v), -ERANGE);
+	ASSERT_EQ(helperd_parse_size("17179869184G", &v), -ERANGE);
+}
+
+static void test_uint(void)
+{
+	unsigned int v = 0;
+
+	ASSERT_EQ(helperd_parse_uint("1", 1, 10, &v), 0);
+	ASSERT_EQ(v, 1);
+	ASSERT_EQ(helperd_parse_uint("0", 1, 10, &v), -ERANGE);
+	ASSERT_EQ(helperd_parse_uint("11", 1, 10, &v), -ERANGE);
+	ASSERT_EQ(helperd_parse_uint("+1", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_uint("1x", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(helperd_parse_uint("99999999999999999999999", 1, 10, &v), -ERANGE);
+}
+
+static void test_defaults(void)
+{
+	struct helperd_options o;
+	char *argv[] = { "skaccel-helperd", NULL };
+
+	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0);
+	ASSERT_EQ(o.mode, HELPERD_RUN);
+	ASSERT_STREQ(o.socket_path, SKACCEL_DEFAULT_SOCKET);
+	ASSERT_STREQ(o.pin_dir, "/sys/fs/bpf/skaccel");
+	ASSERT_EQ(o.log_level, HELPERD_LOG_INFO);
+	ASSERT_EQ(o.max_clients, 1024);
+	ASSERT_EQ(o.max_per_user, 4096);
+	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET);
+	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME);
+	ASSERT_FALSE(o.disable);
+	ASSERT_FALSE(o.json);
+}
+
+static void test_all_options(void)
+{
+	struct helperd_options o;
+	char *argv[] = { "skaccel-helperd", "--socket", "/tmp/s", "--pin-dir=/sys/fs/bpf/x",
+			 "--log-level", "debug", "--max-clients", "7", "--max-per-user=9",
+			 "--rx-budget", "8M", "--rx-resume", "2M", "--disable", NULL };
+
+	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0);
+	ASSERT_STREQ(o.socket_path, "/tmp/s");
+	ASSERT_STREQ(o.pin_dir, "/sys/fs/bpf/x");
+	ASSERT_EQ(o.log_level, HELPERD_LOG_DEBUG);
+	ASSERT_EQ(o.max_clients, 7);
+	ASSERT_EQ(o.max_per_user, 9);
+	ASSERT_EQ(o.rx_budget, 8u << 20);
+	ASSERT_EQ(o.rx_resume, 2u << 20);
+	ASSERT_TRUE(o.disable);
+}
+
+static void test_modes(void)
+{
+	struct helperd_options o;
+	char *stats[] = { "h", "--stats", "--json", NULL };
+	char *unpin[] = { "h", "--unpin", NULL };
+	char *help[] = { "h", "-h", NULL };
+	char *version[] = { "h", "--version", NULL };
+	char *twice[] = { "h", "--stats", "--stats", NULL };
+
+	ASSERT_EQ(parse(&o, stats, ARGC(stats)), 0);
+	ASSERT_EQ(o.mode, HELPERD_STATS);
+	ASSERT_TRUE(o.json);
+	ASSERT_EQ(parse(&o, unpin, ARGC(unpin)), 0);
+	ASSERT_EQ(o.mode, HELPERD_UNPIN);
+	ASSERT_EQ(parse(&o, help, ARGC(help)), 0);
+	ASSERT_EQ(o.mode, HELPERD_HELP);
+	ASSERT_EQ(parse(&o, version, ARGC(version)), 0);
+	ASSERT_EQ(o.mode, HELPERD_VERSION);
+	ASSERT_EQ(parse(&o, twice, ARGC(twice)), 0);
+}
+
+static void test_budget_only(void)
+{
+	struct helperd_options o;
+	char *small[] = { "h", "--rx-budget", "512K", NULL };
+	char *big[] = { "h", "--rx-budget", "64M", NULL };
+
+	/* Only the budget given: resume follows it (no hysteresis), whatever its size. */
+	ASSERT_EQ(parse(&o, small, ARGC(small)), 0);
+	ASSERT_EQ(o.rx_resume, 512u << 10);
+	ASSERT_EQ(parse(&o, big, ARGC(big)), 0);
+	ASSERT_EQ(o.rx_resume, 64u << 20);
+}
+
+static void test_refusals(void)
+{
+	struct helperd_options o;
+	char *cases[][5] = {
+		{ "h", "--bogus", NULL },
+		{ "h", "-x", NULL },
+		{ "h", "positional", NULL },
+		{ "h", "--socket", NULL },
+		{ "h", "--socket", "", NULL },
+		{ "h", "--pin-dir", "relative", NULL },
+		{ "h", "--log-level", "verbose", NULL },
+		{ "h", "--max-clients", "0", NULL },
+		{ "h", "--max-clients", "-1", NULL },
+		{ "h", "--max-clients", "10x", NULL },
+		{ "h", "--max-per-user", "65537", NULL },
+		{ "h", "--rx-budget", "0", NULL },
+		{ "h", "--rx-budget", "4X", NULL },
+		{ "h", "--rx-resume", "0", NULL },
+		{ "h", "--rx-resume", "8M", NULL }, /* above the 4M default budget */
+		{ "h", "--json", NULL },
+		{ "h", "--stats", "--unpin", NULL },
+		{ "h", "--unpin", "--help", NULL },
+		{ "h", "--disable=1", NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int argc = 0;
+
+		while (cases[i][argc])
+			argc++;
+		CHECK(parse(&o, cases[i], argc) == -EINVAL || parse(&o, cases[i], argc) == -ERANGE,
+		      "case %zu (%s %s) was accepted", i, cases[i][1],
+		      cases[i][2] ? cases[i][2] : "");
+	}
+}
+
+int main(void)
+{
+	test_sizes();
+	test_uint();
+	test_defaults();
+	test_all_options();
+	test_modes();
+	test_budget_only();
+	test_refusals();
+	return test_summary();
+}
