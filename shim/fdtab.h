@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The per-fd state table: a few bits for each fd the shim has an interest in. */
+#ifndef SHIM_FDTAB_H
+#define SHIM_FDTAB_H
+
+#include <stdint.h>
+
+/* The fd's socket was handed to the helper and may be in the sockhash: reads need fixups. */
+#define SHIM_FD_REGISTERED 0x01
+/* A non-blocking connect() in progress on a local TCP socket: register when it completes. */
+#define SHIM_FD_PENDING 0x02
+/* Cached O_NONBLOCK, valid only while REGISTERED or PENDING is set; a hint, see readfix.c. */
+#define SHIM_FD_NONBLOCK 0x04
+
+/* Never map more than this many entries (1 MiB); fds above it are simply not tracked. */
+#define SHIM_FDTAB_MAX (1u << 20)
+
+extern uint8_t *shim_fdtab;
+extern unsigned int shim_fdtab_len;
+
+/*
+ * The hot path of every read()/recv()/close() hook: one bounds check and one byte load.
+ * 0 for untracked fds and before the table exists. The length is published after the
+ * table pointer (release), so a reader that sees a length also sees the memory.
+ */
+static inline unsigned int shim_fd_get(int fd)
+{
+	if ((unsigned int)fd >= __atomic_load_n(&shim_fdtab_len, __ATOMIC_ACQUIRE))
+		return 0;
+	return __atomic_load_n(&shim_fdtab[fd], __ATOMIC_RELAXED);
+}
+
+/* Map the table, sized from RLIMIT_NOFILE. 0 or -errno; idempotent but not thread-safe. */
+int shim_fdtab_init(void);
+
+/* Replace fd's state (no-op for untracked fds). */
+void shim_fd_set(int fd, unsigned int flags);
+void shim_fd_add(int fd, unsigned int flags);
+void shim_fd_del(int fd, unsigned int flags);
+
+/* Forget fd: it was closed or overwritten. Writes only if something was recorded. */
+void shim_fd_clear(int fd);
+
+/* Forget every fd in [first, last]: close_range(). */
+void shim_fd_clear_range(unsigned int first, unsigned int last);
+
+/* newfd now refers to oldfd's file (dup*, F_DUPFD): it inherits oldfd's state. */
+void shim_fd_copy(int oldfd, int newfd);
+
+#endif /* SHIM_FDTAB_H */

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The close() and close_range() hooks: closed fds lose their state. */
+#include <unistd.h>
+
+#include "fdtab.h"
+#include "real.h"
+
+SHIM_EXPORT int close(int fd)
+{
+	if (!SHIM_REAL_READY(close))
+		return shim_enosys();
+	/*
+	 * Forget first: once the real close() returns, another thread may get the same number
+	 * from accept() and register it, and we must not wipe that. (close() frees the number
+	 * even when it fails with EINTR or EIO, so there is no failure to undo.)
+	 */
+	shim_fd_clear(fd);
+	return real.close(fd);
+}
+
+SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	int ret;
+
+	if (!SHIM_REAL_READY(close_range))
+		return shim_enosys();
+	ret = real.close_range(first, last, flags);
+	/* CLOSE_RANGE_CLOEXEC closes nothing now; exec will, and exec drops our table too. */
+	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		shim_fd_clear_range(first, last);
+	return ret;
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The shim's process-wide state and its one-time set-up. OpenOnload's staged init: until
+ * shim_active() has returned true once, every hook is a plain call to libc.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "fdtab.h"
+#include "init.h"
+#include "real.h"
+
+struct shim_config shim_cfg;
+struct shim_client shim_helper;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static bool init_done; /* set last by init, read without the once by the hot paths */
+
+bool shim_env_flag(const char *value)
+{
+	static const char *const off[] = {"", "0", "no", "false", "off"};
+	size_t i;
+
+	if (!value)
+		return false;
+	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		if (strcasecmp(value, off[i]) == 0)
+			return false;
+	return true;
+}
+
+int shim_env_timeout_ms(const char *value)
+{
+	char *end;
+	long ms;
+
+	if (!value || !*value)
+		return SHIM_CLIENT_TIMEOUT_MS;
+	errno = 0;
+	ms = strtol(value, &end, 10);
+	if (errno || *end || ms < 1 || ms > 60000)
+		return SHIM_CLIENT_TIMEOUT_MS;
+	return (int)ms;
+}
+
+static void fork_prepare(void)
+{
+	shim_client_atfork_prepare(&shim_helper);
+}
+
+static void fork_parent(void)
+{
+	shim_client_atfork_parent(&shim_helper);
+}
+
+static void fork_child(void)
+{
+	shim_client_atfork_child(&shim_helper);
+}
+
+static void init(void)
+{
+	const char *path;
+	int saved_errno = errno;
+
+	shim_real_init();
+	shim_cfg.disabled = shim_env_flag(secure_getenv("SKACCEL_DISABLE"));
+	shim_cfg.debug = shim_env_flag(secure_getenv("SKACCEL_DEBUG"));
+	shim_cfg.timeout_ms = shim_env_timeout_ms(secure_getenv("SKACCEL_TIMEOUT_MS"));
+	path = secure_getenv(SKACCEL_SOCKET_ENV);
+	if (!path || !*path)
+		path = SKACCEL_DEFAULT_SOCKET;
+
+	/* Without the fd table a registered socket's reads could not be fixed: stay out. */
+	if (!shim_cfg.disabled &&
+	    (!real.connect || !real.getsockopt || !real.fcntl || shim_fdtab_init() < 0)) {
+		shim_cfg.disabled = true;
+		shim_log("disabled: cannot set up (%s)", strerrordesc_np(errno) ?: "?");
+	}
+	if (!shim_cfg.disabled) {
+		shim_client_init(&shim_helper, path, shim_cfg.timeout_ms, SHIM_CLIENT_BACKOFF_MS);
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+	}
+	__atomic_store_n(&init_done, true, __ATOMIC_RELEASE);
+	errno = saved_errno;
+}
+
+bool shim_active(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&init_done, __ATOMIC_ACQUIRE), 0))
+		pthread_once(&init_once, init);
+	return !shim_cfg.disabled;
+}
+
+void shim_log(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	char buf[512];
+	va_list ap;
+	int n, m;
+
+	if (!shim_cfg.debug)
+		return;
+	/* write(2), not stdio: no locks, no buffers shared with the application's stderr. */
+	n = snprintf(buf, sizeof(buf), "skaccel[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		m = 0;
+	n += m;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	if (write(STDERR_FILENO, buf, (size_t)n) < 0) {
+		/* nowhere to report it */
+	}
+	errno = saved_errno;
+}

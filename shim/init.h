@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The shim's process-wide state: configuration from the environment, the helper connection. */
+#ifndef SHIM_INIT_H
+#define SHIM_INIT_H
+
+#include <stdbool.h>
+
+#include "helper_client.h"
+
+/* Read once from the environment (secure_getenv: nothing from it in a setuid program). */
+struct shim_config {
+	bool disabled;	/* SKACCEL_DISABLE=1: every hook passes straight through */
+	bool debug;	/* SKACCEL_DEBUG=1: one line per registration attempt on stderr */
+	int timeout_ms; /* SKACCEL_TIMEOUT_MS: bound on one helper request (default 250) */
+};
+
+extern struct shim_config shim_cfg;
+extern struct shim_client shim_helper;
+
+/*
+ * True when the shim is set up and enabled. The first call (the library constructor, or an
+ * earlier hook) reads the environment, maps the fd table and installs the fork handlers;
+ * until then and when disabled, hooks do nothing but call libc.
+ */
+bool shim_active(void);
+
+/* Parse a boolean switch: unset, "", "0", "no", "false" and "off" are false. */
+bool shim_env_flag(const char *value);
+
+/* Parse SKACCEL_TIMEOUT_MS: 1..60000, else the default. */
+int shim_env_timeout_ms(const char *value);
+
+/* "skaccel[pid]: <message>\n" on stderr with one write(2), only when debugging. */
+__attribute__((format(printf, 1, 2))) void shim_log(const char *fmt, ...);
+
+#endif /* SHIM_INIT_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Making reads on a registered socket behave as on plain TCP (KERNEL-NOTES §4.3, §9). */
+#ifndef SHIM_READFIX_H
+#define SHIM_READFIX_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "fdtab.h"
+
+/*
+ * The only question every read hook asks: is fd registered and, as far as we know,
+ * blocking for this call? Everything else goes straight to libc.
+ */
+static inline bool shim_read_needs_fixup(int fd, int flags)
+{
+	return (shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK)) == SHIM_FD_REGISTERED &&
+	       !(flags & MSG_DONTWAIT);
+}
+
+/* One attempt of the application's call on iov[0..iovcnt): returns what libc returns. */
+typedef ssize_t (*shim_read_fn)(void *ctx, struct iovec *iov, int iovcnt, int flags);
+
+/* Most iovecs for which MSG_WAITALL is emulated; beyond, short reads pass through. */
+#define SHIM_WAITALL_IOV_MAX 64
+
+/*
+ * Perform a read on a registered socket the application believes blocking, with flags
+ * (MSG_*, 0 for read()/readv()), through fn: a spurious -1/EAGAIN (the sockmap receive
+ * path wakes without data, e.g. after our own shutdown(SHUT_WR)) is waited out with
+ * poll() within SO_RCVTIMEO, and MSG_WAITALL (which the sockmap path ignores) keeps
+ * reading until the buffer is full, EOF or an error. Returns like the real call, errno
+ * included; iov is not modified.
+ */
+ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
+			   void *ctx);
+
+#endif /* SHIM_READFIX_H */

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* The libc functions the shim interposes, listed once, and the table of their real versions. */
+#ifndef SHIM_REAL_H
+#define SHIM_REAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/*
+ * Every interposed call, as X(return type, name, parameter list). One list feeds the table
+ * of real functions below and the export list (libskaccel.map must name the same calls);
+ * each hook itself lives in a shim/hook_*.c file.
+ */
+#define SHIM_HOOKED_CALLS(X)                                                                  \
+	X(int, connect, (int fd, const struct sockaddr *addr, socklen_t len))                 \
+	X(int, accept, (int fd, struct sockaddr *addr, socklen_t *len))                       \
+	X(int, accept4, (int fd, struct sockaddr *addr, socklen_t *len, int flags))           \
+	X(int, close, (int fd))                                                               \
+	X(int, close_range, (unsigned int first, unsigned int last, int flags))               \
+	X(int, dup, (int fd))                                                                 \
+	X(int, dup2, (int oldfd, int newfd))                                                  \
+	X(int, dup3, (int oldfd, int newfd, int flags))                                       \
+	X(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len))          \
+	X(ssize_t, recv, (int fd, void *buf, size_t len, int flags))                          \
+	X(ssize_t, recvfrom,                                                                  \
+	  (int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)) \
+	X(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags))                          \
+	X(ssize_t, read, (int fd, void *buf, size_t len))                                     \
+	X(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt))                      \
+	X(ssize_t, __recv_chk, (int fd, void *buf, size_t len, size_t buflen, int flags))     \
+	X(ssize_t, __recvfrom_chk,                                                            \
+	  (int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *addr,    \
+	   socklen_t *alen))                                                                  \
+	X(ssize_t, __read_chk, (int fd, void *buf, size_t len, size_t buflen))                \
+	X(int, fcntl, (int fd, int cmd, ...))                                                 \
+	X(int, fcntl64, (int fd, int cmd, ...))                                               \
+	X(int, ioctl, (int fd, unsigned long req, ...))
+
+/* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
+struct shim_real {
+#define SHIM_REAL_MEMBER(ret, name, params) ret(*name) params;
+	SHIM_HOOKED_CALLS(SHIM_REAL_MEMBER)
+#undef SHIM_REAL_MEMBER
+};
+
+extern struct shim_real real;
+
+/*
+ * Resolve every real function with dlsym(RTLD_NEXT). Safe to call any number of times and
+ * from any thread; hooks call it themselves when they run before the library constructor
+ * (another preloaded library's constructor may well call close() or read()).
+ */
+void shim_real_init(void);
+
+/* True once real.name can be called; resolves on first use. */
+#define SHIM_REAL_READY(name) \
+	(__builtin_expect(real.name != NULL, 1) || (shim_real_init(), real.name != NULL))
+
+/*
+ * Every hook's definition: the library is built with -fvisibility=hidden, and the version
+ * script can only export what is visible.
+ */
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/* What a hook returns when libc lacks its real function: an error, never a crash. */
+static inline int shim_enosys(void)
+{
+	errno = ENOSYS;
+	return -1;
+}
+
+#endif /* SHIM_REAL_H */

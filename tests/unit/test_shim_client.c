@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Unit tests of the shim's helper client against a fake helper running in a thread (good
+ * replies, bad ones, silence, hang-ups, restarts, a missing helper, threads and fork), of
+ * registration (what connect/accept/getsockopt hand to it, on real loopback sockets), and
+ * of the hooks themselves: this binary re-runs itself with the built libskaccel.so preloaded.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fd_pass.h"
+#include "fdtab.h"
+#include "helper_client.h"
+#include "init.h"
+#include "register.h"
+
+/* skaccel-run's ping talks to the same fake helper; run/ is not in the unit test link. */
+#include "../../run/ping.c"
+
+static int passed, failed;
+
+#define CHECK_EQ(expected, actual)                                                             \
+	do {                                                                                   \
+		long long e_ = (long long)(expected), a_ = (long long)(actual);                \
+		if (e_ == a_) {                                                                \
+			passed++;                                                              \
+		} else {                                                                       \
+			failed++;                                                              \
+			fprintf(stderr, "%s:%d: %s: expected %lld, got %lld (errno %d: %s)\n", \
+				__FILE__, __LINE__, #actual, e_, a_, errno, strerror(errno));  \
+		}                                                                              \
+	} while (0)
+
+enum fake_mode {
+	FAKE_GOOD,	/* answer every request properly */
+	FAKE_WRONG_SEQ, /* answer with another seq */
+	FAKE_SHORT,	/* answer with a truncated reply */
+	FAKE_SILENT,	/* never answer */
+	FAKE_HANGUP,	/* close the connection instead of answering */
+};
+
+#define MAX_CONNS 64
+
+struct fake_helper {
+	char path[108];
+	int lfd;
+	pthread_t thread;
+	int conns[MAX_CONNS];
+	int nconns;
+	/* Set by the test, read by the thread. */
+	int mode;
+	int status;
+	int drop_all; /* close every connection (a helper restart, as seen by clients) */
+	int stop;
+	/* Counted by the thread. */
+	int accepts;
+	int requests;
+	int fds;
+};
+
+static int get(int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+
+static void put(int *p, int v)
+{
+	__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
+}
+
+static void fake_drop(struct fake_helper *h, int i)
+{
+	close(h->conns[i]);
+	h->conns[i] = h->conns[--h->nconns];
+}
+
+static void fake_serve(struct fake_helper *h, int i)
+{
+	struct skaccel_req req;
+	struct skaccel_reply rep = {0};
+	int fds[SKACCEL_FD_PASS_MAX], nfds, trunc, k;
+	ssize_t n;
+
+	n = skaccel_recv_fds(h->conns[i], &req, sizeof(req), fds, &nfds, &trunc, MSG_DONTWAIT);
+	if (n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		fake_drop(h, i);
+		return;
+	}
+	for (k = 0; k < nfds; k++)
+		close(fds[k]);
+	__atomic_fetch_add(&h->fds, nfds, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&h->requests, 1, __ATOMIC_SEQ_CST);
+	rep.magic = SKACCEL_MAGIC;
+	rep.version = SKACCEL_PROTO_VERSION;
+	rep.op = req.op;
+	rep.seq = req.seq;
+	rep.status = req.op == SKACCEL_OP_PING ? SKACCEL_OK_PONG : get(&h->status);
+	switch (get(&h->mode)) {
+	case FAKE_WRONG_SEQ:
+		rep.seq++;
+		break;
+	case FAKE_SILENT:
+		return;
+	case FAKE_HANGUP:
+		fake_drop(h, i);
+		return;
+	}
+	if (send(h->conns[i], &rep, get(&h->mode) == FAKE_SHORT ? sizeof(rep) - 4 : sizeof(rep),
+		 MSG_NOSIGNAL) < 0)
+		fake_drop(h, i);
+}
+
+static void *fake_thread(void *p)
+{
+	struct fake_helper *h = p;
+
+	while (!get(&h->stop)) {
+		struct pollfd pfd[MAX_CONNS + 1];
+		int i, n;
+
+		if (get(&h->drop_all)) {
+			while (h->nconns)
+				fake_drop(h, 0);
+			put(&h->drop_all, 0);
+		}
+		pfd[0] = (struct pollfd){.fd = h->lfd, .events = POLLIN};
+		for (i = 0; i < h->nconns; i++)
+			pfd[i + 1] = (struct pollfd){.fd = h->conns[i], .events = POLLIN};
+		n = h->nconns;
+		if (poll(pfd, (nfds_t)n + 1, 5) <= 0)
+			continue;
+		for (i = n - 1; i >= 0; i--)
+			if (pfd[i + 1].revents)
+				fake_serve(h, i);
+		if (pfd[0].revents & POLLIN) {
+			int c = accept4(h->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+			if (c >= 0 && h->nconns < MAX_CONNS) {
+				h->conns[h->nconns++] = c;
+				__atomic_fetch_add(&h->accepts, 1, __ATOMIC_SEQ_CST);
+			} else if (c >= 0) {
+				close(c);
+			}
+		}
+	}
+	while (h->nconns)
+		fake_drop(h, 0);
+	return NULL;
+}
+
+static void fake_start(struct fake_helper *h, const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->path, sizeof(h->path), "%s", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	h->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (h->lfd < 0 || bind(h->lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(h->lfd, 16) < 0) {
+		perror("fake helper");
+		exit(2);
+	}
+	pthread_create(&h->thread, NULL, fake_thread, h);
+}
+
+static void fake_stop(struct fake_helper *h)
+{
+	put(&h->stop, 1);
+	pthread_join(h->thread, NULL);
+	close(h->lfd);
+	unlink(h->path);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static char path[108];
+static int some_fd; /* any fd to pass: the helper only counts it */
+
+static int req(struct shim_client *c, struct skaccel_reply *rep, bool *sent)
+{
+	return shim_client_request(c, SKACCEL_OP_REGISTER, some_fd, rep, sent);
+}
+
+static void test_no_helper(void)
+{
+	struct shim_client c;
+	struct skaccel_reply rep;
+	struct fake_helper h;
+	bool sent = true;
+	long t0;
+
+	shim_client_init(&c, path, 250, 300);
+	t0 = now_ms();
+	CHECK_EQ(-ENOENT, req(&c, &rep, &sent));
+	CHECK_EQ(false, sent);
+	CHECK_EQ(true, now_ms() - t0 < 50);
+	/* The helper appears, but within the backoff nobody looks. */
+	fake_start(&h, path);
+	CHECK_EQ(-ENOENT, req(&c, &rep, &sent));
+	CHECK_EQ(0, get(&h.accepts));
+	sleep_ms(320);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	CHECK_EQ(1, get(&h.accepts));
+	fake_stop(&h);
+
+	/* A socket file nobody listens on: refused, as fast. */
+	{
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		char longpath[200];
+
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		CHECK_EQ(0, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+		shim_client_init(&c, path, 250, 300);
+		CHECK_EQ(-ECONNREFUSED, req(&c, &rep, &sent));
+		close(fd);
+		unlink(path);
+
+		/* A path longer than sun_path: never a buffer overrun, just a failure. */
+		memset(longpath, 'x', sizeof(longpath));
+		longpath[sizeof(longpath) - 1] = '\0';
+		shim_client_init(&c, longpath, 250, 300);
+		CHECK_EQ(-ENAMETOOLONG, req(&c, &rep, &sent));
+	}
+}
+
+static void test_good(void)
+{
+	struct shim_client c;
+	struct skaccel_reply rep;
+	struct fake_helper h;
+	bool sent;
+
+	fake_start(&h, path);
+	shim_client_init(&c, path, 250, 300);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	CHECK_EQ(true, sent);
+	CHECK_EQ(SKACCEL_OK_ACCELERATED, rep.status);
+	CHECK_EQ(1, rep.seq);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	CHECK_EQ(2, rep.seq);
+	CHECK_EQ(0, shim_client_request(&c, SKACCEL_OP_PING, -1, &rep, &sent));
+	CHECK_EQ(false, sent);
+	CHECK_EQ(SKACCEL_OK_PONG, rep.status);
+	CHECK_EQ(3, get(&h.requests));
+	CHECK_EQ(2, get(&h.fds));
+	CHECK_EQ(1, get(&h.accepts)); /* one connection for all of them */
+	/* Our fd is close-on-exec. */
+	CHECK_EQ(FD_CLOEXEC, fcntl(c.fd, F_GETFD) & FD_CLOEXEC);
+
+	/* A refusal is an answer, not a failure: no backoff. */
+	put(&h.status, SKACCEL_ERR_NOT_LOCAL);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	CHECK_EQ(SKACCEL_ERR_NOT_LOCAL, rep.status);
+	put(&h.status, SKACCEL_OK_ACCELERATED);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+
+	/* The helper restarted: the dead connection is replaced at once, nothing lost. */
+	put(&h.drop_all, 1);
+	while (get(&h.drop_all))
+		sleep_ms(1);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	CHECK_EQ(2, get(&h.accepts));
+
+	/* The application closed our fd and reused the number: leave its file alone. */
+	{
+		int ourfd = c.fd, p[2];
+
+		close(ourfd);
+		CHECK_EQ(0, pipe(p));
+		if (p[0] != ourfd) { /* make the number the pipe's */
+			dup2(p[0], ourfd);
+			close(p[0]);
+			p[0] = ourfd;
+		}
+		CHECK_EQ(0, req(&c, &rep, &sent));
+		CHECK_EQ(0, fcntl(p[0], F_GETFD) < 0); /* still open */
+		CHECK_EQ(true, c.fd != p[0]);
+		CHECK_EQ(3, get(&h.accepts));
+		close(p[0]);
+		close(p[1]);
+	}
+
+	/* fork: the child gets its own connection, the parent keeps its own. */
+	{
+		int status = -1;
+		pid_t pid;
+
+		shim_client_atfork_prepare(&c);
+		pid = fork();
+		if (pid == 0) {
+			shim_client_atfork_child(&c);
+			_exit(req(&c, &rep, &sent) == 0 && rep.status == 0 ? 0 : 1);
+		}
+		shim_client_atfork_parent(&c);
+		CHECK_EQ(pid, waitpid(pid, &status, 0));
+		CHECK_EQ(0, status);
+		CHECK_EQ(0, req(&c, &rep, &sent));
+		CHECK_EQ(4, get(&h.accepts));
+	}
+	shim_client_reset(&c);
+	CHECK_EQ(-1, c.fd);
+	fake_stop(&h);
+}
+
+static void test_failures(void)
+{
+	struct shim_client c;
+	struct skaccel_reply rep;
+	struct fake_helper h;
+	bool sent;
+	int n;
+	long t0;
+
+	fake_start(&h, path);
+	shim_client_init(&c, path, 100, 300);
+
+	/* Wrong seq: -EPROTO, connection closed, and backoff. */
+	put(&h.mode, FAKE_WRONG_SEQ);
+	CHECK_EQ(-EPROTO, req(&c, &rep, &sent));
+	CHECK_EQ(true, sent);
+	CHECK_EQ(-1, c.fd);
+	put(&h.mode, FAKE_GOOD);
+	n = get(&h.requests);
+	CHECK_EQ(-EPROTO, req(&c, &rep, &sent));
+	CHECK_EQ(false, sent);
+	CHECK_EQ(n, get(&h.requests));
+	sleep_ms(320);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+
+	put(&h.mode, FAKE_SHORT);
+	CHECK_EQ(-EPROTO, req(&c, &rep, &sent));
+	sleep_ms(320);
+
+	/* Silence: -ETIMEDOUT within the bound, then backoff costs nothing. */
+	put(&h.mode, FAKE_SILENT);
+	t0 = now_ms();
+	CHECK_EQ(-ETIMEDOUT, req(&c, &rep, &sent));
+	CHECK_EQ(true, sent);
+	CHECK_EQ(true, now_ms() - t0 >= 95 && now_ms() - t0 < 400);
+	t0 = now_ms();
+	CHECK_EQ(-ETIMEDOUT, req(&c, &rep, &sent));
+	CHECK_EQ(true, now_ms() - t0 < 50);
+	/* A late answer can never be taken for the next request's: a new connection. */
+	put(&h.mode, FAKE_GOOD);
+	sleep_ms(320);
+	n = get(&h.accepts);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	CHECK_EQ(n + 1, get(&h.accepts));
+
+	/* Hang-up. */
+	put(&h.mode, FAKE_HANGUP);
+	CHECK_EQ(-ECONNRESET, req(&c, &rep, &sent));
+	shim_client_reset(&c);
+	put(&h.mode, FAKE_GOOD);
+	CHECK_EQ(0, req(&c, &rep, &sent));
+	fake_stop(&h);
+}
+
+struct worker {
+	struct shim_client *c;
+	int ok;
+	long ms;
+};
+
+static void *worker_fn(void *p)
+{
+	struct worker *w = p;
+	struct skaccel_reply rep;
+	long t0 = now_ms();
+	bool sent;
+	int i;
+
+	for (i = 0; i < 50; i++)
+		w->ok += req(w->c, &rep, &sent) == 0 && rep.status == 0;
+	w->ms = now_ms() - t0;
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct worker w[8];
+	pthread_t t[8];
+	struct shim_client c;
+	struct fake_helper h;
+	int i, ok = 0;
+	long worst = 0;
+
+	fake_start(&h, path);
+	shim_client_init(&c, path, 1000, 300);
+	for (i = 0; i < 8; i++) {
+		w[i] = (struct worker){.c = &c};
+		pthread_create(&t[i], NULL, worker_fn, &w[i]);
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		ok += w[i].ok;
+	}
+	CHECK_EQ(400, ok);
+	CHECK_EQ(400, get(&h.requests));
+	CHECK_EQ(1, get(&h.accepts));
+
+	/*
+	 * While one thread waits for a silent helper, another gives up by the same deadline
+	 * instead of queueing behind it: nobody waits longer than the timeout.
+	 */
+	shim_client_init(&c, path, 150, 2000);
+	put(&h.mode, FAKE_SILENT);
+	for (i = 0; i < 4; i++) {
+		w[i] = (struct worker){.c = &c};
+		pthread_create(&t[i], NULL, worker_fn, &w[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		if (w[i].ms > worst)
+			worst = w[i].ms;
+	}
+	/* 50 requests each: one timeout, the rest inside the backoff. */
+	CHECK_EQ(true, worst >= 140 && worst < 600);
+	fake_stop(&h);
+}
+
+/* A loopback listener; *addr gets its address. */
+static int listener(struct sockaddr_in *addr, int backlog)
+{
+	socklen_t len = sizeof(*addr);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	*addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	if (fd < 0 || bind(fd, (struct sockaddr *)addr, len) < 0 || listen(fd, backlog) < 0 ||
+	    getsockname(fd, (struct sockaddr *)addr, &len) < 0)
+		exit(2);
+	return fd;
+}
+
+/* connect() as the hook does it: the real call, then shim_after_connect(). */
+static int hooked_connect(int fd, const struct sockaddr_in *addr)
+{
+	int ret = connect(fd, (const struct sockaddr *)addr, sizeof(*addr)), err = errno;
+
+	shim_after_connect(fd, (const struct sockaddr *)addr, sizeof(*addr), ret, err);
+	errno = err;
+	return ret;
+}
+
+static int hooked_accept4(int lfd, int flags)
+{
+	int fd = accept4(lfd, NULL, NULL, flags | SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		shim_after_accept(fd, NULL, NULL, flags);
+	return fd;
+}
+
+static int so_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &val, &len) == 0 &&
+	    (shim_fd_get(fd) & SHIM_FD_PENDING))
+		shim_after_getsockopt(fd, SOL_SOCKET, SO_ERROR, &val, &len);
+	return val;
+}
+
+static void test_register(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_PENDING, N = SHIM_FD_NONBLOCK;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s, n, errpipe[2], saved_stderr;
+	char line[256] = "", want[256];
+	struct pollfd pfd;
+	ssize_t len;
+
+	fake_start(&h, path);
+	setenv("SKACCEL_SOCKET", path, 1);
+	setenv("SKACCEL_TIMEOUT_MS", "500", 1);
+	setenv("SKACCEL_DEBUG", "1", 1);
+	CHECK_EQ(true, shim_active());
+	CHECK_EQ(500, shim_cfg.timeout_ms);
+	lfd = listener(&la, 16);
+
+	/* Blocking connect and accept: both ends registered before the call returns. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, pipe2(errpipe, O_CLOEXEC));
+	saved_stderr = dup(2);
+	dup2(errpipe[1], 2);
+	CHECK_EQ(0, hooked_connect(c, &la));
+	dup2(saved_stderr, 2);
+	close(saved_stderr);
+	close(errpipe[1]);
+	len = read(errpipe[0], line, sizeof(line) - 1);
+	line[len > 0 ? len : 0] = '\0';
+	close(errpipe[0]);
+	{
+		struct sockaddr_in me;
+		socklen_t mlen = sizeof(me);
+
+		getsockname(c, (struct sockaddr *)&me, &mlen);
+		snprintf(want, sizeof(want),
+			 "skaccel[%d]: fd %d 127.0.0.1:%u -> 127.0.0.1:%u: accelerated\n",
+			 (int)getpid(), c, ntohs(me.sin_port), ntohs(la.sin_port));
+		CHECK_EQ(0, strcmp(line, want));
+		if (strcmp(line, want))
+			fprintf(stderr, "  expected: %s  got:      %s", want, line);
+	}
+	setenv("SKACCEL_DEBUG", "0", 1);
+	shim_cfg.debug = false;
+	CHECK_EQ(R, shim_fd_get(c));
+	CHECK_EQ(1, get(&h.fds));
+	s = hooked_accept4(lfd, 0);
+	CHECK_EQ(R, shim_fd_get(s));
+	CHECK_EQ(2, get(&h.fds));
+	close(s);
+	close(c);
+	shim_fd_clear(s);
+	shim_fd_clear(c);
+
+	/* accept4(SOCK_NONBLOCK) and a non-blocking connect, done within the call on loopback. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK_EQ(-1, hooked_connect(c, &la));
+	CHECK_EQ(EINPROGRESS, errno);
+	CHECK_EQ(R | N, shim_fd_get(c));
+	s = hooked_accept4(lfd, SOCK_NONBLOCK);
+	CHECK_EQ(R | N, shim_fd_get(s));
+	CHECK_EQ(4, get(&h.fds));
+	/* The application still sees a plain completion. */
+	CHECK_EQ(0, so_error(c));
+
+	/* PENDING completion points, on an fd made to look pending (its peer still open). */
+	shim_fd_set(c, P | N);
+	CHECK_EQ(0, so_error(c));
+	CHECK_EQ(R | N, shim_fd_get(c));
+	shim_fd_set(c, P);
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EALREADY);
+	CHECK_EQ(P, shim_fd_get(c));
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EISCONN);
+	CHECK_EQ(R, shim_fd_get(c));
+	shim_fd_set(c, P);
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
+	CHECK_EQ(R, shim_fd_get(c));
+	/* Registered already: a connect() returning 0 again asks nothing of the helper. */
+	n = get(&h.requests);
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
+	CHECK_EQ(R, shim_fd_get(c));
+	CHECK_EQ(n, get(&h.requests));
+	shim_fd_set(c, P);
+	shim_after_getsockopt(c, SOL_SOCKET, SO_ERROR, &(int){ECONNREFUSED}, &(socklen_t){4});
+	CHECK_EQ(0, shim_fd_get(c));
+	shim_fd_set(c, P);
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, ECONNREFUSED);
+	CHECK_EQ(0, shim_fd_get(c));
+	/* Once the peer has gone (CLOSE_WAIT) there is nothing left to register. */
+	close(s);
+	shim_fd_clear(s);
+	n = get(&h.requests);
+	shim_fd_set(c, P);
+	CHECK_EQ(0, so_error(c));
+	CHECK_EQ(0, shim_fd_get(c));
+	CHECK_EQ(n, get(&h.requests));
+	close(c);
+
+	/* Not candidates: no request at all. */
+	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, hooked_connect(c, &la));
+	CHECK_EQ(0, shim_fd_get(c));
+	close(c);
+	{
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+		c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+		CHECK_EQ(0, connect(c, (struct sockaddr *)&sun, sizeof(sun)));
+		shim_after_connect(c, (struct sockaddr *)&sun, sizeof(sun), 0, 0);
+		CHECK_EQ(0, shim_fd_get(c));
+		close(c);
+	}
+	CHECK_EQ(n, get(&h.requests));
+
+	/* The helper refuses: the fd stays unregistered. */
+	put(&h.status, SKACCEL_ERR_NOT_ESTABLISHED);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, hooked_connect(c, &la));
+	CHECK_EQ(0, shim_fd_get(c));
+	CHECK_EQ(n + 1, get(&h.requests));
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	close(s);
+	close(c);
+	put(&h.status, SKACCEL_ERR_ALREADY); /* ... unless it says the fd is in already */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, hooked_connect(c, &la));
+	CHECK_EQ(R, shim_fd_get(c));
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	close(s);
+	close(c);
+	shim_fd_clear(c);
+	put(&h.status, SKACCEL_OK_WAITING_PEER);
+	close(lfd);
+
+	/*
+	 * A real SYN_SENT: the listener's accept queue is full, so the SYN is dropped and the
+	 * connect goes on in the background (SYN retransmitted after 1 s).
+	 */
+	lfd = listener(&la, 0);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, hooked_connect(c, &la)); /* fills the queue */
+	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	n = get(&h.requests);
+	CHECK_EQ(-1, hooked_connect(s, &la));
+	CHECK_EQ(EINPROGRESS, errno);
+	CHECK_EQ(P | N, shim_fd_get(s));
+	CHECK_EQ(n, get(&h.requests));
+	CHECK_EQ(0, so_error(s)); /* not done yet: stays pending */
+	CHECK_EQ(P | N, shim_fd_get(s));
+	close(hooked_accept4(lfd, 0)); /* room in the queue */
+	pfd = (struct pollfd){.fd = s, .events = POLLOUT};
+	CHECK_EQ(1, poll(&pfd, 1, 5000));
+	CHECK_EQ(0, so_error(s));
+	CHECK_EQ(R | N, shim_fd_get(s));
+	CHECK_EQ(n + 2, get(&h.requests)); /* the accepted one and the completed one */
+	close(s);
+	close(c);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	fake_stop(&h);
+}
+
+static void test_ping(void)
+{
+	struct fake_helper h;
+	int32_t status = 0;
+	long t0;
+
+	CHECK_EQ(-ENOENT, skrun_ping(path, 100, &status));
+	fake_start(&h, path);
+	CHECK_EQ(0, skrun_ping(path, 100, &status));
+	CHECK_EQ(SKACCEL_OK_PONG, status);
+	put(&h.mode, FAKE_WRONG_SEQ);
+	CHECK_EQ(-EPROTO, skrun_ping(path, 100, &status));
+	put(&h.mode, FAKE_SILENT);
+	t0 = now_ms();
+	CHECK_EQ(-ETIMEDOUT, skrun_ping(path, 100, &status));
+	CHECK_EQ(true, now_ms() - t0 < 300);
+	put(&h.mode, FAKE_HANGUP);
+	CHECK_EQ(-ECONNRESET, skrun_ping(path, 100, &status));
+	fake_stop(&h);
+}
+
+/*
+ * Runs in a child with libskaccel.so preloaded: every call below goes through a hook. Each
+ * must return what libc returns, errno included, and local connections must reach the
+ * helper. Returns the number of failed checks.
+ */
+static int hooks_child(void)
+{
+	struct sockaddr_in la, closed;
+	int lfd, c, s, val, sv[2];
+	socklen_t len = sizeof(val);
+	struct pollfd pfd;
+	Dl_info info;
+	char buf[8];
+
+	alarm(30); /* a hang is a failure, not a stuck CI run */
+	/* The hooks are the shim's. */
+	CHECK_EQ(true, dladdr(dlsym(RTLD_DEFAULT, "connect"), &info) && info.dli_fname &&
+			   strstr(info.dli_fname, "libskaccel.so"));
+	CHECK_EQ(true, dladdr(dlsym(RTLD_DEFAULT, "__recv_chk"), &info) && info.dli_fname &&
+			   strstr(info.dli_fname, "libskaccel.so"));
+	/* Nothing of the shim's own leaks out. */
+	CHECK_EQ(true, dlsym(RTLD_DEFAULT, "shim_active") == dlsym(RTLD_NEXT, "shim_active"));
+
+	lfd = listener(&la, 16);
+	/* errno is the real call's, on failure and on success alike. */
+	close(listener(&closed, 1)); /* a port nobody listens on any more */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(-1, connect(c, (struct sockaddr *)&closed, sizeof(closed)));
+	CHECK_EQ(ECONNREFUSED, errno);
+	close(c);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	errno = 1234;
+	CHECK_EQ(0, connect(c, (struct sockaddr *)&la, sizeof(la)));
+	CHECK_EQ(1234, errno);
+	s = accept(lfd, NULL, NULL);
+	CHECK_EQ(true, s >= 0);
+	CHECK_EQ(1234, errno);
+	CHECK_EQ(3, write(c, "abc", 3));
+	CHECK_EQ(3, read(s, buf, sizeof(buf)));
+	CHECK_EQ(3, write(s, "def", 3));
+	CHECK_EQ(3, recv(c, buf, 3, MSG_WAITALL));
+	/* A registered blocking socket with a receive timeout still times out with EAGAIN. */
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_usec = 100000},
+		   sizeof(struct timeval));
+	CHECK_EQ(-1, recv(c, buf, 1, 0));
+	CHECK_EQ(EAGAIN, errno);
+	/* O_NONBLOCK set through fcntl and FIONBIO: EAGAIN at once. */
+	CHECK_EQ(0, fcntl(c, F_SETFL, O_NONBLOCK));
+	CHECK_EQ(O_NONBLOCK, fcntl(c, F_GETFL) & O_NONBLOCK);
+	CHECK_EQ(-1, read(c, buf, 1));
+	CHECK_EQ(EAGAIN, errno);
+	CHECK_EQ(0, ioctl(c, FIONBIO, &(int){0}));
+	CHECK_EQ(0, ioctl(s, FIONBIO, &(int){1}));
+	CHECK_EQ(-1, recv(s, buf, 1, 0));
+	CHECK_EQ(EAGAIN, errno);
+	CHECK_EQ(0, ioctl(c, FIONREAD, &val));
+	/* dup2 onto a registered fd, then close both. */
+	CHECK_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	CHECK_EQ(s, dup2(sv[0], s));
+	CHECK_EQ(0, close(s));
+	CHECK_EQ(0, close(c));
+	CHECK_EQ(-1, close(c));
+	CHECK_EQ(EBADF, errno);
+	CHECK_EQ(-1, dup2(-1, 100));
+	CHECK_EQ(EBADF, errno);
+	CHECK_EQ(-1, close_range(5, 4, 0));
+	CHECK_EQ(EINVAL, errno);
+	CHECK_EQ(-1, recv(-1, buf, 1, 0));
+	CHECK_EQ(EBADF, errno);
+
+	/* Non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR 0, as on TCP. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK_EQ(-1, connect(c, (struct sockaddr *)&la, sizeof(la)));
+	CHECK_EQ(EINPROGRESS, errno);
+	pfd = (struct pollfd){.fd = c, .events = POLLOUT};
+	CHECK_EQ(1, poll(&pfd, 1, 1000));
+	val = -1;
+	CHECK_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &val, &len));
+	CHECK_EQ(0, val);
+	/* The event loop's second connect(): 0 once, then EISCONN. */
+	CHECK_EQ(0, connect(c, (struct sockaddr *)&la, sizeof(la)));
+	CHECK_EQ(-1, connect(c, (struct sockaddr *)&la, sizeof(la)));
+	CHECK_EQ(EISCONN, errno);
+	s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	CHECK_EQ(-1, recv(s, buf, 1, 0));
+	CHECK_EQ(EAGAIN, errno);
+	close(s);
+	CHECK_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
+	CHECK_EQ(-1, accept(lfd, NULL, NULL));
+	CHECK_EQ(EAGAIN, errno);
+	CHECK_EQ(0, fcntl(lfd, F_SETFL, 0));
+	close(c);
+
+	/* A forked child makes its own helper connection and registers too. */
+	if (fork() == 0) {
+		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		_exit(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0 ? 0 : 1);
+	}
+	CHECK_EQ(true, wait(&val) > 0 && val == 0);
+	close(accept(lfd, NULL, NULL));
+	close(lfd);
+	return failed;
+}
+
+/* Run hooks_child() in a copy of this binary with lib preloaded; its failed checks or -1. */
+static int run_hooks_child(const char *self, const char *lib, const char *sock)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setenv("LD_PRELOAD", lib, 1);
+		setenv("SKACCEL_SOCKET", sock, 1);
+		unsetenv("SKACCEL_DEBUG");
+		execl(self, self, "hooks-child", (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Run hooks_child() in a preloaded copy of this binary, with the fake helper and without. */
+static void test_hooks(void)
+{
+	char self[4096], lib[4200], *slash;
+	struct fake_helper h;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	CHECK_EQ(true, n > 0);
+	if (n <= 0)
+		return;
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	*slash = '\0';
+	/* $(OUTPUT)/tests/test_shim_client -> $(OUTPUT)/libskaccel.so */
+	snprintf(lib, sizeof(lib), "%s/../libskaccel.so", self);
+	*slash = '/';
+	if (access(lib, R_OK) < 0) {
+		fprintf(stderr, "%s: build it first (make): the hooks are tested through it\n",
+			lib);
+		CHECK_EQ(0, access(lib, R_OK));
+		return;
+	}
+	fake_start(&h, path);
+	CHECK_EQ(0, run_hooks_child(self, lib, path));
+	/* Both ends of the blocking, non-blocking and forked connections. */
+	CHECK_EQ(6, get(&h.fds));
+	CHECK_EQ(2, get(&h.accepts)); /* the child's connection and the grandchild's */
+	fake_stop(&h);
+	/* No helper: the shim's own calls fail inside every hook, and none of it shows. */
+	CHECK_EQ(0, run_hooks_child(self, lib, "/nonexistent/helperd.sock"));
+}
+
+int main(int argc, char **argv)
+{
+	int sv[2];
+
+	if (argc > 1 && strcmp(argv[1], "hooks-child") == 0)
+		return hooks_child();
+
+	snprintf(path, sizeof(path), "/tmp/skaccel-test-client.%d.sock", (int)getpid());
+	test_hooks();
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return 2;
+	some_fd = sv[0];
+	test_no_helper();
+	test_good();
+	test_failures();
+	test_threads();
+	test_register();
+	test_ping();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Unit tests of the shim's per-fd state table. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "fdtab.h"
+
+static int passed, failed;
+
+#define CHECK_EQ(expected, actual)                                                             \
+	do {                                                                                   \
+		long long e_ = (long long)(expected), a_ = (long long)(actual);                \
+		if (e_ == a_) {                                                                \
+			passed++;                                                              \
+		} else {                                                                       \
+			failed++;                                                              \
+			fprintf(stderr, "%s:%d: %s: expected %lld, got %lld (errno %d: %s)\n", \
+				__FILE__, __LINE__, #actual, e_, a_, errno, strerror(errno));  \
+		}                                                                              \
+	} while (0)
+
+int main(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_PENDING, N = SHIM_FD_NONBLOCK;
+	struct rlimit rl;
+	unsigned int want;
+
+	/* Before the table exists everything reads 0 and every write is a no-op. */
+	CHECK_EQ(0, shim_fd_get(5));
+	shim_fd_set(5, R);
+	shim_fd_clear(5);
+	shim_fd_clear_range(0, ~0u);
+	CHECK_EQ(0, shim_fd_get(5));
+
+	CHECK_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > SHIM_FDTAB_MAX
+		   ? SHIM_FDTAB_MAX
+		   : (unsigned int)rl.rlim_max;
+	if (want < 1024)
+		want = 1024;
+	CHECK_EQ(0, shim_fdtab_init());
+	CHECK_EQ(want, shim_fdtab_len);
+	CHECK_EQ(0, shim_fdtab_init()); /* idempotent */
+
+	shim_fd_set(5, R | N);
+	CHECK_EQ(R | N, shim_fd_get(5));
+	shim_fd_del(5, N);
+	CHECK_EQ(R, shim_fd_get(5));
+	shim_fd_add(5, N);
+	CHECK_EQ(R | N, shim_fd_get(5));
+
+	/* dup: the copy inherits the state; dup2 of an untracked fd wipes a stale one. */
+	shim_fd_copy(5, 9);
+	CHECK_EQ(R | N, shim_fd_get(9));
+	shim_fd_copy(9, 9);
+	CHECK_EQ(R | N, shim_fd_get(9));
+	shim_fd_copy(3, 9);
+	CHECK_EQ(0, shim_fd_get(9));
+
+	shim_fd_clear(5);
+	CHECK_EQ(0, shim_fd_get(5));
+
+	/* Out of range: negative, at and beyond the end, never tracked, never a crash. */
+	shim_fd_set(-1, R);
+	CHECK_EQ(0, shim_fd_get(-1));
+	shim_fd_set((int)shim_fdtab_len, R);
+	CHECK_EQ(0, shim_fd_get((int)shim_fdtab_len));
+	shim_fd_set((int)shim_fdtab_len - 1, P);
+	CHECK_EQ(P, shim_fd_get((int)shim_fdtab_len - 1));
+	shim_fd_add(0x7fffffff, R);
+	shim_fd_del(0x7fffffff, R);
+	shim_fd_copy((int)shim_fdtab_len - 1, 0x7fffffff);
+	CHECK_EQ(0, shim_fd_get(0x7fffffff));
+
+	/* close_range(): only the range goes, whatever its bounds. */
+	shim_fd_set(10, R);
+	shim_fd_set(11, P);
+	shim_fd_set(20, R);
+	shim_fd_clear_range(11, 19);
+	CHECK_EQ(R, shim_fd_get(10));
+	CHECK_EQ(0, shim_fd_get(11));
+	CHECK_EQ(R, shim_fd_get(20));
+	shim_fd_clear_range(3, ~0u);
+	CHECK_EQ(0, shim_fd_get(10));
+	CHECK_EQ(0, shim_fd_get(20));
+	CHECK_EQ(0, shim_fd_get((int)shim_fdtab_len - 1));
+	shim_fd_set(2, R);
+	shim_fd_clear_range(5, 1); /* empty range */
+	CHECK_EQ(R, shim_fd_get(2));
+
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
