@@ -119,8 +119,17 @@ int skaccel_msg(struct sk_msg_md *msg)
 	 * next message goes by TCP, and its arrival publishes the peer.
 	 */
 	if (peer_conn->sk_addr) {
-		if (peer_rmem(peer_conn) >= (self->redirecting ? cfg->rx_budget : cfg->rx_resume))
+		__u64 rmem = peer_rmem(peer_conn);
+
+		if (rmem >= (self->redirecting ? cfg->rx_budget : cfg->rx_resume))
 			return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
+		/*
+		 * A reader with bytes still unread is not waiting for this one, so latency
+		 * does not matter, and for small writes TCP's coalescing beats one queued
+		 * message and one wake-up per write. A reader that has caught up gets it now.
+		 */
+		if (size < cfg->small_msg && rmem)
+			return pass_to_tcp(self, SKACCEL_CNT_FB_SMALL_BEHIND, size);
 	} else if (self->blind_bytes + size > cfg->rx_budget) {
 		return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
 	}

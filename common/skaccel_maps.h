@@ -75,6 +75,7 @@ enum skaccel_counter {
 	SKACCEL_CNT_FB_REDIR_FAILED,	/* fallback: peer left the sockhash */
 	SKACCEL_CNT_FB_NO_TCP,		/* fallback: not a full TCP socket */
 	SKACCEL_CNT_FB_PEER_UNSEEN,	/* fallback: peer's memory not observable yet, blind quota used */
+	SKACCEL_CNT_FB_SMALL_BEHIND,	/* fallback: small write to a reader that is behind: TCP coalesces */
 	SKACCEL_CNT_SKB_MSGS,		/* TCP segments seen by the sk_skb verdict */
 	SKACCEL_CNT_SKB_BYTES,
 	SKACCEL_CNT_MAX,
@@ -86,13 +87,20 @@ enum skaccel_counter {
 
 struct skaccel_config {
 	__u32 enabled;	   /* 0: every program returns SK_PASS untouched (kill switch) */
-	__u32 pad;
+	__u32 small_msg;   /* below this size, redirect only to a reader with nothing unread */
 	__u64 rx_budget;   /* stop redirecting to a reader holding this much receive memory */
 	__u64 rx_resume;   /* ... and start again only below this */
 };
 _Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
 
 #define SKACCEL_DEFAULT_RX_BUDGET (4ull << 20)
+/*
+ * The redirect path has no corking (KERNEL-NOTES §4.5, §5.2): every message is queued and
+ * wakes the reader on its own. That is what makes a request/response exchange fast, but
+ * a stream of small writes to a reader that is already behind is cheaper through TCP,
+ * which merges them into large segments. Measured in docs/BENCHMARKS.md.
+ */
+#define SKACCEL_DEFAULT_SMALL_MSG (4u << 10)
 /*
  * No hysteresis by default: once the sender has fallen back to TCP, the reader's memory
  * holds TCP's own in-flight window too, so a lower resume mark would keep a stream whose

@@ -19,8 +19,14 @@
 #include "skaccel_proto.h"
 #include "tuple.h"
 
-/* A full sweep is costly (the whole map); when the maps fill, at most once a second. */
-#define FULL_SWEEP_MIN_INTERVAL_NS 1000000000ull
+/*
+ * A full sweep is costly (the whole map). When the maps fill or a user reaches its quota,
+ * the sockets counted are often already closed (a busy short-connection workload closes
+ * thousands between two periodic sweeps), so sweep then and retry, but at most every
+ * 100 ms while sweeps free something and once a second while they do not.
+ */
+#define FULL_SWEEP_FRUITFUL_INTERVAL_NS 100000000ull
+#define FULL_SWEEP_FRUITLESS_INTERVAL_NS 1000000000ull
 
 static uint64_t client_token(const struct helperd_daemon *d, const struct helperd_client *c)
 {
@@ -198,14 +204,20 @@ static void do_register(struct helperd_daemon *d, struct helperd_client *c, int 
 	uint64_t now;
 
 	helperd_register(&d->reg, fd, c->uid, c->pid, res);
-	if (res->status == SKACCEL_ERR_MAP_FULL && !res->inserted) {
+	if ((res->status == SKACCEL_ERR_MAP_FULL || res->status == SKACCEL_ERR_QUOTA) &&
+	    !res->inserted) {
 		now = helperd_now_ns();
-		if (now - d->last_full_sweep_ns >= FULL_SWEEP_MIN_INTERVAL_NS) {
+		if (now - d->last_full_sweep_ns >= (d->last_full_sweep_fruitful
+							    ? FULL_SWEEP_FRUITFUL_INTERVAL_NS
+							    : FULL_SWEEP_FRUITLESS_INTERVAL_NS)) {
 			d->last_full_sweep_ns = now;
+			d->last_full_sweep_fruitful = false;
 			if (helperd_sweep_run(&full, d->reg.maps, d->reg.quota, SKACCEL_MAX_SOCKS,
 					      &stats) == 0 &&
 			    stats.removed) {
-				log_info("Swept %u closed sockets from full maps", stats.removed);
+				d->last_full_sweep_fruitful = true;
+				log_debug("Swept %u closed sockets (maps full or quota reached)",
+					  stats.removed);
 				helperd_register(&d->reg, fd, c->uid, c->pid, res);
 			}
 		}

@@ -52,6 +52,7 @@ struct helperd_daemon {
 	unsigned int n_clients;
 	struct helperd_sweep sweep;
 	uint64_t last_full_sweep_ns;
+	bool last_full_sweep_fruitful; /* it freed something: the next may come sooner */
 	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
 	struct helperd_ratelimit global_rl; /* all per-client lines together */
 	char status[160];		    /* last STATUS= sent to systemd */

@@ -155,6 +155,7 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		.enabled = !opts->disable,
 		.rx_budget = opts->rx_budget,
 		.rx_resume = opts->rx_resume,
+		.small_msg = opts->small_msg,
 	};
 	struct helperd_bpf_report rep;
 	bool mounted;

@@ -29,6 +29,9 @@ static const struct {
 	[SKACCEL_CNT_FB_NO_TCP] = { "fb_no_tcp", "fallbacks: not a full TCP socket", 1 },
 	[SKACCEL_CNT_FB_PEER_UNSEEN] = { "fb_peer_unseen",
 					 "fallbacks: peer's memory not observable yet", 1 },
+	[SKACCEL_CNT_FB_SMALL_BEHIND] = { "fb_small_behind",
+					  "fallbacks: small write to a reader behind (TCP coalesces)",
+					  1 },
 	[SKACCEL_CNT_SKB_MSGS] = { "skb_msgs", "TCP segments seen by the sk_skb verdict", 0 },
 	[SKACCEL_CNT_SKB_BYTES] = { "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0 },
 };

@@ -20,6 +20,7 @@ enum {
 	OPT_MAX_PER_USER,
 	OPT_RX_BUDGET,
 	OPT_RX_RESUME,
+	OPT_SMALL_MSG,
 	OPT_DISABLE,
 	OPT_STATS,
 	OPT_JSON,
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
 	{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
 	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
 	{ "rx-resume", required_argument, NULL, OPT_RX_RESUME },
+	{ "small-msg", required_argument, NULL, OPT_SMALL_MSG },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -131,6 +133,7 @@ static void set_defaults(struct helperd_options *opts)
 		.max_per_user = HELPERD_DEFAULT_MAX_PER_USER,
 		.rx_budget = SKACCEL_DEFAULT_RX_BUDGET,
 		.rx_resume = SKACCEL_DEFAULT_RX_RESUME,
+		.small_msg = SKACCEL_DEFAULT_SMALL_MSG,
 	};
 }
 
@@ -213,6 +216,15 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			r = helperd_parse_size(optarg, &opts->rx_resume);
 			resume_given = true;
 			break;
+		case OPT_SMALL_MSG: {
+			uint64_t v;
+
+			r = helperd_parse_size(optarg, &v);
+			if (!r && v > UINT32_MAX)
+				r = -ERANGE;
+			opts->small_msg = (uint32_t)v;
+			break;
+		}
 		case OPT_DISABLE:
 			opts->disable = true;
 			break;
@@ -287,6 +299,9 @@ void helperd_usage(FILE *out, const char *prog)
 		"                      memory (default %6$lluM; suffixes K, M, G)\n"
 		"  --rx-resume BYTES   redirect again only below this (default: the budget,\n"
 		"                      %7$lluM, i.e. no hysteresis)\n"
+		"  --small-msg BYTES   writes below this size go by TCP while the reader still\n"
+		"                      has unread bytes: TCP merges them, the redirect path\n"
+		"                      wakes the reader once per write (default %8$uK; 0: off)\n"
 		"  --disable           acceleration off: the programs pass every byte to TCP and\n"
 		"                      new registrations are refused; existing sockets stay\n"
 		"  --stats             print counters and live sockets from the pinned maps, exit\n"
@@ -324,5 +339,5 @@ void helperd_usage(FILE *out, const char *prog)
 		"  %1$s --unpin                       after stopping the service\n",
 		prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
 		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_RX_BUDGET >> 20,
-		SKACCEL_DEFAULT_RX_RESUME >> 20);
+		SKACCEL_DEFAULT_RX_RESUME >> 20, SKACCEL_DEFAULT_SMALL_MSG >> 10);
 }

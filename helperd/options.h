@@ -32,6 +32,7 @@ struct helperd_options {
 	unsigned int max_per_user;
 	uint64_t rx_budget;
 	uint64_t rx_resume;
+	uint32_t small_msg;
 	bool disable;
 	bool json;
 };
