@@ -65,14 +65,10 @@ static __always_inline void publish_self(struct skaccel_conn *self, struct tcp_s
 		self->sk_addr = (__u64)(unsigned long)tp;
 }
 
-/* Receive memory the peer holds: redirected bytes are charged there (bpf_tcp_ingress). */
-static __always_inline __u64 peer_rmem(const struct skaccel_conn *peer_conn)
+static __always_inline struct sock *peer_sock(const struct skaccel_conn *peer_conn)
 {
-	struct sock *sk;
-
-	sk = bpf_rdonly_cast((void *)(unsigned long)peer_conn->sk_addr,
-			     bpf_core_type_id_kernel(struct sock));
-	return (__u32)sk->sk_backlog.rmem_alloc.counter;
+	return bpf_rdonly_cast((void *)(unsigned long)peer_conn->sk_addr,
+			       bpf_core_type_id_kernel(struct sock));
 }
 
 /* Runs under the sender's socket lock for every sendmsg on a registered socket. */
@@ -119,7 +115,9 @@ int skaccel_msg(struct sk_msg_md *msg)
 	 * next message goes by TCP, and its arrival publishes the peer.
 	 */
 	if (peer_conn->sk_addr) {
-		__u64 rmem = peer_rmem(peer_conn);
+		struct sock *psk = peer_sock(peer_conn);
+		/* Redirected bytes are charged to the reader here (bpf_tcp_ingress). */
+		__u64 rmem = (__u32)psk->sk_backlog.rmem_alloc.counter;
 
 		if (rmem >= (self->redirecting ? cfg->rx_budget : cfg->rx_resume))
 			return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
@@ -130,7 +128,19 @@ int skaccel_msg(struct sk_msg_md *msg)
 		 */
 		if (size < cfg->small_msg && rmem)
 			return pass_to_tcp(self, SKACCEL_CNT_FB_SMALL_BEHIND, size);
-	} else if (self->blind_bytes + size > cfg->rx_budget) {
+		/*
+		 * With SO_RCVLOWAT above 1, tcp_data_ready() leaves TCP bytes in the reader's
+		 * receive queue without running its verdict until the mark is reached, so an
+		 * acked byte may not be in the psock queue yet: do not switch to redirect.
+		 */
+		if (!self->redirecting && psk->sk_rcvlowat > 1)
+			return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
+	} else if (self->blind_bytes + size > cfg->rx_budget || tp->bytes_sent) {
+		/*
+		 * Blind (the peer's programs have not run yet) is safe only before this
+		 * socket has sent anything by TCP: once TCP bytes went out, their arrival would
+		 * have published the peer, so an unseen peer may not have queued them yet.
+		 */
 		return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
 	}
 
