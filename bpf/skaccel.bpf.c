@@ -22,6 +22,9 @@
 /* From include/net/sock.h; macros are not in vmlinux.h. */
 #define SEND_SHUTDOWN 2
 
+/* A reader holding this much is behind: about one full-sized TCP segment (64 KiB). */
+#define SKACCEL_READER_BEHIND (64u << 10)
+
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -65,10 +68,10 @@ static __always_inline void publish_self(struct skaccel_conn *self, struct tcp_s
 		self->sk_addr = (__u64)(unsigned long)tp;
 }
 
-static __always_inline struct sock *peer_sock(const struct skaccel_conn *peer_conn)
+static __always_inline struct tcp_sock *peer_tcp_sock(const struct skaccel_conn *peer_conn)
 {
 	return bpf_rdonly_cast((void *)(unsigned long)peer_conn->sk_addr,
-			       bpf_core_type_id_kernel(struct sock));
+			       bpf_core_type_id_kernel(struct tcp_sock));
 }
 
 /* Runs under the sender's socket lock for every sendmsg on a registered socket. */
@@ -109,48 +112,57 @@ int skaccel_msg(struct sk_msg_md *msg)
 	/*
 	 * Backpressure. The redirect path charges the reader but never checks its SO_RCVBUF,
 	 * so a reader that stops would let us queue without bound (KERNEL-NOTES §4.7). Past
-	 * the budget we go back to TCP, whose window (closed by the very memory we queued)
-	 * throttles the sender as TCP always does; we return only below rx_resume. Until the
-	 * peer has published its address we may send a budget's worth blind; after that the
-	 * next message goes by TCP, and its arrival publishes the peer.
+	 * the budget we go back to TCP, whose window throttles the sender as TCP always
+	 * does, and return once the reader is below rx_resume and has every TCP byte.
 	 */
-	if (peer_conn->sk_addr) {
-		struct sock *psk = peer_sock(peer_conn);
+	if (!peer_conn->sk_addr) {
+		/*
+		 * Blind: the peer's programs have not run yet, so neither its memory nor its
+		 * sequence numbers can be read. Safe only before this socket has sent anything
+		 * by TCP (had it, their arrival would have run the peer's sk_skb verdict and
+		 * published it), and for at most one budget.
+		 */
+		if (self->blind_bytes + size > cfg->rx_budget || tp->bytes_sent ||
+		    tp->write_seq != tp->snd_una)
+			return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
+	} else {
+		struct tcp_sock *ptp = peer_tcp_sock(peer_conn);
+		struct sock *psk = &ptp->inet_conn.icsk_inet.sk;
 		/* Redirected bytes are charged to the reader here (bpf_tcp_ingress). */
 		__u64 rmem = (__u32)psk->sk_backlog.rmem_alloc.counter;
+		/*
+		 * Never below the reader's own receive buffer: on TCP the window lets the
+		 * reader hold about that much, and a smaller limit would keep a stream whose
+		 * reader is slower than its writer on TCP for good.
+		 */
+		__u64 rcvbuf = (__u32)psk->sk_rcvbuf;
+		__u64 limit = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
 
-		if (rmem >= (self->redirecting ? cfg->rx_budget : cfg->rx_resume))
+		if (rmem >= (limit > rcvbuf ? limit : rcvbuf))
 			return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
 		/*
-		 * A reader with bytes still unread is not waiting for this one, so latency
-		 * does not matter, and for small writes TCP's coalescing beats one queued
-		 * message and one wake-up per write. A reader that has caught up gets it now.
+		 * A reader with a backlog is not waiting for this one, so latency does not
+		 * matter, and for small writes TCP's coalescing beats one queued message and
+		 * one wake-up per write. A reader that has (nearly) caught up gets it now:
+		 * a lower mark sends streams of mixed sizes to TCP for good, because every
+		 * small TCP write holds the next large one back until the peer has it.
 		 */
-		if (size < cfg->small_msg && rmem)
+		if (size < cfg->small_msg && rmem >= SKACCEL_READER_BEHIND)
 			return pass_to_tcp(self, SKACCEL_CNT_FB_SMALL_BEHIND, size);
 		/*
-		 * With SO_RCVLOWAT above 1, tcp_data_ready() leaves TCP bytes in the reader's
-		 * receive queue without running its verdict until the mark is reached, so an
-		 * acked byte may not be in the psock queue yet: do not switch to redirect.
+		 * TCP -> redirect, the one dangerous switch: a byte we sent by TCP that the
+		 * peer's stack has not processed yet would be overtaken. The peer advances
+		 * rcv_nxt and runs tcp_data_ready() -> its sk_skb verdict -> its psock queue
+		 * in one go under its socket lock, and our redirect takes that lock to
+		 * enqueue; so once rcv_nxt has reached our write_seq every TCP byte is ahead
+		 * of us. (Waiting for our snd_una instead is also safe but waits for the ACK,
+		 * which may be delayed 40 ms, and sends whole streams by TCP meanwhile.)
+		 * With SO_RCVLOWAT above 1, tcp_data_ready() holds bytes back from the
+		 * verdict until the mark: never switch then.
 		 */
-		if (!self->redirecting && psk->sk_rcvlowat > 1)
+		if (!self->redirecting && (ptp->rcv_nxt != tp->write_seq || psk->sk_rcvlowat > 1))
 			return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
-	} else if (self->blind_bytes + size > cfg->rx_budget || tp->bytes_sent) {
-		/*
-		 * Blind (the peer's programs have not run yet) is safe only before this
-		 * socket has sent anything by TCP: once TCP bytes went out, their arrival would
-		 * have published the peer, so an unseen peer may not have queued them yet.
-		 */
-		return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
 	}
-
-	/*
-	 * TCP -> redirect: bytes still unacked may not be in the peer's queue yet and the
-	 * redirected ones would overtake them. Acked means the peer's stack has processed
-	 * them, and its sk_skb verdict has moved them into the queue we append to.
-	 */
-	if (!self->redirecting && tp->write_seq != tp->snd_una)
-		return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
 
 	/* Fails (without side effects) when the peer has left the sockhash: use TCP. */
 	if (bpf_msg_redirect_hash(msg, &skaccel_socks, peer, BPF_F_INGRESS) != SK_PASS)

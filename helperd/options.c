@@ -301,7 +301,7 @@ void helperd_usage(FILE *out, const char *prog)
 		"                      %7$lluM, i.e. no hysteresis)\n"
 		"  --small-msg BYTES   writes below this size go by TCP while the reader still\n"
 		"                      has unread bytes: TCP merges them, the redirect path\n"
-		"                      wakes the reader once per write (default %8$uK; 0: off)\n"
+		"                      wakes the reader once per write (default %8$uK: off)\n"
 		"  --disable           acceleration off: the programs pass every byte to TCP and\n"
 		"                      new registrations are refused; existing sockets stay\n"
 		"  --stats             print counters and live sockets from the pinned maps, exit\n"
