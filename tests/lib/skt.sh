@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Shell helpers for skaccel's end-to-end tests (tests/e2e/*.sh), sourced, never run.
+#
+# Every test prints exactly one verdict line: "PASS: name", "FAIL: name: reason" or
+# "SKIP: name: reason". Resources live under names carrying the run id (helper sockets in
+# /tmp/skt-ID-*, pin directories /sys/fs/bpf/skt-ID-*, network namespaces skt-ID-*) and
+# are recorded in $SKT_STATE, so that the EXIT trap here, and tests/run-all.sh after a
+# killed script, remove exactly what this run created and nothing else.
+
+# shellcheck shell=bash
+set -u
+
+SKT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SKT_BUILD=${SKT_BUILD:-$SKT_ROOT/build}
+HELPERD=$SKT_BUILD/skaccel-helperd
+SKRUN=$SKT_BUILD/skaccel-run
+SKLIB=$SKT_BUILD/libskaccel.so
+TPROGS=$SKT_BUILD/tests
+SKT_RUN_ID=${SKT_RUN_ID:-$$}
+. "$SKT_ROOT/tests/lib/sweep.sh"
+SKT_SCRIPT=$(basename "${0%.sh}")
+# The suite's record of what it created; run-all.sh passes its own so it can sweep.
+if [ -z "${SKT_STATE:-}" ]; then
+	SKT_STATE=$(mktemp -d "/tmp/skt-$SKT_RUN_ID-state-XXXXXX")
+	SKT_OWN_STATE=1
+fi
+export SKT_STATE SKT_RUN_ID SKT_BUILD
+
+SKT_FAILED=0
+SKT_SEQ=0
+SKT_TMP=$(mktemp -d "/tmp/skt-$SKT_RUN_ID-$SKT_SCRIPT-XXXXXX")
+echo "dir $SKT_TMP" >>"$SKT_STATE/resources"
+
+# --- verdicts ---------------------------------------------------------------------------
+
+skt_pass() { echo "PASS: $1"; }
+skt_fail() { echo "FAIL: $1: $2"; SKT_FAILED=1; }
+skt_skip() { echo "SKIP: $1: $2"; }
+skt_info() { [ -n "${SKT_VERBOSE:-}" ] && echo "  $*" >&2; return 0; }
+
+# Last lines of a file, on one line, for a FAIL reason.
+skt_tail() { tail -n "${2:-3}" "$1" 2>/dev/null | tr '\n' '|' | cut -c1-600; }
+
+# --- requirements: a missing capability of the machine is a SKIP, not a FAIL ------------
+
+# Prints the reason and returns 1 when the machine cannot run the e2e tests.
+skt_missing() {
+	local b
+	if [ "$(id -u)" -ne 0 ]; then echo "not root"; return 1; fi
+	for b in "$HELPERD" "$SKRUN" "$SKLIB" "$TPROGS/tcp_xfer"; do
+		[ -e "$b" ] || { echo "$b not built (make)"; return 1; }
+	done
+	command -v ip >/dev/null || { echo "ip (iproute2) not installed"; return 1; }
+	if ! mountpoint -q /sys/fs/bpf; then
+		mount -t bpf bpf /sys/fs/bpf 2>/dev/null || { echo "no bpffs at /sys/fs/bpf"; return 1; }
+	fi
+	if ! ip netns add "skt-$SKT_RUN_ID-probe" 2>/dev/null; then
+		echo "cannot create network namespaces"; return 1
+	fi
+	ip netns del "skt-$SKT_RUN_ID-probe"
+	return 0
+}
+
+# Skip every named test of a script whose requirements are missing, and exit.
+skt_require() {
+	local why t
+	why=$(skt_missing) && return 0
+	for t in "$@"; do skt_skip "$t" "$why"; done
+	exit 0
+}
+
+# Does the kernel have what the helper needs? For telling a SKIP from a product FAIL.
+skt_kernel_lacks_sockmap() {
+	command -v bpftool >/dev/null || return 1
+	local probe
+	probe=$(bpftool feature probe kernel 2>/dev/null) || return 1
+	echo "$probe" | grep -q "sock_hash map_type is available" || return 0
+	echo "$probe" | grep -q "sk_msg prog_type is available" || return 0
+	return 1
+}
+
+# --- the helper -------------------------------------------------------------------------
+
+# skt_helper_start [helper args...]: a fresh helper on a private socket and pin dir.
+# Sets SKT_SOCK, SKT_PIN, SKT_HLOG, SKT_HELPER_PID. Returns 1 with SKT_WHY set on failure.
+# shellcheck disable=SC2120 # arguments are optional
+skt_helper_start() {
+	SKT_SEQ=$((SKT_SEQ + 1))
+	SKT_SOCK=$SKT_TMP/helperd-$SKT_SEQ.sock
+	SKT_PIN=/sys/fs/bpf/skt-$SKT_RUN_ID-$SKT_SCRIPT-$SKT_SEQ
+	skt_helper_start_at "$SKT_SOCK" "$SKT_PIN" "$@"
+}
+
+# skt_helper_start_at SOCK PIN [args...]: (re)start a helper on a given socket and pin dir.
+skt_helper_start_at() {
+	local sock=$1 pin=$2 _
+	shift 2
+	SKT_SOCK=$sock
+	SKT_PIN=$pin
+	SKT_HLOG=$SKT_TMP/helperd-$SKT_SEQ-$RANDOM.log
+	echo "pin $pin" >>"$SKT_STATE/resources"
+	rm -f "$sock"
+	"$HELPERD" --socket "$sock" --pin-dir "$pin" --log-level debug "$@" >"$SKT_HLOG" 2>&1 &
+	SKT_HELPER_PID=$!
+	echo "pid $SKT_HELPER_PID $HELPERD" >>"$SKT_STATE/resources"
+	for _ in $(seq 100); do
+		if ! kill -0 "$SKT_HELPER_PID" 2>/dev/null; then
+			SKT_WHY="helper exited at start-up: $(skt_tail "$SKT_HLOG")"
+			if skt_kernel_lacks_sockmap; then SKT_WHY="kernel lacks sockmap/sk_msg: $SKT_WHY"; fi
+			return 1
+		fi
+		# Ready: it says so, or it answers a ping (skaccel-run warns when it does not).
+		if [ -S "$sock" ] && { grep -q "Ready" "$SKT_HLOG" 2>/dev/null ||
+			[ -z "$("$SKRUN" -s "$sock" -l "$SKLIB" true 2>&1)" ]; }; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	SKT_WHY="helper not ready within 10 s: $(skt_tail "$SKT_HLOG")"
+	return 1
+}
+
+# Stop the current helper (SIGTERM, then SIGKILL), keeping its pinned maps.
+# shellcheck disable=SC2120 # arguments are optional
+skt_helper_stop() {
+	local pid=${1:-${SKT_HELPER_PID:-}} _
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# shellcheck disable=SC2120 # arguments are optional
+skt_helper_unpin() {
+	local pin=${1:-$SKT_PIN}
+	[ -d "$pin" ] || return 0
+	"$HELPERD" --unpin --pin-dir "$pin" >/dev/null 2>&1
+	rm -rf "$pin" 2>/dev/null
+	return 0
+}
+
+# The helper's counters as one JSON line.
+skt_stats_json() { "$HELPERD" --stats --json --pin-dir "${1:-$SKT_PIN}" 2>/dev/null; }
+
+# skt_stat KEY [PIN]: one top-level numeric counter (0 if absent, with a warning).
+skt_stat() {
+	local v
+	v=$(skt_stats_json "${2:-$SKT_PIN}" | grep -o "\"$1\": *[0-9]*" | head -n1 | grep -o '[0-9]*$')
+	if [ -z "$v" ]; then
+		echo "skt: counter '$1' not found in --stats --json output" >&2
+		v=0
+	fi
+	echo "$v"
+}
+
+# --- network namespaces -----------------------------------------------------------------
+
+# skt_netns_new VAR: a fresh network namespace with lo up; its name goes into VAR.
+skt_netns_new() {
+	SKT_SEQ=$((SKT_SEQ + 1))
+	local _skt_ns=skt-$SKT_RUN_ID-$SKT_SEQ
+	ip netns add "$_skt_ns" || return 1
+	echo "netns $_skt_ns" >>"$SKT_STATE/resources"
+	ip -n "$_skt_ns" link set lo up || return 1
+	printf -v "$1" '%s' "$_skt_ns"
+}
+
+skt_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# IP-layer bytes sent in a namespace: IPv4 (/proc/net/netstat IpExt OutOctets, which
+# also carries v4-mapped traffic) plus IPv6 (/proc/net/snmp6 Ip6OutOctets, which IpExt
+# does not count). Whatever went through TCP/IP at all; redirected bytes never reach IP.
+skt_outoctets() {
+	skt_in "$1" sh -c 'cat /proc/net/netstat; cat /proc/net/snmp6 2>/dev/null' | awk '
+		$1 == "IpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
+		$1 == "IpExt:" && h  { v4 = $col["OutOctets"] }
+		$1 == "Ip6OutOctets" { v6 = $2 }
+		END { printf "%d\n", v4 + v6 }'
+}
+
+# A local, non-loopback address in a namespace: one end of a veth pair (the dummy
+# driver may be missing), addresses on it are local like any other.
+skt_add_local_addr() {
+	local ns=$1 addr=$2 opts=()
+	case $addr in *:*) opts=(nodad) ;; esac # no duplicate detection delay for IPv6
+	ip -n "$ns" link show skt0 >/dev/null 2>&1 ||
+		ip -n "$ns" link add skt0 type veth peer name skt1 || return 1
+	ip -n "$ns" link set skt0 up && ip -n "$ns" link set skt1 up &&
+		ip -n "$ns" addr add "$addr" dev skt0 "${opts[@]}"
+}
+
+# --- running the test programs ----------------------------------------------------------
+
+# skt_run_opted NS SOCK cmd...: run under skaccel-run (quiet) inside NS, bounded.
+skt_run_opted() {
+	local ns=$1 sock=$2
+	shift 2
+	skt_in "$ns" timeout -k 5 "${SKT_CMD_TIMEOUT:-120}" "$SKRUN" -q -s "$sock" -l "$SKLIB" "$@"
+}
+
+skt_run_plain() {
+	local ns=$1
+	shift
+	skt_in "$ns" timeout -k 5 "${SKT_CMD_TIMEOUT:-120}" "$@"
+}
+
+# skt_wait_file FILE [tenths]: wait for a file to appear (a server's --ready file).
+skt_wait_file() {
+	local _
+	for _ in $(seq "${2:-100}"); do [ -s "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# --- cleanup ----------------------------------------------------------------------------
+
+skt_cleanup() {
+	local pids
+	# Our own background jobs (servers, clients) first, then the recorded resources.
+	# SIGTERM first: timeout(1), which wraps every test program, passes it on to its
+	# child, where a SIGKILL would orphan the child.
+	pids=$(jobs -p)
+	if [ -n "$pids" ]; then
+		# shellcheck disable=SC2086 # one pid per word
+		kill -TERM $pids 2>/dev/null
+		sleep 0.3
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null
+	fi
+	wait 2>/dev/null
+	skt_sweep "$SKT_STATE"
+	[ -n "${SKT_OWN_STATE:-}" ] && rm -rf "$SKT_STATE"
+	return 0
+}
+trap skt_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The script's exit status: 1 if any test failed.
+skt_done() { exit "$SKT_FAILED"; }
