@@ -4,7 +4,8 @@
 # Install what skaccel needs on Debian 12, only when it is missing, so `make demo` and
 # `make check` work on a fresh machine and cost nothing on the second run.
 #   install-deps.sh build        compiler, libbpf, bpftool, headers
-#   install-deps.sh build test   ... plus what the tests drive
+#   install-deps.sh build test   ... plus what the tests drive, including the real
+#                                programs tests/e2e/apps_*.sh run under skaccel-run
 set -euo pipefail
 
 want=()
@@ -12,7 +13,9 @@ for set in "$@"; do
 	case "$set" in
 	build) want+=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 		      linux-libc-dev libc6-dev) ;;
-	test) want+=(iproute2 procps util-linux python3 psmisc systemd) ;;
+	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev
+		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
+		     iperf3 sockperf nodejs) ;;
 	*) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;
 	esac
 done
@@ -30,5 +33,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "skaccel: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Daemons the tests start themselves (redis, nginx, memcached) must not be started by
+# their packages: a policy-rc.d saying "no" for the time of the install, unless the
+# machine already has one (containers do).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# The systemd deployment (issue 4), without a running systemd:
+#
+#   install_layout             `make install DESTDIR=` puts both units under
+#                              $(PREFIX)/lib/systemd/system with @SBINDIR@ substituted, and
+#                              ExecStart= names the installed helper
+#   verify                     `systemd-analyze verify --root=DESTDIR` on the installed units
+#                              (the host's *.target units copied in so dependencies resolve):
+#                              exit 0 and not one warning about our units
+#   verify_detects_bad_unit    the same check on a copy with an unknown key fails: the check
+#                              can fail
+#   security_exposure          `systemd-analyze security --offline` rates the service at most
+#                              5.0 ("OK" or better)
+#   socket_activation          systemd-socket-activate --seqpacket starts the helper on the
+#                              first connection with LISTEN_FDS; it serves it
+#   socket_activation_accelerates
+#                              two processes under skaccel-run --socket on that socket
+#                              exchange a verified stream, and redir_bytes grows
+#   notify_ready               READY=1 (with STATUS=) arrives on a NOTIFY_SOCKET we own
+#   notify_stopping            SIGTERM: the helper exits 0 after STOPPING=1
+. "$(dirname "$0")/../lib/skt.sh"
+. "$(dirname "$0")/../lib/hostile.sh"
+
+TESTS=(systemd_units/install_layout systemd_units/verify systemd_units/verify_detects_bad_unit
+       systemd_units/security_exposure systemd_units/socket_activation
+       systemd_units/socket_activation_accelerates systemd_units/notify_ready
+       systemd_units/notify_stopping)
+hs_require "${TESTS[@]}"
+for tool in systemd-analyze systemd-socket-activate; do
+	command -v $tool >/dev/null ||
+		{ for t in "${TESTS[@]}"; do skt_skip "$t" "$tool not installed (apt-get install systemd)"; done; exit 0; }
+done
+
+UNITS=(skaccel-helperd.socket skaccel-helperd.service)
+PREFIX=/usr/local
+DEST=$SKT_TMP/destdir
+UDIR=$PREFIX/lib/systemd/system
+
+# --- make install into a DESTDIR ---------------------------------------------------------------
+ERR=""
+if ! make -s -C "$SKT_ROOT" OUTPUT="$SKT_BUILD" PREFIX=$PREFIX DESTDIR="$DEST" install \
+	>"$SKT_TMP/install.log" 2>&1; then
+	ERR="make install failed: $(skt_tail "$SKT_TMP/install.log")"
+fi
+for u in "${UNITS[@]}"; do
+	[ -n "$ERR" ] && break
+	f=$DEST$UDIR/$u
+	if [ ! -f "$f" ]; then ERR="$UDIR/$u not installed"
+	elif grep -n '@[A-Z_]*@' "$f" >/dev/null; then ERR="$u: placeholder left: $(grep -m1 '@[A-Z_]*@' "$f")"
+	fi
+done
+if [ -z "$ERR" ]; then
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$DEST$UDIR/skaccel-helperd.service")
+	[ "$exe" = "$PREFIX/sbin/skaccel-helperd" ] || ERR="ExecStart=$exe, expected $PREFIX/sbin/skaccel-helperd"
+	[ -x "$DEST$exe" ] || ERR="${ERR:+$ERR; }$exe is not installed in DESTDIR"
+	grep -q '^ListenSequentialPacket=' "$DEST$UDIR/skaccel-helperd.socket" ||
+		ERR="${ERR:+$ERR; }the socket unit does not listen on a SOCK_SEQPACKET socket"
+	grep -q '^Type=notify' "$DEST$UDIR/skaccel-helperd.service" ||
+		ERR="${ERR:+$ERR; }the service is not Type=notify"
+fi
+hs_verdict systemd_units/install_layout "$ERR"
+
+# --- systemd-analyze verify against the DESTDIR root ----------------------------------------
+# verify_units ROOT UNIT...: exit status and every line that mentions a unit; sets ERR.
+verify_units() {
+	local root=$1 out rc
+	shift
+	out=$(cd / && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --root="$root" "$@" 2>&1)
+	rc=$?
+	ERR=""
+	[ $rc -eq 0 ] || ERR="systemd-analyze verify exited $rc"
+	if echo "$out" | grep -qE 'skaccel|x-bad'; then
+		ERR="${ERR:+$ERR: }$(echo "$out" | grep -E 'skaccel|x-bad' | head -n 3 | tr '\n' '|')"
+	fi
+}
+mkdir -p "$DEST/usr/lib/systemd/system"
+for d in /usr/lib/systemd/system /lib/systemd/system; do
+	[ -d "$d" ] && cp -an "$d"/*.target "$DEST/usr/lib/systemd/system/" 2>/dev/null
+done
+if [ -f "$DEST$UDIR/skaccel-helperd.service" ]; then
+	verify_units "$DEST" "$UDIR/skaccel-helperd.socket" "$UDIR/skaccel-helperd.service"
+	hs_verdict systemd_units/verify "$ERR"
+	# Negative control: an unknown key is only a warning for systemd, and must fail here.
+	sed 's/^Type=notify$/Type=notify\nBogusHardening=yes/' "$DEST$UDIR/skaccel-helperd.service" \
+		>"$DEST$UDIR/x-bad.service"
+	verify_units "$DEST" "$UDIR/x-bad.service"
+	rm -f "$DEST$UDIR/x-bad.service"
+	if [ -n "$ERR" ]; then skt_pass systemd_units/verify_detects_bad_unit
+	else skt_fail systemd_units/verify_detects_bad_unit "a unit with an unknown key passed the check"; fi
+
+	out=$(cd / && SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=yes --root="$DEST" \
+		"$UDIR/skaccel-helperd.service" 2>&1)
+	level=$(echo "$out" | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' | tail -n1)
+	skt_info "exposure: $(echo "$out" | grep -m1 'Overall exposure')"
+	ERR=""
+	if [ -z "$level" ]; then ERR="no exposure level: $(echo "$out" | tail -n 2 | tr '\n' '|')"
+	elif awk -v l="$level" 'BEGIN { exit !(l > 5.0) }'; then ERR="exposure level $level, above 5.0"
+	fi
+	hs_verdict systemd_units/security_exposure "$ERR"
+else
+	for t in verify verify_detects_bad_unit security_exposure; do
+		skt_fail "systemd_units/$t" "no installed units to check"
+	done
+fi
+
+# --- socket activation, READY=1, acceleration through the activated helper --------------------
+skt_netns_new NS || { skt_fail systemd_units/socket_activation "no netns"; skt_done; }
+SKT_SEQ=$((SKT_SEQ + 1))
+SOCK=$SKT_TMP/activated.sock
+PIN=/sys/fs/bpf/skt-$SKT_RUN_ID-$SKT_SCRIPT-$SKT_SEQ
+NOTIFY=$SKT_TMP/notify.sock
+echo "pin $PIN" >>"$SKT_STATE/resources"
+
+# Our NOTIFY_SOCKET: every datagram, one per line group, into notify.log.
+"$HS_PY" - "$NOTIFY" "$SKT_TMP/notify.log" <<'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "a") as f:
+    try:
+        while True:
+            f.write(s.recv(4096).decode(errors="replace") + "\n--\n")
+            f.flush()
+    except socket.timeout:
+        pass
+EOF
+NPID=$!
+for _ in $(seq 50); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
+
+systemd-socket-activate --seqpacket -l "$SOCK" -E NOTIFY_SOCKET="$NOTIFY" \
+	"$HELPERD" --pin-dir "$PIN" --log-level debug >"$SKT_TMP/activated.log" 2>&1 &
+APID=$!
+# After exec the process is the helper; record it so a killed run still sweeps it.
+echo "pid $APID $HELPERD" >>"$SKT_STATE/resources"
+for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
+
+ERR=""
+# The first connection starts the helper (BPF load takes a moment: be patient once).
+if ! "$HS_PY" -B -c '
+import sys
+sys.path.insert(0, sys.argv[2])
+import skhostile
+ok, why = skhostile.ping(sys.argv[1], timeout=15)
+sys.exit(0 if ok else why)' "$SOCK" "$SKT_ROOT/tests/hostile" 2>"$SKT_TMP/first-ping.err"; then
+	ERR="the first connection was not served: $(skt_tail "$SKT_TMP/first-ping.err"); helper: $(skt_tail "$SKT_TMP/activated.log")"
+elif [ "$(readlink "/proc/$APID/exe")" != "$(readlink -f "$HELPERD")" ]; then
+	ERR="pid $APID is not the helper after activation"
+elif ! grep -q "Listening on the socket passed by systemd" "$SKT_TMP/activated.log"; then
+	ERR="the helper did not use the passed socket: $(skt_tail "$SKT_TMP/activated.log")"
+fi
+hs_verdict systemd_units/socket_activation "$ERR"
+
+E2=$ERR
+if [ -z "$E2" ]; then
+	r0=$(skt_stat redir_bytes "$PIN")
+	hs_tcp_pair_ok "$NS" "$SOCK" $((16 * 1024 * 1024)) activated
+	E2=$ERR
+	r1=$(skt_stat redir_bytes "$PIN")
+	[ -z "$E2" ] && [ "$r1" -le "$r0" ] &&
+		E2="nothing redirected through the socket-activated helper: $(skt_tail "$SKT_TMP/activated.log")"
+	skt_info "redirected through the activated helper: $((r1 - r0))"
+fi
+hs_verdict systemd_units/socket_activation_accelerates "$E2"
+
+ERR=""
+grep -q '^READY=1$' "$SKT_TMP/notify.log" 2>/dev/null || ERR="no READY=1 on NOTIFY_SOCKET: $(skt_tail "$SKT_TMP/notify.log")"
+grep -q '^STATUS=' "$SKT_TMP/notify.log" 2>/dev/null || ERR="${ERR:+$ERR; }no STATUS= on NOTIFY_SOCKET"
+hs_verdict systemd_units/notify_ready "$ERR"
+
+ERR=""
+kill -TERM "$APID" 2>/dev/null
+for _ in $(seq 50); do kill -0 "$APID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$APID" 2>/dev/null; then
+	ERR="the helper did not exit within 5 s of SIGTERM"
+	kill -KILL "$APID"
+fi
+wait "$APID"
+rc=$?
+[ -z "$ERR" ] && [ $rc -ne 0 ] && ERR="exit status $rc after SIGTERM"
+sleep 0.2
+grep -q '^STOPPING=1$' "$SKT_TMP/notify.log" 2>/dev/null || ERR="${ERR:+$ERR; }no STOPPING=1 on NOTIFY_SOCKET"
+hs_verdict systemd_units/notify_stopping "$ERR"
+kill "$NPID" 2>/dev/null
+wait "$NPID" 2>/dev/null
+skt_remove_pin "$PIN"
+skt_done
