@@ -6,23 +6,60 @@
  *
  *   tcp_xfer server ADDR PORT [--conns N] [--ready FILE] [--concurrent]
  *   tcp_xfer client ADDR PORT [--bytes N | --duration S] [--reply N] [--pause-us U]
- *                             [--src-port P] [--wsize N (fixed write size)]
+ *                             [--src-port P] [--wsize N (fixed write size)] [--fast]
  *
  * The client sends a header (stream id, lengths), the stream, then half-closes; the
  * server verifies every byte and the EOF, answers with a verified reply stream and
  * closes. Both print one "ok" line with the byte counts, or a FAIL line and exit 1.
+ *
+ * --fast checks the upstream with memcmp against a precomputed pattern instead of the
+ * keyed per-byte one, so that the reader keeps up with a writer on the redirect path (the
+ * acceleration proof measures the redirect, not a reader slower than its writer, which
+ * backpressure rightly sends by TCP). The period, 1 MiB + 13, is odd and larger than any
+ * read or write, so a lost, duplicated or reordered byte still shows at its offset.
  */
 #include "xfer_common.h"
 
 #define XFER_MAGIC 0x54435058464552ull /* "TCPXFER" */
 #define UNTIL_EOF UINT64_MAX
 
+#define XFER_FAST 1ull
+#define FAST_PERIOD (MIB + 13)
+#define FAST_CHUNK (256 * KIB) /* the largest read or write in --fast mode */
+
 struct xfer_hdr {
 	uint64_t magic;
 	uint64_t id;
 	uint64_t up; /* UNTIL_EOF: as long as the client likes */
 	uint64_t down;
+	uint64_t flags; /* XFER_FAST */
 };
+
+/* The --fast pattern: one period of the keyed stream, plus a chunk to read across the end. */
+static uint8_t *fast_pattern(uint64_t base)
+{
+	uint8_t *p = malloc(FAST_PERIOD + FAST_CHUNK);
+
+	CHECK(p, "out of memory");
+	pat_fill(base, 0, p, FAST_PERIOD);
+	memcpy(p + FAST_PERIOD, p, FAST_CHUNK);
+	return p;
+}
+
+static void fast_check(const uint8_t *pat, uint64_t off, const uint8_t *buf, size_t n,
+		       uint64_t id)
+{
+	const uint8_t *want = pat + off % FAST_PERIOD;
+	size_t i;
+
+	if (!memcmp(buf, want, n))
+		return;
+	for (i = 0; buf[i] == want[i]; i++)
+		;
+	fail("client->server (stream %" PRIu64 ", --fast): byte at offset %" PRIu64
+	     " is %#04x, expected %#04x: bytes LOST, DUPLICATED or REORDERED before it",
+	     id, off + i, buf[i], want[i]);
+}
 
 static void recv_exact(int fd, void *buf, size_t len)
 {
@@ -57,6 +94,8 @@ static void *serve(void *arg)
 	rng_init(&r, g_seed, h.id);
 	vs_init(&up, g_opt.key, h.id, h.up, "client->server");
 	vs_init(&down, g_opt.key, h.id ^ (1ull << 62), h.down, "server->client");
+	uint8_t *pat = h.flags & XFER_FAST ? fast_pattern(up.base) : NULL;
+
 	for (;;) {
 		size_t want = 256 * KIB;
 		ssize_t n;
@@ -66,8 +105,17 @@ static void *serve(void *arg)
 		n = recv_blocking(ca->fd, buf, want, 0, "server");
 		if (n == 0)
 			break;
-		vs_check(&up, buf, (size_t)n);
+		if (!pat) {
+			vs_check(&up, buf, (size_t)n);
+			continue;
+		}
+		CHECK(h.up == UNTIL_EOF || (uint64_t)n <= h.up - up.off,
+		      "client->server (stream %" PRIu64 "): excess bytes after %" PRIu64, h.id,
+		      h.up);
+		fast_check(pat, up.off, buf, (size_t)n, h.id);
+		up.off += (uint64_t)n;
 	}
+	free(pat);
 	CHECK(h.up == UNTIL_EOF || up.off == h.up,
 	      "client->server (stream %" PRIu64 "): EOF at offset %" PRIu64 " of %" PRIu64
 	      ": bytes LOST",
@@ -140,6 +188,27 @@ static int connect_from(const struct endpoint *ep, uint16_t src_port)
 	return fd;
 }
 
+/* --fast: write straight from the precomputed pattern, fixed or random sizes up to 256K. */
+static void send_fast(int fd, struct vstream *vs, uint64_t total, struct rng *r, size_t wsize,
+		      uint64_t pause_us)
+{
+	uint8_t *pat = fast_pattern(vs->base);
+
+	while (vs->off < total) {
+		size_t len = wsize ? wsize : (size_t)rng_range(r, 1, FAST_CHUNK);
+
+		if (len > FAST_CHUNK)
+			len = FAST_CHUNK;
+		if (len > total - vs->off)
+			len = (size_t)(total - vs->off);
+		send_all(fd, pat + vs->off % FAST_PERIOD, len, vs->name);
+		vs->off += len;
+		if (pause_us)
+			sleep_us(pause_us);
+	}
+	free(pat);
+}
+
 /* Fixed-size writes (iperf-style) when wsize is set, else random sizes 1..256K. */
 static void send_sized(int fd, struct vstream *vs, uint64_t total, struct rng *r, size_t wsize,
 		       uint64_t pause_us)
@@ -165,9 +234,10 @@ static void send_sized(int fd, struct vstream *vs, uint64_t total, struct rng *r
 }
 
 static int run_client(struct endpoint *ep, uint64_t bytes, double duration, uint64_t reply,
-		      uint64_t pause_us, uint64_t id, uint16_t src_port, size_t wsize)
+		      uint64_t pause_us, uint64_t id, uint16_t src_port, size_t wsize, bool fast)
 {
-	struct xfer_hdr h = {.magic = XFER_MAGIC, .id = id, .up = bytes, .down = reply};
+	struct xfer_hdr h = {.magic = XFER_MAGIC, .id = id, .up = bytes, .down = reply,
+			     .flags = fast ? XFER_FAST : 0};
 	struct vstream up, down;
 	struct rng r;
 	double t0 = now_s(), secs;
@@ -186,6 +256,8 @@ static int run_client(struct endpoint *ep, uint64_t bytes, double duration, uint
 		/* Paced for a while: the test changes the world (kills the helper) meanwhile. */
 		while (now_s() - t0 < duration)
 			stream_send(fd, &up, up.off + 64 * KIB, &r, 16 * KIB, 100, pause_us, NULL);
+	} else if (fast) {
+		send_fast(fd, &up, bytes, &r, wsize, pause_us);
 	} else {
 		send_sized(fd, &up, bytes, &r, wsize, pause_us);
 	}
@@ -208,6 +280,7 @@ static void xfer_usage(int code)
 		"[--concurrent]\n"
 		"       tcp_xfer client ADDR PORT [--bytes N | --duration SECONDS] [--reply N]\n"
 		"                       [--pause-us U] [--id ID] [--src-port PORT] [--wsize N]\n"
+		"                       [--fast (memcmp-speed check of a periodic pattern)]\n"
 		"       common: [--key K] [-t TIMEOUT_S] [-v]\n"
 		"A plain TCP program: run it as is, or under skaccel-run.\n");
 	exit(code);
@@ -218,7 +291,7 @@ int main(int argc, char **argv)
 	uint64_t bytes = 1 * MIB, reply = 64 * KIB, pause_us = 0, key = 42, id, wsize = 0;
 	const char *ready = NULL;
 	struct endpoint ep;
-	bool server, concurrent = false;
+	bool server, concurrent = false, fast = false;
 	double duration = 0;
 	unsigned int timeout = 60;
 	uint16_t src_port = 0;
@@ -245,6 +318,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "-v")) {
 			g_verbose = 1;
+			continue;
+		}
+		if (!strcmp(a, "--fast")) {
+			fast = true;
 			continue;
 		}
 		if (!v)
@@ -283,5 +360,6 @@ int main(int argc, char **argv)
 	watchdog_arm(timeout);
 	if (server)
 		return run_server(&ep, conns, ready, concurrent);
-	return run_client(&ep, bytes, duration, reply, pause_us, id, src_port, (size_t)wsize);
+	return run_client(&ep, bytes, duration, reply, pause_us, id, src_port, (size_t)wsize,
+			  fast);
 }
