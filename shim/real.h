@@ -38,7 +38,10 @@
 	X(ssize_t, __read_chk, (int fd, void *buf, size_t len, size_t buflen))                \
 	X(int, fcntl, (int fd, int cmd, ...))                                                 \
 	X(int, fcntl64, (int fd, int cmd, ...))                                               \
-	X(int, ioctl, (int fd, unsigned long req, ...))
+	X(int, ioctl, (int fd, unsigned long req, ...))                                       \
+	X(ssize_t, splice,                                                                    \
+	  (int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,                \
+	   unsigned int flags))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
 struct shim_real {
