@@ -134,7 +134,8 @@ SHIM_PURE_SRCS := $(filter-out $(wildcard shim/hook_*.c),$(sort $(wildcard shim/
 UNIT_LINK := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS) $(SHIM_PURE_SRCS) \
 		$(filter-out helperd/main.c,$(sort $(wildcard helperd/*.c))))
 $(OUTPUT)/obj/tests/unit/%.o: CPPFLAGS += -Ishim -Ihelperd -Itests/unit -I$(OUTPUT) $(LIBBPF_CFLAGS)
-$(OUTPUT)/obj/tests/unit/%.o $(OUTPUT)/obj/shim/%.o: $(SKEL)
+# Explicit lists: a pattern rule without a recipe would add no prerequisite (make -j races).
+$(patsubst tests/unit/%.c,$(OUTPUT)/obj/tests/unit/%.o,$(UNIT_SRCS)): $(SKEL)
 $(OUTPUT)/tests/test_%: $(OUTPUT)/obj/tests/unit/test_%.o $(UNIT_LINK)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)

@@ -178,7 +178,7 @@ skt_outoctets() {
 		$1 == "IpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
 		$1 == "IpExt:" && h  { v4 = $col["OutOctets"] }
 		$1 == "Ip6OutOctets" { v6 = $2 }
-		END { printf "%d\n", v4 + v6 }'
+		END { printf "%.0f\n", v4 + v6 }'
 }
 
 # A local, non-loopback address in a namespace: one end of a veth pair (the dummy
