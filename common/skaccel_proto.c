@@ -48,6 +48,8 @@ const char *skaccel_status_str(int32_t status)
 		return "control data truncated";
 	case SKACCEL_ERR_INTERNAL:
 		return "helper internal error";
+	case SKACCEL_ERR_TOO_LATE:
+		return "helper answered too late";
 	}
 	return "unknown status";
 }

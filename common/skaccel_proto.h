@@ -52,6 +52,7 @@ enum skaccel_status {
 	SKACCEL_ERR_DISABLED = -15,	/* the helper runs with acceleration disabled */
 	SKACCEL_ERR_TRUNCATED = -16,	/* control data was truncated (MSG_CTRUNC) */
 	SKACCEL_ERR_INTERNAL = -17,	/* the helper failed; detail in err and its log */
+	SKACCEL_ERR_TOO_LATE = -18,	/* reached the helper too close to its deadline */
 };
 
 struct skaccel_req {
@@ -60,8 +61,15 @@ struct skaccel_req {
 	uint16_t op;	  /* enum skaccel_op */
 	uint32_t flags;	  /* reserved, must be 0 */
 	uint32_t seq;	  /* chosen by the client, echoed in the reply */
+	/*
+	 * CLOCK_MONOTONIC time at which the client stops waiting for the reply (0: none).
+	 * Once a client has given up it uses the socket on plain TCP; inserting it after
+	 * that could strand a reader already blocked in recv() (KERNEL-NOTES §3), so the
+	 * helper refuses a request it cannot finish well before this.
+	 */
+	uint64_t deadline_ns;
 };
-_Static_assert(sizeof(struct skaccel_req) == 16, "skaccel_req is 16 bytes on the wire");
+_Static_assert(sizeof(struct skaccel_req) == 24, "skaccel_req is 24 bytes on the wire");
 
 struct skaccel_reply {
 	uint32_t magic;	  /* SKACCEL_MAGIC */

@@ -130,7 +130,6 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	bpf->maps.socks = bpf_map__fd(skel->maps.skaccel_socks);
 	bpf->maps.conns = bpf_map__fd(skel->maps.skaccel_conns);
 	bpf->maps.peers = bpf_map__fd(skel->maps.skaccel_peers);
-	bpf->maps.ends = bpf_map__fd(skel->maps.skaccel_ends);
 	bpf->maps.cnt = bpf_map__fd(skel->maps.skaccel_cnt);
 	bpf->maps.regcnt = bpf_map__fd(skel->maps.skaccel_regcnt);
 	bpf->maps.cfg = bpf_map__fd(skel->maps.skaccel_cfg);

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "closer.h"
 #include "daemon.h"
 #include "fd_pass.h"
 #include "log.h"
@@ -20,13 +21,23 @@
 #include "tuple.h"
 
 /*
- * A full sweep is costly (the whole map). When the maps fill or a user reaches its quota,
- * the sockets counted are often already closed (a busy short-connection workload closes
- * thousands between two periodic sweeps), so sweep then and retry, but at most every
- * 100 ms while sweeps free something and once a second while they do not.
+ * A sweep costs one syscall per registered socket. When the maps fill or a user reaches
+ * its quota, the sockets counted are often already closed (a busy short-connection
+ * workload closes thousands between two periodic sweeps), so sweep then and retry, but at
+ * most every 100 ms while sweeps free something and once a second while they do not.
  */
 #define FULL_SWEEP_FRUITFUL_INTERVAL_NS 100000000ull
 #define FULL_SWEEP_FRUITLESS_INTERVAL_NS 1000000000ull
+
+/* Connections this user holds now: a scan, cheap next to accept() at these sizes. */
+static unsigned int user_clients(const struct helperd_daemon *d, uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->high_water; i++)
+		n += d->clients[i].fd >= 0 && d->clients[i].uid == uid;
+	return n;
+}
 
 static uint64_t client_token(const struct helperd_daemon *d, const struct helperd_client *c)
 {
@@ -92,6 +103,15 @@ void helperd_clients_accept(struct helperd_daemon *d)
 		len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
 			accept_one_failed(d, errno);
+			close(fd);
+			continue;
+		}
+		if (cred.uid != 0 && user_clients(d, cred.uid) >= d->max_clients_per_user) {
+			if (helperd_ratelimit_ok(&d->accept_rl, helperd_now_ns(), &missed))
+				log_warn("Failed to accept client pid %d (uid %u): the user has "
+					 "--max-clients-per-user %u connections, closing it",
+					 (int)cred.pid, (unsigned int)cred.uid,
+					 d->max_clients_per_user);
 			close(fd);
 			continue;
 		}
@@ -164,8 +184,8 @@ static int reply(struct helperd_client *c, const struct skaccel_req *req, int32_
 
 static void count(struct helperd_daemon *d, int32_t status)
 {
-	/* Counters are best effort: a failure to count never fails a registration. */
-	(void)helperd_regcnt_bump(d->reg.maps->regcnt, status);
+	/* In memory; the event loop writes them out (regcnt.h). */
+	(void)helperd_regcnt_bump(&d->regcnt, status);
 }
 
 static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
@@ -173,6 +193,9 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 {
 	char local[HELPERD_ADDR_STRLEN], remote[HELPERD_ADDR_STRLEN], what[128] = "socket";
 
+	/* Formatting addresses costs more than the rest of a registration's user time. */
+	if (res->status >= 0 && !helperd_log_enabled(HELPERD_LOG_DEBUG))
+		return;
 	if (res->have_tuple) {
 		helperd_addr_format(local, sizeof(local), res->tuple.local_addr,
 				    res->tuple.local_port);
@@ -197,13 +220,13 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 }
 
 static void do_register(struct helperd_daemon *d, struct helperd_client *c, int fd,
-			struct helperd_reg_result *res)
+			uint64_t deadline_ns, struct helperd_reg_result *res)
 {
-	struct helperd_sweep full = {};
 	struct helperd_sweep_stats stats;
 	uint64_t now;
+	int r;
 
-	helperd_register(&d->reg, fd, c->uid, c->pid, res);
+	helperd_register(&d->reg, fd, c->uid, c->pid, deadline_ns, res);
 	if ((res->status == SKACCEL_ERR_MAP_FULL || res->status == SKACCEL_ERR_QUOTA) &&
 	    !res->inserted) {
 		now = helperd_now_ns();
@@ -212,13 +235,17 @@ static void do_register(struct helperd_daemon *d, struct helperd_client *c, int 
 							    : FULL_SWEEP_FRUITLESS_INTERVAL_NS)) {
 			d->last_full_sweep_ns = now;
 			d->last_full_sweep_fruitful = false;
-			if (helperd_sweep_run(&full, d->reg.maps, d->reg.quota, SKACCEL_MAX_SOCKS,
-					      &stats) == 0 &&
-			    stats.removed) {
+			/* A failed map delete still frees the registry, hence the quota. */
+			r = helperd_sweep_run(&d->sweep, d->reg.maps, d->reg.registry, &stats);
+			if (r < 0)
+				log_warn("Failed to delete map entries of closed sockets, "
+					 "ignoring: %s",
+					 strerror(-r));
+			if (stats.removed) {
 				d->last_full_sweep_fruitful = true;
 				log_debug("Swept %u closed sockets (maps full or quota reached)",
 					  stats.removed);
-				helperd_register(&d->reg, fd, c->uid, c->pid, res);
+				helperd_register(&d->reg, fd, c->uid, c->pid, deadline_ns, res);
 			}
 		}
 	}
@@ -250,7 +277,7 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	if (truncated) {
 		/* dbus-broker's rule: whoever sends us truncated control data is cut off. */
 		for (i = 0; i < nfds; i++)
-			close(fds[i]);
+			helperd_close_untrusted(fds[i]);
 		count(d, SKACCEL_ERR_TRUNCATED);
 		if (client_log_ok(d, c))
 			log_warn("Failed to read request from pid %d (uid %u): %s, disconnecting",
@@ -263,7 +290,7 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	status = skaccel_req_validate(buf, n, nfds);
 	if (status != 0) {
 		for (i = 0; i < nfds; i++)
-			close(fds[i]);
+			helperd_close_untrusted(fds[i]);
 		count(d, status);
 		if (client_log_ok(d, c))
 			log_warn("Failed to serve request from pid %d (uid %u): %s", (int)c->pid,
@@ -275,32 +302,31 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 		return reply(c, &req, SKACCEL_OK_PONG, 0, 0);
 
 	/* REGISTER with exactly one fd, which must be closed whatever happens. */
-	do_register(d, c, fds[0], &res);
-	close(fds[0]); /* (5) at once: the app's close() must be the last one */
+	do_register(d, c, fds[0], req.deadline_ns, &res);
+	/* (5) at once: the app's close() must be the last one */
+	helperd_close_untrusted(fds[0]);
 	count(d, res.status);
 	log_registration(d, c, &res);
 	return reply(c, &req, res.status, res.err, res.have_tuple ? res.cookie : 0);
 }
 
+/*
+ * One message per wake-up. The shim waits for each reply, so after one request there is
+ * nothing more to read, and trying would cost a failed recvmsg per registration; a
+ * client with more queued stays readable, and the level-triggered epoll calls again,
+ * after every other client ready now had its turn.
+ */
 void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c)
 {
-	unsigned int i;
 	int r;
 
-	for (i = 0; i < HELPERD_MSGS_PER_WAKEUP; i++) {
-		r = serve_one(d, c);
-		if (r == 0)
-			continue;
-		if (r == -EAGAIN)
-			return; /* level-triggered epoll calls again when there is more */
-		if (r == -ECONNRESET)
-			log_debug("Client pid %d (uid %u) disconnected", (int)c->pid,
-				  (unsigned int)c->uid);
-		else if (r != -EMSGSIZE)
-			log_debug("Dropping client pid %d (uid %u): %s", (int)c->pid,
-				  (unsigned int)c->uid,
-				  r == -ENOBUFS ? "not reading its replies" : strerror(-r));
-		helperd_client_drop(d, c);
+	r = serve_one(d, c);
+	if (r == 0 || r == -EAGAIN)
 		return;
-	}
+	if (r == -ECONNRESET)
+		log_debug("Client pid %d (uid %u) disconnected", (int)c->pid, (unsigned int)c->uid);
+	else if (r != -EMSGSIZE)
+		log_debug("Dropping client pid %d (uid %u): %s", (int)c->pid, (unsigned int)c->uid,
+			  r == -ENOBUFS ? "not reading its replies" : strerror(-r));
+	helperd_client_drop(d, c);
 }

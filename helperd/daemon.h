@@ -9,12 +9,14 @@
 #include <sys/types.h>
 
 #include "ratelimit.h"
+#include "regcnt.h"
 #include "registration.h"
 #include "sweep.h"
 
-#define HELPERD_SWEEP_INTERVAL_S 2
-#define HELPERD_MSGS_PER_WAKEUP 8     /* per client per loop iteration: fairness */
-#define HELPERD_ACCEPTS_PER_WAKEUP 32 /* likewise for new clients */
+#define HELPERD_SWEEP_INTERVAL_S 1
+#define HELPERD_ACCEPTS_PER_WAKEUP 32 /* per loop iteration: fairness */
+/* Registration counters go to their map once the helper has been idle this long. */
+#define HELPERD_REGCNT_IDLE_MS 1
 
 /* epoll tokens: the low 32 bits say what woke us; for clients, the high 32 the slot's gen. */
 enum {
@@ -37,8 +39,11 @@ struct helperd_daemon {
 	/* Set by the caller before helperd_daemon_init(). */
 	int listen_fd;
 	unsigned int max_clients;
+	unsigned int max_clients_per_user; /* for every uid but root's */
 	const char *notify_socket; /* $NOTIFY_SOCKET or NULL */
 	struct helperd_reg_ctx reg;
+	struct helperd_regcnt regcnt; /* loaded from the map */
+	struct helperd_sweep sweep;   /* sized for reg.registry */
 
 	/* Owned by the daemon. */
 	int epoll_fd;
@@ -50,8 +55,8 @@ struct helperd_daemon {
 	unsigned int n_free;
 	unsigned int high_water; /* slots [0, high_water) have been used */
 	unsigned int n_clients;
-	struct helperd_sweep sweep;
-	uint64_t last_full_sweep_ns;
+	bool regcnt_stalled;	     /* the last write failed: retry on the tick only */
+	uint64_t last_full_sweep_ns; /* on demand, outside the tick */
 	bool last_full_sweep_fruitful; /* it freed something: the next may come sooner */
 	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
 	struct helperd_ratelimit global_rl; /* all per-client lines together */
@@ -76,7 +81,10 @@ void helperd_daemon_free(struct helperd_daemon *d);
 /* Tell systemd READY=1 (ready) and/or a STATUS= line, the latter only when it changed. */
 void helperd_daemon_notify_status(struct helperd_daemon *d, bool ready);
 
-/* clients.c: accept what is pending, serve one client's messages, drop one client. */
+/* Write the changed registration counters to skaccel_regcnt, logging a failure. */
+void helperd_daemon_flush_counters(struct helperd_daemon *d);
+
+/* clients.c: accept what is pending, serve one client's message, drop one client. */
 void helperd_clients_accept(struct helperd_daemon *d);
 void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c);
 void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c);

@@ -58,6 +58,7 @@ int helperd_daemon_init(struct helperd_daemon *d)
 		d->clients[i].fd = -1;
 	d->n_free = d->high_water = d->n_clients = 0;
 	d->listener_paused = false;
+	d->regcnt_stalled = false;
 	d->status[0] = '\0';
 	helperd_ratelimit_init(&d->accept_rl, 10ull * 1000000000ull, 3);
 	helperd_ratelimit_init(&d->global_rl, 1000000000ull, 50);
@@ -90,7 +91,7 @@ void helperd_daemon_notify_status(struct helperd_daemon *d, bool ready)
 	char msg[sizeof(status) + 32];
 
 	snprintf(status, sizeof(status), "Serving: %u sockets registered, %u clients%s",
-		 d->reg.quota->total, d->n_clients,
+		 d->reg.registry->n, d->n_clients,
 		 d->reg.enabled ? "" : ", acceleration disabled");
 	if (!ready && strcmp(status, d->status) == 0)
 		return;
@@ -118,6 +119,20 @@ static int handle_signal(struct helperd_daemon *d)
 	}
 }
 
+void helperd_daemon_flush_counters(struct helperd_daemon *d)
+{
+	int r;
+
+	if (!helperd_regcnt_dirty(&d->regcnt))
+		return;
+	r = helperd_regcnt_flush(&d->regcnt, d->reg.maps->regcnt);
+	if (r < 0 && !d->regcnt_stalled)
+		log_warn("Failed to write registration counters to skaccel_regcnt, retrying "
+			 "every %d s: %s",
+			 HELPERD_SWEEP_INTERVAL_S, strerror(-r));
+	d->regcnt_stalled = r < 0;
+}
+
 static void handle_timer(struct helperd_daemon *d)
 {
 	struct helperd_sweep_stats stats;
@@ -126,13 +141,15 @@ static void handle_timer(struct helperd_daemon *d)
 
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) < 0)
 		return;
-	r = helperd_sweep_run(&d->sweep, d->reg.maps, d->reg.quota, HELPERD_SWEEP_BATCH,
-			      &stats);
+	r = helperd_sweep_run(&d->sweep, d->reg.maps, d->reg.registry, &stats);
 	if (r < 0)
-		log_warn("Failed to sweep closed sockets: %s", strerror(-r));
-	else if (stats.removed)
+		log_warn("Failed to delete map entries of closed sockets, ignoring: %s",
+			 strerror(-r));
+	if (stats.removed)
 		log_debug("Swept %u closed sockets (%u looked at, %u live)", stats.removed,
 			  stats.scanned, stats.live);
+	/* Also here, not only when idle: a helper that is never idle still publishes. */
+	helperd_daemon_flush_counters(d);
 	if (d->listener_paused) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HELPERD_TOKEN_LISTENER };
 
@@ -163,12 +180,24 @@ int helperd_daemon_run(struct helperd_daemon *d)
 	int i, n;
 
 	for (;;) {
-		n = epoll_wait(d->epoll_fd, events, 64, -1);
+		/*
+		 * Counters changed: write them out once nothing happened for a moment, so that
+		 * --stats is current as soon as a burst of registrations ends, while a busy
+		 * helper (woken sooner every time) spends no syscall on them.
+		 */
+		n = epoll_wait(d->epoll_fd, events, 64,
+			       helperd_regcnt_dirty(&d->regcnt) && !d->regcnt_stalled
+				       ? HELPERD_REGCNT_IDLE_MS
+				       : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			log_err("Failed to wait for events: %m");
 			return -errno;
+		}
+		if (n == 0) {
+			helperd_daemon_flush_counters(d);
+			continue;
 		}
 		for (i = 0; i < n; i++) {
 			uint64_t token = events[i].data.u64;

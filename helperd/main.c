@@ -16,6 +16,7 @@
 
 #include "bpf_setup.h"
 #include "bpffs.h"
+#include "closer.h"
 #include "daemon.h"
 #include "listener.h"
 #include "log.h"
@@ -201,7 +202,7 @@ static int run_daemon(const struct helperd_options *opts)
 	struct helperd_listener listener = { .fd = -1 };
 	struct helperd_localaddrs localaddrs = {};
 	struct helperd_sweep_stats sweep_stats;
-	struct helperd_quota quota = {};
+	struct helperd_registry registry = {};
 	struct helperd_bpf bpf = {};
 	struct helperd_daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
@@ -222,9 +223,23 @@ static int run_daemon(const struct helperd_options *opts)
 	if (setup_bpf(opts, &bpf))
 		goto out;
 
-	r = helperd_sweep_recount(&bpf.maps, &quota, &sweep_stats);
+	r = helperd_registry_init(&registry, SKACCEL_MAX_SOCKS);
+	if (!r)
+		r = helperd_sweep_init(&d.sweep, SKACCEL_MAX_SOCKS);
 	if (r) {
-		log_err("Failed to count registered sockets: %s", strerror(-r));
+		log_err("Failed to allocate the registry: %s", strerror(-r));
+		goto out;
+	}
+	r = helperd_sweep_rebuild(&bpf.maps, &registry, &sweep_stats);
+	if (r) {
+		log_err("Failed to read the registered sockets from skaccel_conns: %s",
+			strerror(-r));
+		goto out;
+	}
+	r = helperd_regcnt_load(&d.regcnt, bpf.maps.regcnt);
+	if (r) {
+		log_err("Failed to read registration counters from skaccel_regcnt: %s",
+			strerror(-r));
 		goto out;
 	}
 	if (sweep_stats.live || sweep_stats.removed)
@@ -245,12 +260,18 @@ static int run_daemon(const struct helperd_options *opts)
 	d.notify_socket = notify;
 	d.reg = (struct helperd_reg_ctx){
 		.maps = &bpf.maps,
-		.quota = &quota,
+		.registry = &registry,
 		.localaddrs = &localaddrs,
 		.own_netns = own_netns,
 		.max_per_user = opts->max_per_user,
 		.enabled = !opts->disable,
 	};
+	d.max_clients_per_user = opts->max_clients_per_user;
+	r = helperd_closer_start();
+	if (r) {
+		log_err("Failed to start the closer thread: %s", strerror(-r));
+		goto out;
+	}
 	r = helperd_daemon_init(&d);
 	if (r) {
 		log_err("Failed to set up the event loop: %s", strerror(-r));
@@ -263,6 +284,8 @@ static int run_daemon(const struct helperd_options *opts)
 	r = helperd_daemon_run(&d);
 	if (r == 0)
 		ret = EXIT_SUCCESS;
+	/* Whatever counted since the last tick; a SIGKILL loses at most that. */
+	helperd_daemon_flush_counters(&d);
 
 out:
 	if (ready || notify)
@@ -271,7 +294,8 @@ out:
 	helperd_listener_close(&listener);
 	if (bpf.skel)
 		helperd_bpf_close(&bpf);
-	helperd_quota_free(&quota);
+	helperd_sweep_free(&d.sweep);
+	helperd_registry_free(&registry);
 	helperd_localaddrs_free(&localaddrs);
 	return ret;
 }

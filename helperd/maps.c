@@ -20,11 +20,13 @@ const struct helperd_map_desc helperd_map_descs[HELPERD_NR_MAPS] = {
 	MAP(socks, BPF_MAP_TYPE_SOCKHASH, __u64, __u64),
 	MAP(conns, BPF_MAP_TYPE_HASH, __u64, struct skaccel_conn),
 	MAP(peers, BPF_MAP_TYPE_HASH, __u64, __u64),
-	MAP(ends, BPF_MAP_TYPE_HASH, struct skaccel_tuple, __u64),
 	MAP(cnt, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, __u64),
 	MAP(regcnt, BPF_MAP_TYPE_ARRAY, __u32, __u64),
 	MAP(cfg, BPF_MAP_TYPE_ARRAY, __u32, struct skaccel_config),
 };
+
+/* skaccel_ends: the pairing table before the registry (registry.h) took its place. */
+const char *const helperd_legacy_maps[HELPERD_NR_LEGACY_MAPS] = { "skaccel_ends" };
 
 void helperd_maps_init(struct helperd_maps *maps)
 {

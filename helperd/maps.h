@@ -3,6 +3,8 @@
 #ifndef HELPERD_MAPS_H
 #define HELPERD_MAPS_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,12 +12,15 @@
 #define HELPERD_PIN_PROG_MSG "prog_msg"
 #define HELPERD_PIN_PROG_SKB "prog_skb"
 
-/* fds of every map in common/skaccel_maps.h; -1 when not open. */
+/*
+ * fds of the maps in common/skaccel_maps.h the helper uses; -1 when not open. Not
+ * skaccel_ends: pairing is the registry's (registry.h), so the helper neither opens nor
+ * needs that map, and --stats works without it.
+ */
 struct helperd_maps {
 	int socks;
 	int conns;
 	int peers;
-	int ends;
 	int cnt;
 	int regcnt;
 	int cfg;
@@ -30,8 +35,15 @@ struct helperd_map_desc {
 	uint32_t value_size;
 };
 
-#define HELPERD_NR_MAPS 7
+#define HELPERD_NR_MAPS 6
 extern const struct helperd_map_desc helperd_map_descs[HELPERD_NR_MAPS];
+
+/*
+ * Maps a BPF object may pin (this one until bpf/ drops them, or an older one) that the
+ * helper no longer opens; --unpin removes them all the same.
+ */
+#define HELPERD_NR_LEGACY_MAPS 1
+extern const char *const helperd_legacy_maps[HELPERD_NR_LEGACY_MAPS];
 
 static inline int *helperd_maps_fd(struct helperd_maps *maps, size_t i)
 {
@@ -39,6 +51,16 @@ static inline int *helperd_maps_fd(struct helperd_maps *maps, size_t i)
 }
 
 void helperd_maps_init(struct helperd_maps *maps);
+
+/*
+ * Does this errno from a batch map operation mean "no batch ops here" (a kernel before
+ * 5.6, or a map type without them), so that one call per key is the way? ENOTSUPP (524)
+ * is the kernel's own, which reaches userspace from some of them.
+ */
+static inline bool helperd_batch_unsupported(int err)
+{
+	return err == EINVAL || err == EOPNOTSUPP || err == 524;
+}
 
 /* "<dir>/<name>" into buf; 0 or -ENAMETOOLONG. */
 int helperd_pin_path(char *buf, size_t len, const char *dir, const char *name);

@@ -18,6 +18,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_MAX_CLIENTS,
 	OPT_MAX_PER_USER,
+	OPT_MAX_CLIENTS_PER_USER,
 	OPT_RX_BUDGET,
 	OPT_RX_RESUME,
 	OPT_SMALL_MSG,
@@ -33,6 +34,7 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
+	{ "max-clients-per-user", required_argument, NULL, OPT_MAX_CLIENTS_PER_USER },
 	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
 	{ "rx-resume", required_argument, NULL, OPT_RX_RESUME },
 	{ "small-msg", required_argument, NULL, OPT_SMALL_MSG },
@@ -130,6 +132,7 @@ static void set_defaults(struct helperd_options *opts)
 		.pin_dir = HELPERD_DEFAULT_PIN_DIR,
 		.log_level = HELPERD_LOG_INFO,
 		.max_clients = HELPERD_DEFAULT_MAX_CLIENTS,
+		.max_clients_per_user = HELPERD_DEFAULT_MAX_CLIENTS_PER_USER,
 		.max_per_user = HELPERD_DEFAULT_MAX_PER_USER,
 		.rx_budget = SKACCEL_DEFAULT_RX_BUDGET,
 		.rx_resume = SKACCEL_DEFAULT_RX_RESUME,
@@ -205,6 +208,10 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 		case OPT_MAX_CLIENTS:
 			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
 					       &opts->max_clients);
+			break;
+		case OPT_MAX_CLIENTS_PER_USER:
+			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
+					       &opts->max_clients_per_user);
 			break;
 		case OPT_MAX_PER_USER:
 			r = helperd_parse_uint(optarg, 1, SKACCEL_MAX_SOCKS, &opts->max_per_user);
@@ -294,6 +301,9 @@ void helperd_usage(FILE *out, const char *prog)
 		"                      (default %3$s)\n"
 		"  --log-level LEVEL   error, warn, info or debug (default info)\n"
 		"  --max-clients N     concurrent client connections (default %4$u)\n"
+		"  --max-clients-per-user N\n"
+		"                      concurrent client connections of one user other than\n"
+		"                      root, so that no user can lock the others out (default %9$u)\n"
 		"  --max-per-user N    registered sockets per user (default %5$u)\n"
 		"  --rx-budget BYTES   stop redirecting to a reader holding this much receive\n"
 		"                      memory (default %6$lluM; suffixes K, M, G)\n"
@@ -339,5 +349,6 @@ void helperd_usage(FILE *out, const char *prog)
 		"  %1$s --unpin                       after stopping the service\n",
 		prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
 		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_RX_BUDGET >> 20,
-		SKACCEL_DEFAULT_RX_RESUME >> 20, SKACCEL_DEFAULT_SMALL_MSG >> 10);
+		SKACCEL_DEFAULT_RX_RESUME >> 20, SKACCEL_DEFAULT_SMALL_MSG >> 10,
+		HELPERD_DEFAULT_MAX_CLIENTS_PER_USER);
 }

@@ -12,6 +12,8 @@
 
 #define HELPERD_DEFAULT_PIN_DIR "/sys/fs/bpf/skaccel"
 #define HELPERD_DEFAULT_MAX_CLIENTS 1024
+/* A quarter: one user cannot take every slot, and a big prefork server still fits. */
+#define HELPERD_DEFAULT_MAX_CLIENTS_PER_USER 256
 #define HELPERD_DEFAULT_MAX_PER_USER 4096
 #define HELPERD_MAX_CLIENTS_LIMIT (1u << 20)
 
@@ -29,6 +31,7 @@ struct helperd_options {
 	const char *pin_dir;
 	enum helperd_log_level log_level;
 	unsigned int max_clients;
+	unsigned int max_clients_per_user;
 	unsigned int max_per_user;
 	uint64_t rx_budget;
 	uint64_t rx_resume;

@@ -5,6 +5,10 @@
  * message on), socks before the flush (the flush moves pre-insertion bytes into the psock
  * queue, ahead of anything redirected later), the flush before pairing (the peer may
  * redirect to us only once that queue is in order), and close last.
+ *
+ * The maps are only written here, never searched: who is registered, who waits for whom
+ * and how many sockets each user has are in the registry (registry.h), which costs no
+ * syscall to read.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -40,20 +44,6 @@ bool helperd_errno_is_full(int err)
 	return err == E2BIG || err == ENOSPC || err == ENOMEM;
 }
 
-int helperd_regcnt_bump(int regcnt_fd, int32_t status)
-{
-	__u32 key = (__u32)(status + SKACCEL_REGCNT_BIAS);
-	__u64 value = 0;
-
-	if (status + SKACCEL_REGCNT_BIAS < 0 || key >= SKACCEL_REGCNT_MAX)
-		return -ERANGE;
-	/* Read-modify-write is enough: the helper is the only writer, and single-threaded. */
-	if (bpf_map_lookup_elem(regcnt_fd, &key, &value) < 0)
-		return -errno;
-	value++;
-	return bpf_map_update_elem(regcnt_fd, &key, &value, BPF_ANY) < 0 ? -errno : 0;
-}
-
 static void fail(struct helperd_reg_result *res, int32_t status, int err, const char *step)
 {
 	res->status = status;
@@ -68,51 +58,76 @@ static void fail_after_insert(struct helperd_reg_result *res, int err, const cha
 	     step);
 }
 
-static bool peer_is_live(const struct helperd_maps *maps, __u64 peer,
-			 const struct skaccel_tuple *mirror)
+/* The sockhash lookup from userspace returns the socket's cookie, ENOENT once it closed. */
+static bool socket_is_live(const struct helperd_maps *maps, __u64 cookie)
 {
-	struct skaccel_conn conn;
-	__u64 cookie = 0;
+	__u64 value = 0;
 
-	/* From userspace a sockhash lookup returns the socket's cookie, ENOENT once closed. */
-	if (bpf_map_lookup_elem(maps->socks, &peer, &cookie) < 0 || cookie != peer)
-		return false;
-	if (bpf_map_lookup_elem(maps->conns, &peer, &conn) < 0)
-		return false;
-	return memcmp(&conn.tuple, mirror, sizeof(*mirror)) == 0;
+	return bpf_map_lookup_elem(maps->socks, &cookie, &value) == 0 && value == cookie;
 }
 
-/* Step 4: pair with the other end if it waits for us, else wait for it. */
-static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_result *res)
+/*
+ * peers[a] = b and peers[b] = a: from now on each may redirect to the other. One batch
+ * (the kernel writes the keys in order and says how many it wrote), or two updates on a
+ * kernel without batch ops; a half-written pair is undone. 0 or errno.
+ */
+static int link_peers(const struct helperd_maps *maps, __u64 a, __u64 b)
 {
-	const struct helperd_maps *maps = ctx->maps;
+	__u64 keys[2] = { a, b }, values[2] = { b, a };
+	__u32 count = 2;
+	int err;
+
+	if (bpf_map_update_batch(maps->peers, keys, values, &count, NULL) == 0)
+		return 0;
+	err = errno;
+	if (helperd_batch_unsupported(err)) {
+		count = 0;
+		if (bpf_map_update_elem(maps->peers, &a, &b, BPF_ANY) < 0)
+			return errno;
+		count = 1;
+		if (bpf_map_update_elem(maps->peers, &b, &a, BPF_ANY) == 0)
+			return 0;
+		err = errno;
+	}
+	if (count == 1)
+		bpf_map_delete_elem(maps->peers, &a);
+	return err;
+}
+
+/*
+ * Step 4: pair with the other end if it waits for us, else wait for it. The registry
+ * holds every waiting end under its tuple, so a match has the mirror tuple by
+ * construction; one sockhash lookup tells whether it is still open.
+ */
+static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+		 struct helperd_reg_result *res)
+{
+	struct helperd_reg_end *them;
 	struct skaccel_tuple mirror;
-	__u64 me = res->cookie, peer = 0;
+	int err;
 
 	helperd_tuple_mirror(&mirror, &res->tuple);
-	if (bpf_map_lookup_elem(maps->ends, &mirror, &peer) == 0 && peer != me) {
-		if (peer_is_live(maps, peer, &mirror)) {
-			if (bpf_map_update_elem(maps->peers, &me, &peer, BPF_ANY) < 0) {
-				fail_after_insert(res, errno, "insert into skaccel_peers");
-				return;
-			}
-			if (bpf_map_update_elem(maps->peers, &peer, &me, BPF_ANY) < 0) {
-				fail_after_insert(res, errno, "insert into skaccel_peers");
-				bpf_map_delete_elem(maps->peers, &me);
-				return;
-			}
-			bpf_map_delete_elem(maps->ends, &mirror);
-			res->peer_cookie = peer;
-			res->status = SKACCEL_OK_ACCELERATED;
+	them = helperd_registry_waiting(ctx->registry, &mirror);
+	if (them == me)
+		them = NULL; /* a socket connected to itself */
+	if (them && socket_is_live(ctx->maps, them->cookie)) {
+		err = link_peers(ctx->maps, me->cookie, them->cookie);
+		if (err) {
+			fail_after_insert(res, err, "insert into skaccel_peers");
 			return;
 		}
-		/* A closed end of an earlier connection with the same addresses and ports. */
-		bpf_map_delete_elem(maps->ends, &mirror);
-	}
-	if (bpf_map_update_elem(maps->ends, &res->tuple, &me, BPF_ANY) < 0) {
-		fail_after_insert(res, errno, "insert into skaccel_ends");
+		helperd_registry_pair(ctx->registry, me, them);
+		res->peer_cookie = them->cookie;
+		res->status = SKACCEL_OK_ACCELERATED;
 		return;
 	}
+	/*
+	 * A closed end of an earlier connection with the same addresses and ports: it waits
+	 * no more, and the sweep removes it like any closed socket.
+	 */
+	if (them)
+		helperd_registry_unwait(ctx->registry, them);
+	helperd_registry_wait(ctx->registry, me);
 	res->status = SKACCEL_OK_WAITING_PEER;
 }
 
@@ -131,9 +146,10 @@ static bool is_local(struct helperd_reg_ctx *ctx, const struct skaccel_tuple *t)
 }
 
 void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
-		      struct helperd_reg_result *res)
+		      uint64_t deadline_ns, struct helperd_reg_result *res)
 {
 	const struct helperd_maps *maps = ctx->maps;
+	struct helperd_reg_end *me;
 	struct skaccel_conn conn;
 	__u64 value, byte;
 	int err = 0;
@@ -158,8 +174,31 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 		res->status = SKACCEL_ERR_NOT_LOCAL;
 		return;
 	}
-	if (helperd_quota_get(ctx->quota, uid) >= ctx->max_per_user) {
+	if (helperd_registry_user_count(ctx->registry, uid) >= ctx->max_per_user) {
 		res->status = SKACCEL_ERR_QUOTA;
+		return;
+	}
+
+	/*
+	 * The client stops waiting at deadline_ns and then uses the socket on plain TCP,
+	 * perhaps already blocked reading it: inserting it after that would strand that
+	 * reader (KERNEL-NOTES §3). The margin covers the few system calls up to the insert.
+	 */
+	if (deadline_ns && helperd_now_ns() + HELPERD_DEADLINE_MARGIN_NS > deadline_ns) {
+		res->status = SKACCEL_ERR_TOO_LATE;
+		return;
+	}
+
+	/*
+	 * (0) The registry entry: memory only, invisible to the kernel, undone below if an
+	 * insert fails. It mirrors skaccel_conns, so it is full exactly when that map is.
+	 */
+	err = -helperd_registry_add(ctx->registry, res->cookie, &res->tuple, uid, &me);
+	if (err) {
+		fail(res, err == EEXIST	  ? SKACCEL_ERR_ALREADY
+			  : err == ENOSPC ? SKACCEL_ERR_MAP_FULL
+					  : SKACCEL_ERR_INTERNAL,
+		     err, "add to the registry");
 		return;
 	}
 
@@ -171,6 +210,7 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 	conn.pid = (__u32)pid;
 	if (bpf_map_update_elem(maps->conns, &res->cookie, &conn, BPF_NOEXIST) < 0) {
 		err = errno;
+		helperd_registry_remove(ctx->registry, me);
 		fail(res, err == EEXIST		       ? SKACCEL_ERR_ALREADY
 			  : helperd_errno_is_full(err) ? SKACCEL_ERR_MAP_FULL
 						       : SKACCEL_ERR_INTERNAL,
@@ -183,12 +223,11 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 	if (bpf_map_update_elem(maps->socks, &res->cookie, &value, BPF_NOEXIST) < 0) {
 		err = errno;
 		bpf_map_delete_elem(maps->conns, &res->cookie);
+		helperd_registry_remove(ctx->registry, me);
 		fail(res, helperd_insert_status(err), err, "insert into skaccel_socks");
 		return;
 	}
 	res->inserted = true;
-	/* Only ENOMEM can fail it; the socket is in, so it stays, uncounted. */
-	(void)helperd_quota_inc(ctx->quota, uid);
 
 	/*
 	 * (3) Flush: bytes that reached the socket before the insert sit in its TCP receive
@@ -198,5 +237,5 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 	recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
 
 	/* (4) Pair, or wait for the peer. (5), closing fd, is the caller's, right after. */
-	pair(ctx, res);
+	pair(ctx, me, res);
 }

@@ -10,12 +10,15 @@
 
 #include "local_peer.h"
 #include "maps.h"
-#include "quota.h"
+#include "registry.h"
 #include "skaccel_maps.h"
+
+/* Refuse a request that reaches us less than this before the client gives up. */
+#define HELPERD_DEADLINE_MARGIN_NS (20ull * 1000 * 1000)
 
 struct helperd_reg_ctx {
 	const struct helperd_maps *maps;
-	struct helperd_quota *quota;
+	struct helperd_registry *registry; /* pairing, quotas: never read back from the maps */
 	struct helperd_localaddrs *localaddrs;
 	__u64 own_netns; /* network namespace cookie of the helper */
 	unsigned int max_per_user;
@@ -39,15 +42,12 @@ struct helperd_reg_result {
  * when the application closes it). Never deletes from skaccel_socks.
  */
 void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
-		      struct helperd_reg_result *res);
+		      uint64_t deadline_ns, struct helperd_reg_result *res);
 
 /* Status for a failed sockhash insert, pure: EEXIST/EBUSY -> ALREADY, ... */
 int32_t helperd_insert_status(int err);
 
 /* Is this insert errno a lack of room, worth a sweep and one retry? */
 bool helperd_errno_is_full(int err);
-
-/* skaccel_regcnt[status + SKACCEL_REGCNT_BIAS] += 1; 0 or -errno. */
-int helperd_regcnt_bump(int regcnt_fd, int32_t status);
 
 #endif /* HELPERD_REGISTRATION_H */

@@ -10,7 +10,6 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "skaccel_proto.h"
@@ -35,27 +34,29 @@ static int getsockopt_u64(int fd, int name, __u64 *val)
 	return len == sizeof(*val) ? 0 : -EIO;
 }
 
+/*
+ * Five getsockopt calls, each needed: every one costs a connection registration on the
+ * hot path, so nothing is asked twice. No fstat: getsockopt on anything but a socket
+ * fails with ENOTSOCK. No SO_TYPE: an AF_INET/AF_INET6 socket with SO_PROTOCOL
+ * IPPROTO_TCP is SOCK_STREAM, except a raw socket opened with IPPROTO_TCP, and that one
+ * has no TCP level to answer TCP_INFO. No SO_ACCEPTCONN: a listening socket's TCP_INFO
+ * state is LISTEN.
+ */
 int32_t helperd_sock_check(int fd, int *err)
 {
 	struct tcp_info info;
 	socklen_t len;
-	struct stat st;
 	char ulp[16];
-	int r, val;
+	int val;
 
 	*err = 0;
-	if (fstat(fd, &st) < 0)
+	if (getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &val) < 0) {
+		/* A file, pipe, FIFO, eventfd, ...; EBADF: an O_PATH fd, which is no socket. */
+		if (errno == ENOTSOCK || errno == EBADF)
+			return SKACCEL_ERR_NOT_SOCKET;
 		goto internal;
-	if (!S_ISSOCK(st.st_mode))
-		return SKACCEL_ERR_NOT_SOCKET;
-
-	if (getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN, &val) < 0)
-		goto internal;
+	}
 	if (val != AF_INET && val != AF_INET6)
-		return SKACCEL_ERR_NOT_TCP;
-	if (getsockopt_int(fd, SOL_SOCKET, SO_TYPE, &val) < 0)
-		goto internal;
-	if (val != SOCK_STREAM)
 		return SKACCEL_ERR_NOT_TCP;
 	/* MPTCP sockets are SOCK_STREAM too, with IPPROTO_MPTCP: not for the sockhash. */
 	if (getsockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &val) < 0)
@@ -63,14 +64,15 @@ int32_t helperd_sock_check(int fd, int *err)
 	if (val != IPPROTO_TCP)
 		return SKACCEL_ERR_NOT_TCP;
 
-	if (getsockopt_int(fd, SOL_SOCKET, SO_ACCEPTCONN, &val) < 0)
-		goto internal;
-	if (val)
-		return SKACCEL_ERR_NOT_ESTABLISHED;
 	memset(&info, 0, sizeof(info));
 	len = sizeof(info);
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0)
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0) {
+		/* SOCK_RAW with IPPROTO_TCP: no TCP level (v4 EOPNOTSUPP, v6 ENOPROTOOPT) */
+		if (errno == EOPNOTSUPP || errno == ENOPROTOOPT)
+			return SKACCEL_ERR_NOT_TCP;
 		goto internal;
+	}
+	/* Listening, connecting, closing or closed: anything else the sockhash refuses. */
 	if (info.tcpi_state != TCP_ESTABLISHED)
 		return SKACCEL_ERR_NOT_ESTABLISHED;
 
@@ -82,8 +84,7 @@ int32_t helperd_sock_check(int fd, int *err)
 	if (len > 0 && ulp[0])
 		return SKACCEL_ERR_UNSUPPORTED;
 	/* The redirect path copies and never posts MSG_ZEROCOPY completions. */
-	r = getsockopt_int(fd, SOL_SOCKET, SO_ZEROCOPY, &val);
-	if (r < 0)
+	if (getsockopt_int(fd, SOL_SOCKET, SO_ZEROCOPY, &val) < 0)
 		goto internal;
 	if (val)
 		return SKACCEL_ERR_UNSUPPORTED;

@@ -4,6 +4,10 @@
  * maps are ours to tidy. We never delete from skaccel_socks (that would purge bytes
  * queued for the reader): a cookie absent from it is the proof the socket is gone, and
  * cookies are never reused, so deleting its entries can never hit a live socket.
+ *
+ * The registry says which cookies there are, so a sweep costs one sockhash lookup per
+ * registered socket and two batched deletes, and never walks a map; only the start-up
+ * rebuild does, once.
  */
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -12,12 +16,6 @@
 
 #include "skaccel_maps.h"
 #include "sweep.h"
-
-struct dead {
-	__u64 cookie;
-	struct skaccel_tuple tuple;
-	__u32 uid;
-};
 
 /* 1: the socket is gone, 0: alive, -errno: cannot tell (then leave it alone). */
 static int socket_gone(const struct helperd_maps *maps, __u64 cookie)
@@ -29,97 +27,141 @@ static int socket_gone(const struct helperd_maps *maps, __u64 cookie)
 	return errno == ENOENT ? 1 : -errno;
 }
 
-static void forget(const struct helperd_maps *maps, struct helperd_quota *quota,
-		   const struct dead *d)
+static int delete_one_by_one(int map_fd, const __u64 *keys, __u32 n)
 {
-	__u64 owner;
+	__u32 i;
+	int r = 0;
 
-	bpf_map_delete_elem(maps->conns, &d->cookie);
-	bpf_map_delete_elem(maps->peers, &d->cookie);
-	if (bpf_map_lookup_elem(maps->ends, &d->tuple, &owner) == 0 && owner == d->cookie)
-		bpf_map_delete_elem(maps->ends, &d->tuple);
-	if (quota)
-		helperd_quota_dec(quota, d->uid);
+	for (i = 0; i < n; i++)
+		if (bpf_map_delete_elem(map_fd, &keys[i]) < 0 && errno != ENOENT && !r)
+			r = -errno;
+	return r;
 }
 
 /*
- * Scan up to max keys from *cursor, collecting the dead (deleting while iterating would
- * restart the iteration). Live entries are passed to quota when recounting.
+ * Delete keys[0, n) from a hash map, skipping keys that are not there. The kernel's batch
+ * delete stops at the first missing key and says how many it deleted before it, so we
+ * step over that one and go on; a kernel without batch ops gets one delete per key.
  */
-static int scan(const struct helperd_maps *maps, struct helperd_sweep *sw, unsigned int max,
-		struct dead *dead, unsigned int *ndead, struct helperd_quota *recount,
-		struct helperd_sweep_stats *stats)
+static int delete_keys(int map_fd, const __u64 *keys, __u32 n)
 {
-	__u64 key, next;
-	bool have_key = sw->have_cursor;
-	int r;
+	__u32 done = 0, count;
+	int err;
 
-	key = sw->cursor;
-	*ndead = 0;
-	while (stats->scanned < max) {
+	while (done < n) {
+		count = n - done;
+		if (bpf_map_delete_batch(map_fd, keys + done, &count, NULL) == 0)
+			return 0;
+		err = errno;
+		if (helperd_batch_unsupported(err))
+			return delete_one_by_one(map_fd, keys + done, n - done);
+		if (err != ENOENT || count >= n - done)
+			return -err;
+		done += count + 1;
+	}
+	return 0;
+}
+
+int helperd_sweep_init(struct helperd_sweep *sw, uint32_t max)
+{
+	sw->keys = calloc(max, sizeof(*sw->keys));
+	sw->cap = sw->keys ? max : 0;
+	return sw->keys ? 0 : -ENOMEM;
+}
+
+void helperd_sweep_free(struct helperd_sweep *sw)
+{
+	free(sw->keys);
+	sw->keys = NULL;
+	sw->cap = 0;
+}
+
+int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
+		      struct helperd_registry *reg, struct helperd_sweep_stats *stats)
+{
+	__u32 i, npaired = 0, nwaiting = 0;
+	__u64 *keys = sw->keys;
+	int r, r2;
+
+	memset(stats, 0, sizeof(*stats));
+	if (sw->cap < reg->n)
+		return -ENOBUFS; /* not sized for this registry: a bug, never expected */
+	/*
+	 * Paired ends (which also have a skaccel_peers entry) collect from the front of
+	 * keys, the others from the back. Backwards through the registry, so a removal
+	 * moves an end already looked at into the hole.
+	 */
+	for (i = reg->n; i-- > 0;) {
+		struct helperd_reg_end *e = &reg->ends[i];
+
+		stats->scanned++;
+		if (socket_gone(maps, e->cookie) <= 0) {
+			stats->live++;
+			continue;
+		}
+		if (e->peer)
+			keys[npaired++] = e->cookie;
+		else
+			keys[sw->cap - ++nwaiting] = e->cookie;
+		helperd_registry_remove(reg, e);
+	}
+	memmove(keys + npaired, keys + sw->cap - nwaiting, nwaiting * sizeof(*keys));
+	stats->removed = npaired + nwaiting;
+	r = delete_keys(maps->conns, keys, npaired + nwaiting);
+	r2 = delete_keys(maps->peers, keys, npaired);
+	return r ? r : r2;
+}
+
+int helperd_sweep_rebuild(const struct helperd_maps *maps, struct helperd_registry *reg,
+			  struct helperd_sweep_stats *stats)
+{
+	__u64 key, next, peer, *dead;
+	bool have_key = false;
+	__u32 ndead = 0;
+	int r = 0;
+
+	memset(stats, 0, sizeof(*stats));
+	dead = calloc(reg->max, sizeof(*dead));
+	if (!dead)
+		return -ENOMEM;
+	/* Collect the dead first: deleting while iterating would restart the iteration. */
+	while (stats->scanned < reg->max) {
+		struct helperd_reg_end *e;
 		struct skaccel_conn conn;
 
 		if (bpf_map_get_next_key(maps->conns, have_key ? &key : NULL, &next) < 0) {
 			if (errno != ENOENT)
-				return -errno;
-			sw->have_cursor = false; /* end of the map: next run starts over */
-			return 0;
+				r = -errno;
+			break;
 		}
 		key = next;
 		have_key = true;
 		stats->scanned++;
 		if (bpf_map_lookup_elem(maps->conns, &key, &conn) < 0)
-			continue; /* deleted meanwhile */
-		r = socket_gone(maps, key);
-		if (r < 0)
 			continue;
-		if (r) {
-			dead[*ndead] = (struct dead){ key, conn.tuple, conn.uid };
-			(*ndead)++;
+		if (socket_gone(maps, key) == 1) {
+			dead[ndead++] = key;
 			continue;
 		}
+		/* Alive, or cannot tell: registered, so that the sweep looks again. */
+		r = helperd_registry_add(reg, key, &conn.tuple, conn.uid, &e);
+		if (r == -EEXIST) {
+			r = 0;
+			continue;
+		}
+		if (r)
+			break;
 		stats->live++;
-		/* Resume from a live key: a deleted one would restart the iteration. */
-		sw->cursor = key;
-		sw->have_cursor = true;
-		if (recount)
-			helperd_quota_inc(recount, conn.uid);
+		if (bpf_map_lookup_elem(maps->peers, &key, &peer) == 0)
+			e->peer = peer;
+		else
+			helperd_registry_wait(reg, e);
 	}
-	return 0;
-}
-
-static int sweep(struct helperd_sweep *sw, const struct helperd_maps *maps,
-		 struct helperd_quota *quota, struct helperd_quota *recount, unsigned int max,
-		 struct helperd_sweep_stats *stats)
-{
-	struct dead *dead;
-	unsigned int i, ndead;
-	int r;
-
-	memset(stats, 0, sizeof(*stats));
-	dead = calloc(max, sizeof(*dead));
-	if (!dead)
-		return -ENOMEM;
-	r = scan(maps, sw, max, dead, &ndead, recount, stats);
-	for (i = 0; i < ndead; i++)
-		forget(maps, recount ? NULL : quota, &dead[i]);
 	stats->removed = ndead;
+	if (!r)
+		r = delete_keys(maps->conns, dead, ndead);
+	if (!r) /* most have a skaccel_peers entry; the others are skipped */
+		r = delete_keys(maps->peers, dead, ndead);
 	free(dead);
 	return r;
-}
-
-int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
-		      struct helperd_quota *quota, unsigned int max,
-		      struct helperd_sweep_stats *stats)
-{
-	return sweep(sw, maps, quota, NULL, max, stats);
-}
-
-int helperd_sweep_recount(const struct helperd_maps *maps, struct helperd_quota *quota,
-			  struct helperd_sweep_stats *stats)
-{
-	struct helperd_sweep sw = {};
-
-	helperd_quota_reset(quota);
-	return sweep(&sw, maps, quota, quota, SKACCEL_MAX_SOCKS, stats);
 }

@@ -4,17 +4,14 @@
 #define HELPERD_SWEEP_H
 
 #include <linux/types.h>
-#include <stdbool.h>
+#include <stdint.h>
 
 #include "maps.h"
-#include "quota.h"
-
-/* Entries looked at per periodic run; a full run (start-up, map full) looks at all. */
-#define HELPERD_SWEEP_BATCH 4096
+#include "registry.h"
 
 struct helperd_sweep {
-	__u64 cursor; /* resume after this skaccel_conns key */
-	bool have_cursor;
+	__u64 *keys; /* room for every registered cookie: the batch to delete */
+	uint32_t cap;
 };
 
 struct helperd_sweep_stats {
@@ -23,20 +20,28 @@ struct helperd_sweep_stats {
 	unsigned int live;
 };
 
-/*
- * Look at up to max entries of skaccel_conns, resuming where the last run stopped; for
- * each cookie no longer in skaccel_socks delete its conns and peers entries, its ends
- * entry if that still names it, and uncount it from its uid. Returns 0 or -errno.
- */
-int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
-		      struct helperd_quota *quota, unsigned int max,
-		      struct helperd_sweep_stats *stats);
+/* Room for sweeping a registry of max ends; 0 or -ENOMEM. */
+int helperd_sweep_init(struct helperd_sweep *sw, uint32_t max);
+
+void helperd_sweep_free(struct helperd_sweep *sw);
 
 /*
- * A full run that also rebuilds the per-uid counts from the live entries: what a helper
- * starting on reused maps needs. Returns 0 or -errno.
+ * Look up every registered cookie in skaccel_socks (one lookup each); for the sockets
+ * gone, delete their skaccel_conns and skaccel_peers entries (in batches) and remove them
+ * from the registry, which also uncounts them from their uid. Returns 0, or the -errno of
+ * a failed delete: the registry is swept regardless, and the entries left in the maps go
+ * at the next start (they only cost room, and --stats shows them as closed).
  */
-int helperd_sweep_recount(const struct helperd_maps *maps, struct helperd_quota *quota,
+int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
+		      struct helperd_registry *reg, struct helperd_sweep_stats *stats);
+
+/*
+ * Start-up on reused maps: walk skaccel_conns, delete the entries of closed sockets, and
+ * fill the empty registry with the live ones: paired when skaccel_peers has the cookie,
+ * else waiting for their peer, so that ends registered before a restart still pair.
+ * Returns 0 or -errno.
+ */
+int helperd_sweep_rebuild(const struct helperd_maps *maps, struct helperd_registry *reg,
 			  struct helperd_sweep_stats *stats);
 
 #endif /* HELPERD_SWEEP_H */

@@ -47,6 +47,11 @@ int helperd_unpin(const char *pin_dir, unsigned int *removed, bool *dir_removed)
 		if (r)
 			return r;
 	}
+	for (i = 0; i < HELPERD_NR_LEGACY_MAPS; i++) {
+		r = unpin_one(pin_dir, helperd_legacy_maps[i], removed);
+		if (r)
+			return r;
+	}
 	if (rmdir(pin_dir) == 0)
 		*dir_removed = true;
 	else if (errno != ENOTEMPTY && errno != EEXIST)

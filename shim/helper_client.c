@@ -172,6 +172,7 @@ retry:
 	}
 
 	skaccel_req_init(&req, op, ++c->seq);
+	req.deadline_ns = deadline;
 	n = skaccel_send_fd(c->fd, &req, sizeof(req), fd, MSG_DONTWAIT);
 	if (n < 0 && !fresh && (n == -EPIPE || n == -ECONNRESET || n == -ENOTCONN)) {
 		/* The helper restarted since our last request: nothing was sent, try its heir. */

@@ -18,7 +18,7 @@
 #                                    stay fast
 #
 # That silent clients AT the bound lock every other user out is a known gap, in
-# tests/hostile/pending/clients_at_bound.sh.
+# tests/e2e/hostile_user_lockout.sh.
 . "$(dirname "$0")/../lib/skt.sh"
 . "$(dirname "$0")/../lib/hostile.sh"
 

@@ -65,7 +65,7 @@ static void test_map_table_matches_object(void)
 {
 	struct skaccel *skel;
 	struct bpf_map *map;
-	unsigned int pinned = 0;
+	unsigned int pinned = 0, legacy = 0;
 	size_t i;
 
 	libbpf_set_print(NULL);
@@ -80,6 +80,14 @@ static void test_map_table_matches_object(void)
 		if (!bpf_map__pin_path(map))
 			continue;
 		pinned++;
+		/* Still in the object, no longer opened by the helper; --unpin knows them. */
+		for (i = 0; i < HELPERD_NR_LEGACY_MAPS; i++)
+			if (strcmp(helperd_legacy_maps[i], bpf_map__name(map)) == 0)
+				break;
+		if (i < HELPERD_NR_LEGACY_MAPS) {
+			legacy++;
+			continue;
+		}
 		for (i = 0; i < HELPERD_NR_MAPS; i++)
 			if (strcmp(helperd_map_descs[i].name, bpf_map__name(map)) == 0)
 				d = &helperd_map_descs[i];
@@ -91,7 +99,7 @@ static void test_map_table_matches_object(void)
 		ASSERT_EQ(bpf_map__key_size(map), d->key_size);
 		ASSERT_EQ(bpf_map__value_size(map), d->value_size);
 	}
-	ASSERT_EQ(pinned, HELPERD_NR_MAPS);
+	ASSERT_EQ(pinned - legacy, HELPERD_NR_MAPS);
 	skaccel__destroy(skel);
 }
 

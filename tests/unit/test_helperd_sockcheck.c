@@ -85,7 +85,11 @@ static void test_not_sockets(void)
 	fd = eventfd(0, EFD_CLOEXEC);
 	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET);
 	close(fd);
-	ASSERT_EQ(check(-1), SKACCEL_ERR_INTERNAL);
+	/* O_PATH fds can be passed but not used: getsockopt() says EBADF, not ENOTSOCK. */
+	fd = open("/", O_PATH | O_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET);
+	close(fd);
 }
 
 static void test_not_tcp(void)
@@ -104,6 +108,17 @@ static void test_not_tcp(void)
 	close(sv[1]);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 262 /* IPPROTO_MPTCP */);
 	if (fd >= 0) { /* only where MPTCP is enabled */
+		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+		close(fd);
+	}
+	/* SO_PROTOCOL says TCP, but it is no TCP socket (only with CAP_NET_RAW). */
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd >= 0) {
+		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+		close(fd);
+	}
+	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (fd >= 0) {
 		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
 		close(fd);
 	}
