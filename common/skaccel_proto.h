@@ -55,6 +55,9 @@ enum skaccel_status {
 	SKACCEL_ERR_TOO_LATE = -18,	/* reached the helper too close to its deadline */
 };
 
+/* The lowest status value: tables indexed by status must cover SKACCEL_STATUS_MIN..2. */
+#define SKACCEL_STATUS_MIN SKACCEL_ERR_TOO_LATE
+
 struct skaccel_req {
 	uint32_t magic;	  /* SKACCEL_MAGIC */
 	uint16_t version; /* SKACCEL_PROTO_VERSION */

@@ -94,6 +94,8 @@ const char *helperd_status_key(int32_t status)
 		return "truncated";
 	case SKACCEL_ERR_INTERNAL:
 		return "internal";
+	case SKACCEL_ERR_TOO_LATE:
+		return "too_late";
 	}
 	return NULL;
 }

@@ -13,7 +13,7 @@
 #include "skaccel_proto.h"
 #include "test_helperd_assert.h"
 
-#define STATUS_MIN SKACCEL_ERR_INTERNAL
+#define STATUS_MIN SKACCEL_STATUS_MIN
 #define STATUS_MAX SKACCEL_OK_PONG
 
 static void test_counters(void)
