@@ -16,7 +16,9 @@
  * keyed per-byte one, so that the reader keeps up with a writer on the redirect path (the
  * acceleration proof measures the redirect, not a reader slower than its writer, which
  * backpressure rightly sends by TCP). The period, 1 MiB + 13, is odd and larger than any
- * read or write, so a lost, duplicated or reordered byte still shows at its offset.
+ * read or write, so a lost, duplicated or reordered byte still shows at its offset. In
+ * --fast mode the server also says "go" (one byte) once it has accepted, and the client
+ * streams only then: bytes sent before the server's end exists can only go by TCP.
  */
 #include "xfer_common.h"
 
@@ -95,6 +97,9 @@ static void *serve(void *arg)
 	vs_init(&up, g_opt.key, h.id, h.up, "client->server");
 	vs_init(&down, g_opt.key, h.id ^ (1ull << 62), h.down, "server->client");
 	uint8_t *pat = h.flags & XFER_FAST ? fast_pattern(up.base) : NULL;
+
+	if (pat)
+		send_all(ca->fd, "G", 1, "sending go");
 
 	for (;;) {
 		size_t want = 256 * KIB;
@@ -257,6 +262,9 @@ static int run_client(struct endpoint *ep, uint64_t bytes, double duration, uint
 		while (now_s() - t0 < duration)
 			stream_send(fd, &up, up.off + 64 * KIB, &r, 16 * KIB, 100, pause_us, NULL);
 	} else if (fast) {
+		char go;
+
+		recv_exact(fd, &go, 1);
 		send_fast(fd, &up, bytes, &r, wsize, pause_us);
 	} else {
 		send_sized(fd, &up, bytes, &r, wsize, pause_us);
