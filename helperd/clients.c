@@ -148,6 +148,7 @@ void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c)
 		return;
 	close(c->fd); /* also removes it from the epoll set */
 	c->fd = -1;
+	helperd_daemon_flush_counters(d);
 	d->free_slots[d->n_free++] = (uint32_t)(c - d->clients);
 	if (d->n_clients)
 		d->n_clients--;
@@ -304,7 +305,10 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	/* REGISTER with exactly one fd, which must be closed whatever happens. */
 	do_register(d, c, fds[0], req.deadline_ns, &res);
 	/* (5) at once: the app's close() must be the last one */
-	helperd_close_untrusted(fds[0]);
+	if (res.have_tuple) /* SO_COOKIE and getpeername answered: a TCP socket */
+		helperd_close_untrusted_socket(fds[0]);
+	else
+		helperd_close_untrusted(fds[0]);
 	count(d, res.status);
 	log_registration(d, c, &res);
 	return reply(c, &req, res.status, res.err, res.have_tuple ? res.cookie : 0);

@@ -62,11 +62,20 @@ int helperd_closer_start(void)
 	return 0;
 }
 
-/* Can this close() block? Only sockets without linger and pipes are known not to. */
-static int may_block(int fd)
+/* A socket's close() blocks only with SO_LINGER set (the wait for unsent data). */
+static int socket_may_block(int fd)
 {
 	struct linger lg;
 	socklen_t len = sizeof(lg);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) < 0)
+		return 1;
+	return lg.l_onoff && lg.l_linger > 0;
+}
+
+/* Can this close() block? Only sockets without linger and pipes are known not to. */
+static int may_block(int fd)
+{
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
@@ -75,16 +84,12 @@ static int may_block(int fd)
 		return 0;
 	if (!S_ISSOCK(st.st_mode))
 		return 1;
-	if (getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) < 0)
-		return 1;
-	return lg.l_onoff && lg.l_linger > 0;
+	return socket_may_block(fd);
 }
 
-void helperd_close_untrusted(int fd)
+static void close_or_defer(int fd, int defer)
 {
-	if (fd < 0)
-		return;
-	if (closer.started && may_block(fd)) {
+	if (defer) {
 		pthread_mutex_lock(&closer.lock);
 		if (closer.len < HELPERD_CLOSER_QUEUE) {
 			closer.fds[(closer.head + closer.len) % HELPERD_CLOSER_QUEUE] = fd;
@@ -97,4 +102,16 @@ void helperd_close_untrusted(int fd)
 		/* Thousands already waiting: the client pinned GBs of kernel memory for this. */
 	}
 	close(fd);
+}
+
+void helperd_close_untrusted(int fd)
+{
+	if (fd >= 0)
+		close_or_defer(fd, closer.started && may_block(fd));
+}
+
+void helperd_close_untrusted_socket(int fd)
+{
+	if (fd >= 0)
+		close_or_defer(fd, closer.started && socket_may_block(fd));
 }

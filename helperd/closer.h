@@ -15,4 +15,7 @@ int helperd_closer_start(void);
  */
 void helperd_close_untrusted(int fd);
 
+/* The same for an fd known to be a socket: no fstat(), one syscall fewer. */
+void helperd_close_untrusted_socket(int fd);
+
 #endif /* HELPERD_CLOSER_H */

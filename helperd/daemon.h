@@ -15,8 +15,6 @@
 
 #define HELPERD_SWEEP_INTERVAL_S 1
 #define HELPERD_ACCEPTS_PER_WAKEUP 32 /* per loop iteration: fairness */
-/* Registration counters go to their map once the helper has been idle this long. */
-#define HELPERD_REGCNT_IDLE_MS 1
 
 /* epoll tokens: the low 32 bits say what woke us; for clients, the high 32 the slot's gen. */
 enum {
@@ -55,7 +53,7 @@ struct helperd_daemon {
 	unsigned int n_free;
 	unsigned int high_water; /* slots [0, high_water) have been used */
 	unsigned int n_clients;
-	bool regcnt_stalled;	     /* the last write failed: retry on the tick only */
+	bool regcnt_stalled;	     /* the last write failed (logged once) */
 	uint64_t last_full_sweep_ns; /* on demand, outside the tick */
 	bool last_full_sweep_fruitful; /* it freed something: the next may come sooner */
 	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
@@ -81,7 +79,11 @@ void helperd_daemon_free(struct helperd_daemon *d);
 /* Tell systemd READY=1 (ready) and/or a STATUS= line, the latter only when it changed. */
 void helperd_daemon_notify_status(struct helperd_daemon *d, bool ready);
 
-/* Write the changed registration counters to skaccel_regcnt, logging a failure. */
+/*
+ * Write the changed registration counters to skaccel_regcnt, logging a failure. Called on
+ * every tick, whenever a client disconnects (a program that registered and exited finds
+ * its counts in --stats), and at exit; never per registration.
+ */
 void helperd_daemon_flush_counters(struct helperd_daemon *d);
 
 /* clients.c: accept what is pending, serve one client's message, drop one client. */

@@ -11,9 +11,8 @@
 
 /*
  * A copy of skaccel_regcnt. Counting costs no syscall; the changed slots are written out
- * when the helper is idle, on every periodic tick and at a clean exit, so --stats lags
- * by at most one tick while registrations keep coming, and a SIGKILL loses at most the
- * counts of the last tick.
+ * on every periodic tick (1 s), when a client disconnects and at a clean exit, so --stats
+ * lags by at most one tick, and a SIGKILL loses at most the counts of the last tick.
  */
 struct helperd_regcnt {
 	__u64 count[SKACCEL_REGCNT_MAX];
