@@ -32,38 +32,27 @@ static void after_fcntl(int fd, int cmd, void *arg, int ret)
  * wrapper, fetch it as a pointer (reading an argument that was not passed is harmless on
  * the ABIs Linux uses) and pass it on unchanged.
  */
-SHIM_EXPORT int fcntl(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-	int ret;
+/* Both entry points take the argument the same way; only the libc function differs. */
+#define SHIM_FCNTL_HOOK(name)                                                                  \
+	SHIM_EXPORT int name(int fd, int cmd, ...)                                             \
+	{                                                                                      \
+		va_list ap;                                                                    \
+		void *arg;                                                                     \
+		int ret;                                                                       \
+                                                                                               \
+		va_start(ap, cmd);                                                             \
+		arg = va_arg(ap, void *);                                                      \
+		va_end(ap);                                                                    \
+		if (!SHIM_REAL_READY(name))                                                    \
+			return shim_enosys();                                                  \
+		ret = real.name(fd, cmd, arg);                                                 \
+		after_fcntl(fd, cmd, arg, ret);                                                \
+		return ret;                                                                    \
+	}
 
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (!SHIM_REAL_READY(fcntl))
-		return shim_enosys();
-	ret = real.fcntl(fd, cmd, arg);
-	after_fcntl(fd, cmd, arg, ret);
-	return ret;
-}
-
+SHIM_FCNTL_HOOK(fcntl)
 /* What programs built with _FILE_OFFSET_BITS=64 call instead of fcntl(), 64-bit ones included. */
-SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	void *arg;
-	int ret;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, void *);
-	va_end(ap);
-	if (!SHIM_REAL_READY(fcntl64))
-		return shim_enosys();
-	ret = real.fcntl64(fd, cmd, arg);
-	after_fcntl(fd, cmd, arg, ret);
-	return ret;
-}
+SHIM_FCNTL_HOOK(fcntl64)
 
 SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 {

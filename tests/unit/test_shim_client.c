@@ -30,19 +30,7 @@
 /* skaccel-run's ping talks to the same fake helper; run/ is not in the unit test link. */
 #include "../../run/ping.c"
 
-static int passed, failed;
-
-#define CHECK_EQ(expected, actual)                                                             \
-	do {                                                                                   \
-		long long e_ = (long long)(expected), a_ = (long long)(actual);                \
-		if (e_ == a_) {                                                                \
-			passed++;                                                              \
-		} else {                                                                       \
-			failed++;                                                              \
-			fprintf(stderr, "%s:%d: %s: expected %lld, got %lld (errno %d: %s)\n", \
-				__FILE__, __LINE__, #actual, e_, a_, errno, strerror(errno));  \
-		}                                                                              \
-	} while (0)
+#include "test_shim_check.h"
 
 enum fake_mode {
 	FAKE_GOOD,	/* answer every request properly */

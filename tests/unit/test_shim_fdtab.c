@@ -7,19 +7,7 @@
 
 #include "fdtab.h"
 
-static int passed, failed;
-
-#define CHECK_EQ(expected, actual)                                                             \
-	do {                                                                                   \
-		long long e_ = (long long)(expected), a_ = (long long)(actual);                \
-		if (e_ == a_) {                                                                \
-			passed++;                                                              \
-		} else {                                                                       \
-			failed++;                                                              \
-			fprintf(stderr, "%s:%d: %s: expected %lld, got %lld (errno %d: %s)\n", \
-				__FILE__, __LINE__, #actual, e_, a_, errno, strerror(errno));  \
-		}                                                                              \
-	} while (0)
+#include "test_shim_check.h"
 
 int main(void)
 {

@@ -16,31 +16,7 @@
 #include "../../run/preload.c"
 #include "../../run/target.c"
 
-static int passed, failed;
-
-#define CHECK_EQ(expected, actual)                                                             \
-	do {                                                                                   \
-		long long e_ = (long long)(expected), a_ = (long long)(actual);                \
-		if (e_ == a_) {                                                                \
-			passed++;                                                              \
-		} else {                                                                       \
-			failed++;                                                              \
-			fprintf(stderr, "%s:%d: %s: expected %lld, got %lld (errno %d: %s)\n", \
-				__FILE__, __LINE__, #actual, e_, a_, errno, strerror(errno));  \
-		}                                                                              \
-	} while (0)
-
-#define CHECK_STR(expected, actual)                                                           \
-	do {                                                                                  \
-		const char *e_ = (expected), *a_ = (actual);                                  \
-		if (a_ && strcmp(e_, a_) == 0) {                                              \
-			passed++;                                                             \
-		} else {                                                                      \
-			failed++;                                                             \
-			fprintf(stderr, "%s:%d: %s: expected \"%s\", got \"%s\"\n", __FILE__, \
-				__LINE__, #actual, e_, a_ ? a_ : "(null)");                   \
-		}                                                                             \
-	} while (0)
+#include "test_shim_check.h"
 
 #define LIB "/opt/sk/lib/libskaccel.so"
 
