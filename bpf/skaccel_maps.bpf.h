@@ -34,15 +34,6 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } skaccel_peers SEC(".maps");
 
-/* Registered ends whose peer has not registered yet, by their own tuple. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SKACCEL_MAX_SOCKS);
-	__type(key, struct skaccel_tuple);
-	__type(value, __u64);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} skaccel_ends SEC(".maps");
-
 /* Data-path counters; per-CPU so the hot path never contends on a cache line. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

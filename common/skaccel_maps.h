@@ -16,7 +16,6 @@
  *                    helper deletes it once the socket is gone).
  *  - skaccel_peers   (HASH, cookie -> peer cookie): written by the helper when both ends
  *                    of one connection are registered and flushed. Presence = "may redirect".
- *  - skaccel_ends    (HASH, struct skaccel_tuple -> cookie): ends waiting for their peer.
  *  - skaccel_cnt     (PERCPU_ARRAY, enum skaccel_counter -> __u64): data-path counters.
  *  - skaccel_regcnt  (ARRAY, registration outcome -> __u64): the helper's counters, kept in
  *                    a map so they survive helper restarts and any tool can read them.
@@ -25,6 +24,7 @@
 #ifndef SKACCEL_MAPS_H
 #define SKACCEL_MAPS_H
 
+/* Default size of the per-socket maps; the helper's --max-socks overrides it. */
 #define SKACCEL_MAX_SOCKS 65536
 
 /*

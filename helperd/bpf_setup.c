@@ -21,6 +21,13 @@ static void append_name(char *list, size_t len, const char *name)
 	snprintf(list + used, len - used, "%s%s", used ? ", " : "", name);
 }
 
+/* The maps with one entry per registered socket: sized by --max-socks. */
+static bool sized_by_max_socks(const struct skaccel *skel, const struct bpf_map *map)
+{
+	return map == skel->maps.skaccel_socks || map == skel->maps.skaccel_conns ||
+	       map == skel->maps.skaccel_peers;
+}
+
 /*
  * libbpf would refuse an incompatible pin with a generic "parameter mismatch" warning;
  * checking first lets us name the map and what differs. Also records reused/created.
@@ -59,6 +66,9 @@ static int check_pins(struct skaccel *skel, const char *pin_dir,
 			snprintf(report->detail, sizeof(report->detail), "%s", path);
 			return r;
 		}
+		/* The sockhash and its companions keep the size they were created with. */
+		if (sized_by_max_socks(skel, map) && info.max_entries != bpf_map__max_entries(map))
+			bpf_map__set_max_entries(map, info.max_entries);
 		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 		    info.value_size != bpf_map__value_size(map) ||
 		    info.max_entries != bpf_map__max_entries(map) ||
@@ -99,7 +109,8 @@ static int pin_prog(struct bpf_program *prog, const char *pin_dir, const char *n
 }
 
 int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
-		      const struct skaccel_config *cfg, struct helperd_bpf_report *report)
+		      const struct skaccel_config *cfg, unsigned int max_socks,
+		      struct helperd_bpf_report *report)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = pin_dir);
 	struct skaccel *skel;
@@ -117,6 +128,15 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 		return -errno;
 	bpf->skel = skel;
 
+	report->step = "size socket maps";
+	r = bpf_map__set_max_entries(skel->maps.skaccel_socks, max_socks);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.skaccel_conns, max_socks);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.skaccel_peers, max_socks);
+	if (r)
+		goto fail;
+
 	report->step = "reuse pinned maps";
 	r = check_pins(skel, pin_dir, report);
 	if (r)
@@ -127,6 +147,8 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	if (r)
 		goto fail;
 
+	/* The registry mirrors skaccel_conns, so it takes that map's size. */
+	bpf->max_socks = bpf_map__max_entries(skel->maps.skaccel_conns);
 	bpf->maps.socks = bpf_map__fd(skel->maps.skaccel_socks);
 	bpf->maps.conns = bpf_map__fd(skel->maps.skaccel_conns);
 	bpf->maps.peers = bpf_map__fd(skel->maps.skaccel_peers);

@@ -14,6 +14,7 @@ struct skaccel;
 struct helperd_bpf {
 	struct skaccel *skel;
 	struct helperd_maps maps; /* borrowed from skel: closed by helperd_bpf_close() */
+	unsigned int max_socks;	  /* entries of skaccel_conns: max_socks, or the pinned size */
 };
 
 /* What set-up did, or where it stopped, for the caller to log. */
@@ -26,13 +27,15 @@ struct helperd_bpf_report {
 
 /*
  * Open the skeleton with pin_root_path = pin_dir (LIBBPF_PIN_BY_NAME maps reused when
- * pinned, else created and pinned), check any existing pin for compatibility first
+ * pinned, else created and pinned; the per-socket maps are created with max_socks entries,
+ * reused ones keep theirs), check any existing pin for compatibility first
  * (-EEXIST: incompatible, see report->detail), load, write skaccel_cfg[0] = *cfg, attach
  * sk_msg and sk_skb to the sockhash, pin both programs as prog_msg/prog_skb (replacing old
  * pins). Returns 0 or -errno with report->step set.
  */
 int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
-		      const struct skaccel_config *cfg, struct helperd_bpf_report *report);
+		      const struct skaccel_config *cfg, unsigned int max_socks,
+		      struct helperd_bpf_report *report);
 
 /* Close our fds. Pins, attachments and the sockets' programs all stay. */
 void helperd_bpf_close(struct helperd_bpf *bpf);

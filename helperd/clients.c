@@ -212,7 +212,12 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 	}
 	if (!client_log_ok(d, c))
 		return;
-	if (res->status == SKACCEL_ERR_INTERNAL || res->status == SKACCEL_ERR_MAP_FULL)
+	if (res->status == SKACCEL_ERR_MAP_FULL)
+		log_warn("Failed to register %s for pid %d (uid %u): the maps are full (%u "
+			 "sockets, --max-socks; %s: %s); it stays on TCP",
+			 what, (int)c->pid, (unsigned int)c->uid, d->reg.registry->max,
+			 res->step ? res->step : "?", strerror(res->err));
+	else if (res->status == SKACCEL_ERR_INTERNAL)
 		log_warn("Failed to register %s for pid %d (uid %u): %s: %s", what, (int)c->pid,
 			 (unsigned int)c->uid, res->step ? res->step : "?", strerror(res->err));
 	else

@@ -178,7 +178,7 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 	if (mounted)
 		log_info("Mounted bpffs on " HELPERD_BPFFS_ROOT);
 
-	r = helperd_bpf_setup(bpf, opts->pin_dir, &cfg, &rep);
+	r = helperd_bpf_setup(bpf, opts->pin_dir, &cfg, opts->max_socks, &rep);
 	if (r == -EEXIST) {
 		log_err("Failed to %s: %s; remove the old pins with 'skaccel-helperd --unpin "
 			"--pin-dir %s' (live connections keep working)",
@@ -191,9 +191,14 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 			r == -EPERM ? " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)" : "");
 		return r;
 	}
-	log_info("Maps in %s: reused [%s], created [%s]; programs attached and pinned%s",
-		 opts->pin_dir, rep.reused, rep.created,
+	log_info("Maps in %s: reused [%s], created [%s]; room for %u sockets; programs "
+		 "attached and pinned%s",
+		 opts->pin_dir, rep.reused, rep.created, bpf->max_socks,
 		 opts->disable ? "; acceleration DISABLED" : "");
+	if (bpf->max_socks != opts->max_socks)
+		log_info("Kept the pinned maps' size of %u sockets; --max-socks %u applies when "
+			 "they are created anew (--unpin)",
+			 bpf->max_socks, opts->max_socks);
 	return 0;
 }
 
@@ -223,9 +228,9 @@ static int run_daemon(const struct helperd_options *opts)
 	if (setup_bpf(opts, &bpf))
 		goto out;
 
-	r = helperd_registry_init(&registry, SKACCEL_MAX_SOCKS);
+	r = helperd_registry_init(&registry, bpf.max_socks);
 	if (!r)
-		r = helperd_sweep_init(&d.sweep, SKACCEL_MAX_SOCKS);
+		r = helperd_sweep_init(&d.sweep, bpf.max_socks);
 	if (r) {
 		log_err("Failed to allocate the registry: %s", strerror(-r));
 		goto out;

@@ -25,7 +25,10 @@ const struct helperd_map_desc helperd_map_descs[HELPERD_NR_MAPS] = {
 	MAP(cfg, BPF_MAP_TYPE_ARRAY, __u32, struct skaccel_config),
 };
 
-/* skaccel_ends: the pairing table before the registry (registry.h) took its place. */
+/*
+ * Pinned by earlier builds, removed by --unpin. skaccel_ends: the pairing table before the
+ * registry (registry.h) took its place.
+ */
 const char *const helperd_legacy_maps[HELPERD_NR_LEGACY_MAPS] = { "skaccel_ends" };
 
 void helperd_maps_init(struct helperd_maps *maps)

@@ -13,9 +13,8 @@
 #define HELPERD_PIN_PROG_SKB "prog_skb"
 
 /*
- * fds of the maps in common/skaccel_maps.h the helper uses; -1 when not open. Not
- * skaccel_ends: pairing is the registry's (registry.h), so the helper neither opens nor
- * needs that map, and --stats works without it.
+ * fds of the maps in common/skaccel_maps.h; -1 when not open. Pairing is the
+ * registry's (registry.h): no map holds the ends that wait for their peer.
  */
 struct helperd_maps {
 	int socks;

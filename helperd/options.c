@@ -19,6 +19,7 @@ enum {
 	OPT_MAX_CLIENTS,
 	OPT_MAX_PER_USER,
 	OPT_MAX_CLIENTS_PER_USER,
+	OPT_MAX_SOCKS,
 	OPT_RX_BUDGET,
 	OPT_RX_RESUME,
 	OPT_SMALL_MSG,
@@ -35,6 +36,7 @@ static const struct option long_options[] = {
 	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
 	{ "max-per-user", required_argument, NULL, OPT_MAX_PER_USER },
 	{ "max-clients-per-user", required_argument, NULL, OPT_MAX_CLIENTS_PER_USER },
+	{ "max-socks", required_argument, NULL, OPT_MAX_SOCKS },
 	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
 	{ "rx-resume", required_argument, NULL, OPT_RX_RESUME },
 	{ "small-msg", required_argument, NULL, OPT_SMALL_MSG },
@@ -134,6 +136,7 @@ static void set_defaults(struct helperd_options *opts)
 		.max_clients = HELPERD_DEFAULT_MAX_CLIENTS,
 		.max_clients_per_user = HELPERD_DEFAULT_MAX_CLIENTS_PER_USER,
 		.max_per_user = HELPERD_DEFAULT_MAX_PER_USER,
+		.max_socks = SKACCEL_MAX_SOCKS,
 		.rx_budget = SKACCEL_DEFAULT_RX_BUDGET,
 		.rx_resume = SKACCEL_DEFAULT_RX_RESUME,
 		.small_msg = SKACCEL_DEFAULT_SMALL_MSG,
@@ -214,7 +217,11 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 					       &opts->max_clients_per_user);
 			break;
 		case OPT_MAX_PER_USER:
-			r = helperd_parse_uint(optarg, 1, SKACCEL_MAX_SOCKS, &opts->max_per_user);
+			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_SOCKS_LIMIT, &opts->max_per_user);
+			break;
+		case OPT_MAX_SOCKS:
+			r = helperd_parse_uint(optarg, HELPERD_MIN_SOCKS, HELPERD_MAX_SOCKS_LIMIT,
+					       &opts->max_socks);
 			break;
 		case OPT_RX_BUDGET:
 			r = helperd_parse_size(optarg, &opts->rx_budget);
@@ -305,6 +312,10 @@ void helperd_usage(FILE *out, const char *prog)
 		"                      concurrent client connections of one user other than\n"
 		"                      root, so that no user can lock the others out (default %9$u)\n"
 		"  --max-per-user N    registered sockets per user (default %5$u)\n"
+		"  --max-socks N       sockets the sockhash holds, all users together (default\n"
+		"                      %10$u); applies when the maps are created: pinned maps\n"
+		"                      keep their size. When full, new connections stay on TCP\n"
+		"                      (counted as map_full)\n"
 		"  --rx-budget BYTES   stop redirecting to a reader holding this much receive\n"
 		"                      memory (default %6$lluM; suffixes K, M, G)\n"
 		"  --rx-resume BYTES   redirect again only below this (default: the budget,\n"
@@ -350,5 +361,5 @@ void helperd_usage(FILE *out, const char *prog)
 		prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
 		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_RX_BUDGET >> 20,
 		SKACCEL_DEFAULT_RX_RESUME >> 20, SKACCEL_DEFAULT_SMALL_MSG >> 10,
-		HELPERD_DEFAULT_MAX_CLIENTS_PER_USER);
+		HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS);
 }

@@ -16,6 +16,9 @@
 #define HELPERD_DEFAULT_MAX_CLIENTS_PER_USER 256
 #define HELPERD_DEFAULT_MAX_PER_USER 4096
 #define HELPERD_MAX_CLIENTS_LIMIT (1u << 20)
+/* Bounds of --max-socks: a few connections for tests, and the registry stays below 100 MB. */
+#define HELPERD_MIN_SOCKS 16
+#define HELPERD_MAX_SOCKS_LIMIT (1u << 21)
 
 enum helperd_mode {
 	HELPERD_RUN,	 /* the daemon */
@@ -33,6 +36,7 @@ struct helperd_options {
 	unsigned int max_clients;
 	unsigned int max_clients_per_user;
 	unsigned int max_per_user;
+	unsigned int max_socks; /* size of the sockhash and its maps when created */
 	uint64_t rx_budget;
 	uint64_t rx_resume;
 	uint32_t small_msg;

@@ -74,6 +74,7 @@ static void test_defaults(void)
 	ASSERT_EQ(o.log_level, HELPERD_LOG_INFO);
 	ASSERT_EQ(o.max_clients, 1024);
 	ASSERT_EQ(o.max_per_user, 4096);
+	ASSERT_EQ(o.max_socks, SKACCEL_MAX_SOCKS);
 	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET);
 	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME);
 	ASSERT_FALSE(o.disable);
@@ -85,7 +86,7 @@ static void test_all_options(void)
 	struct helperd_options o;
 	char *argv[] = { "skaccel-helperd", "--socket", "/tmp/s", "--pin-dir=/sys/fs/bpf/x",
 			 "--log-level", "debug", "--max-clients", "7", "--max-per-user=9",
-			 "--rx-budget", "8M", "--rx-resume", "2M", "--disable", NULL };
+			 "--max-socks", "64", "--rx-budget", "8M", "--rx-resume", "2M", "--disable", NULL };
 
 	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0);
 	ASSERT_STREQ(o.socket_path, "/tmp/s");
@@ -93,6 +94,7 @@ static void test_all_options(void)
 	ASSERT_EQ(o.log_level, HELPERD_LOG_DEBUG);
 	ASSERT_EQ(o.max_clients, 7);
 	ASSERT_EQ(o.max_per_user, 9);
+	ASSERT_EQ(o.max_socks, 64);
 	ASSERT_EQ(o.rx_budget, 8u << 20);
 	ASSERT_EQ(o.rx_resume, 2u << 20);
 	ASSERT_TRUE(o.disable);
@@ -146,7 +148,9 @@ static void test_refusals(void)
 		{ "h", "--max-clients", "0", NULL },
 		{ "h", "--max-clients", "-1", NULL },
 		{ "h", "--max-clients", "10x", NULL },
-		{ "h", "--max-per-user", "65537", NULL },
+		{ "h", "--max-per-user", "0", NULL },
+		{ "h", "--max-socks", "15", NULL },
+		{ "h", "--max-socks", "4194304", NULL },
 		{ "h", "--rx-budget", "0", NULL },
 		{ "h", "--rx-budget", "4X", NULL },
 		{ "h", "--rx-resume", "0", NULL },
