@@ -16,6 +16,7 @@
 
 #include "bpf_setup.h"
 #include "bpffs.h"
+#include "caps.h"
 #include "closer.h"
 #include "daemon.h"
 #include "listener.h"
@@ -202,6 +203,24 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 	return 0;
 }
 
+static int drop_capabilities(void)
+{
+	uint64_t before = 0, after = 0;
+	char kept[256];
+	int r;
+
+	r = helperd_caps_restrict(HELPERD_CAPS_KEEP, &before, &after);
+	helperd_caps_format(kept, sizeof(kept), after);
+	if (r) {
+		log_err("Failed to drop capabilities after set-up: %s (still holding %s)",
+			strerror(-r), kept);
+		return r;
+	}
+	log_info("Dropped capabilities after set-up: effective set %#llx, now %s",
+		 (unsigned long long)before, kept);
+	return 0;
+}
+
 static int run_daemon(const struct helperd_options *opts)
 {
 	struct helperd_listener listener = { .fd = -1 };
@@ -259,6 +278,13 @@ static int run_daemon(const struct helperd_options *opts)
 	r = helperd_localaddrs_refresh(&localaddrs, helperd_now_ns());
 	if (r)
 		log_warn("Failed to list local addresses, ignoring: %s", strerror(-r));
+
+	/*
+	 * Everything that needed privileges is done. Before the closer thread starts:
+	 * capabilities belong to each thread, and it must not keep any either.
+	 */
+	if (drop_capabilities())
+		goto out;
 
 	d.listen_fd = listener.fd;
 	d.max_clients = opts->max_clients;
