@@ -5,12 +5,14 @@
  * one when a minimal system lacks it).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "bpffs.h"
 
@@ -102,4 +104,52 @@ int helperd_bpffs_prepare(const char *pin_dir, bool *mounted)
 	if (r < 0)
 		return r;
 	return r ? 0 : -ENOTSUP;
+}
+
+/* Could someone other than us and root replace or rename what is in dir? */
+static bool others_may_write(const struct stat *st)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return true;
+	/* Group or world write; the sticky bit (/tmp) still lets nobody rename our entries. */
+	return (st->st_mode & 022) && !(st->st_mode & S_ISVTX);
+}
+
+int helperd_pin_dir_check(const char *pin_dir, char *culprit, size_t len, struct stat *st)
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	if (strlen(pin_dir) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, pin_dir);
+	if (lstat(buf, st) < 0)
+		return -errno;
+	if (!S_ISDIR(st->st_mode)) {
+		snprintf(culprit, len, "%s", buf);
+		return -ENOTDIR;
+	}
+	/* The directory itself must be ours alone: its pins are the maps we trust. */
+	if (st->st_uid != geteuid() || (st->st_mode & 022)) {
+		snprintf(culprit, len, "%s", buf);
+		return -EACCES;
+	}
+	/* And no ancestor may let another user swap the directory for one of theirs. */
+	for (;;) {
+		slash = strrchr(buf, '/');
+		if (!slash)
+			return 0;
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (lstat(buf, st) < 0)
+			return -errno;
+		if (others_may_write(st)) {
+			snprintf(culprit, len, "%s", buf);
+			return -EACCES;
+		}
+		if (slash == buf)
+			return 0;
+	}
 }

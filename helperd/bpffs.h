@@ -4,6 +4,8 @@
 #define HELPERD_BPFFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define HELPERD_BPFFS_ROOT "/sys/fs/bpf"
@@ -21,5 +23,14 @@ int helperd_is_bpffs(const char *path);
  * when pin_dir is not and cannot be on bpffs, or -errno.
  */
 int helperd_bpffs_prepare(const char *pin_dir, bool *mounted);
+
+/*
+ * Pins in a directory another user can write to could be maps of theirs, which the
+ * helper would fill with sockets it trusts. So pin_dir must be a directory owned by us
+ * and writable by no one else, and every ancestor owned by root or us and not writable by
+ * others (unless sticky). 0, -ENOTDIR, -EACCES (culprit names the path, *st its state),
+ * or -errno from lstat.
+ */
+int helperd_pin_dir_check(const char *pin_dir, char *culprit, size_t len, struct stat *st);
 
 #endif /* HELPERD_BPFFS_H */

@@ -5,6 +5,7 @@
  * returns 0/-errno; the words for the log are chosen here.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,8 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		.small_msg = opts->small_msg,
 	};
 	struct helperd_bpf_report rep;
+	char culprit[PATH_MAX];
+	struct stat st;
 	bool mounted;
 	int r;
 
@@ -178,6 +181,19 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 	}
 	if (mounted)
 		log_info("Mounted bpffs on " HELPERD_BPFFS_ROOT);
+	r = helperd_pin_dir_check(opts->pin_dir, culprit, sizeof(culprit), &st);
+	if (r == -EACCES || r == -ENOTDIR) {
+		log_err("Failed to trust pin directory %s: %s is %s (owner uid %u, mode %04o); "
+			"it must be a directory that only root can write to, below directories "
+			"only root can write to",
+			opts->pin_dir, culprit, r == -ENOTDIR ? "not a directory" : "unsafe",
+			(unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return r;
+	}
+	if (r) {
+		log_err("Failed to check pin directory %s: %s", opts->pin_dir, strerror(-r));
+		return r;
+	}
 
 	r = helperd_bpf_setup(bpf, opts->pin_dir, &cfg, opts->max_socks, &rep);
 	if (r == -EEXIST) {
