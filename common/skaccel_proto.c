@@ -50,6 +50,10 @@ const char *skaccel_status_str(int32_t status)
 		return "helper internal error";
 	case SKACCEL_ERR_TOO_LATE:
 		return "helper answered too late";
+	case SKACCEL_ERR_NOT_OWNER:
+		return "socket of another user";
+	case SKACCEL_ERR_OTHER_NETNS:
+		return "socket in another network namespace";
 	}
 	return "unknown status";
 }

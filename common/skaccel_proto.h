@@ -15,7 +15,12 @@
 #include <stdint.h>
 
 #define SKACCEL_MAGIC 0x534b4143u /* "SKAC" */
-#define SKACCEL_PROTO_VERSION 1
+/*
+ * 2: the request carries deadline_ns (24 bytes, was 16), and the helper may answer
+ * NOT_OWNER and OTHER_NETNS. A shim treats any status below 0, known or not, as "stay on
+ * TCP", so new refusals need no new shim; a changed layout does.
+ */
+#define SKACCEL_PROTO_VERSION 2
 
 /* Default helper socket; SKACCEL_SOCKET (shim, skaccel-run) and --socket (helper) override. */
 #define SKACCEL_DEFAULT_SOCKET "/run/skaccel/helperd.sock"
@@ -53,10 +58,12 @@ enum skaccel_status {
 	SKACCEL_ERR_TRUNCATED = -16,	/* control data was truncated (MSG_CTRUNC) */
 	SKACCEL_ERR_INTERNAL = -17,	/* the helper failed; detail in err and its log */
 	SKACCEL_ERR_TOO_LATE = -18,	/* reached the helper too close to its deadline */
+	SKACCEL_ERR_NOT_OWNER = -19,	/* the socket was created by another user */
+	SKACCEL_ERR_OTHER_NETNS = -20,	/* the socket is in another network namespace */
 };
 
 /* The lowest status value: tables indexed by status must cover SKACCEL_STATUS_MIN..2. */
-#define SKACCEL_STATUS_MIN SKACCEL_ERR_TOO_LATE
+#define SKACCEL_STATUS_MIN SKACCEL_ERR_OTHER_NETNS
 
 struct skaccel_req {
 	uint32_t magic;	  /* SKACCEL_MAGIC */

@@ -96,6 +96,10 @@ const char *helperd_status_key(int32_t status)
 		return "internal";
 	case SKACCEL_ERR_TOO_LATE:
 		return "too_late";
+	case SKACCEL_ERR_NOT_OWNER:
+		return "not_owner";
+	case SKACCEL_ERR_OTHER_NETNS:
+		return "other_netns";
 	}
 	return NULL;
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fdtab.h"
@@ -72,6 +73,11 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	int ret;
 
 	ret = shim_client_request(&shim_helper, SKACCEL_OP_REGISTER, fd, &rep, &sent);
+	/*
+	 * Only these three mean the helper holds the socket. Every other status, including
+	 * refusals a newer helper may add (policy, ownership, namespace, ...), means plain
+	 * TCP: listing the successes, never the refusals, keeps that true.
+	 */
 	if (ret == 0)
 		registered = rep.status == SKACCEL_OK_ACCELERATED ||
 			     rep.status == SKACCEL_OK_WAITING_PEER ||
@@ -80,11 +86,19 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 		registered = sent;
 	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
 
-	if (ret < 0)
+	if (ret < 0) {
 		log_outcome(fd, ep, "helper unreachable", strerrordesc_np(-ret));
-	else
-		log_outcome(fd, ep, skaccel_status_str(rep.status),
-			    rep.err > 0 ? strerrordesc_np(rep.err) : NULL);
+	} else if (shim_cfg.debug) {
+		const char *what = skaccel_status_str(rep.status);
+		char num[32];
+
+		/* A status this shim does not know (a newer helper's refusal): show its number. */
+		if (strcmp(what, "unknown status") == 0) {
+			snprintf(num, sizeof(num), "helper status %d", (int)rep.status);
+			what = num;
+		}
+		log_outcome(fd, ep, what, rep.err > 0 ? strerrordesc_np(rep.err) : NULL);
+	}
 }
 
 /* Classify an established fd and register it if it is a candidate. */

@@ -46,6 +46,9 @@ SEEDS = {
     "long_65": b"\x01" + (req(REG) + b"\x00" * 65)[:65],
     # check_reply() reads a reply followed by the request it answers.
     "reply_and_request": b"\x00" + reply(PING, 9, P["SKACCEL_OK_PONG"]) + req(PING, 9),
+    # Version 1 at today's size (its requests grew deadline_ns without a bump): a refusal.
+    "version_1_ping": b"\x00" + req(PING, version=1),
+    "version_1_register": b"\x01" + req(REG, 8, version=1),
     # The version-1 layout before deadline_ns: 16 bytes, now a wrong size.
     "legacy_16_byte_ping": b"\x00" + struct.pack("=IHHII", P["MAGIC"], 1, PING, 0, 1),
 }
