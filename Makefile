@@ -9,6 +9,7 @@
 #   make check      install build+test deps if missing, build, run every test tier
 #   make bench      benchmark plain TCP vs skaccel, write docs/BENCHMARKS.md
 #   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units)
+#   make uninstall  stop the service, remove the pins in PIN_DIR, remove the files
 
 OUTPUT ?= build
 CC ?= cc
@@ -22,6 +23,9 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# Where the helper pins its maps and programs (its --pin-dir default); `make uninstall`
+# removes them.
+PIN_DIR ?= /sys/fs/bpf/skaccel
 VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' \
 			-e 's/s390x/s390/' -e 's/riscv64/riscv/')
@@ -183,7 +187,13 @@ install: $(LIBSKACCEL) $(HELPERD) $(RUN)
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 
+# The service stops first (on the live system only), so that nothing pins again; then the
+# installed helper removes its pins: live connections keep working until they close.
 uninstall:
+	$(Q)if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then \
+		systemctl disable --now skaccel-helperd.socket skaccel-helperd.service 2>/dev/null || :; fi
+	$(Q)if [ -x $(DESTDIR)$(SBINDIR)/skaccel-helperd ] && [ -d $(PIN_DIR) ]; then \
+		$(DESTDIR)$(SBINDIR)/skaccel-helperd --unpin --pin-dir $(PIN_DIR); fi
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/skaccel-run $(DESTDIR)$(SBINDIR)/skaccel-helperd \
 		$(DESTDIR)$(LIBDIR)/libskaccel.so $(DESTDIR)$(UNITDIR)/skaccel-helperd.socket \
 		$(DESTDIR)$(UNITDIR)/skaccel-helperd.service

@@ -20,13 +20,16 @@
 #                              exchange a verified stream, and redir_bytes grows
 #   notify_ready               READY=1 (with STATUS=) arrives on a NOTIFY_SOCKET we own
 #   notify_stopping            SIGTERM: the helper exits 0 after STOPPING=1
+#   uninstall_removes_pins     `make uninstall DESTDIR= PIN_DIR=` removes the pins the helper
+#                              left behind (with the installed helper's --unpin), the pin
+#                              directory and every installed file
 . "$(dirname "$0")/../lib/skt.sh"
 . "$(dirname "$0")/../lib/hostile.sh"
 
 TESTS=(systemd_units/install_layout systemd_units/verify systemd_units/verify_detects_bad_unit
        systemd_units/security_exposure systemd_units/socket_activation
        systemd_units/socket_activation_accelerates systemd_units/notify_ready
-       systemd_units/notify_stopping)
+       systemd_units/notify_stopping systemd_units/uninstall_removes_pins)
 hs_require "${TESTS[@]}"
 for tool in systemd-analyze systemd-socket-activate; do
 	command -v $tool >/dev/null ||
@@ -185,5 +188,23 @@ grep -q '^STOPPING=1$' "$SKT_TMP/notify.log" 2>/dev/null || ERR="${ERR:+$ERR; }n
 hs_verdict systemd_units/notify_stopping "$ERR"
 kill "$NPID" 2>/dev/null
 wait "$NPID" 2>/dev/null
+
+# --- make uninstall: the pins the stopped helper kept, then the files -------------------------
+ERR=""
+[ -e "$PIN/skaccel_socks" ] || ERR="the stopped helper left no pins to remove (nothing to test)"
+if [ -z "$ERR" ] && ! make -s -C "$SKT_ROOT" OUTPUT="$SKT_BUILD" PREFIX=$PREFIX DESTDIR="$DEST" \
+	PIN_DIR="$PIN" uninstall >"$SKT_TMP/uninstall.log" 2>&1; then
+	ERR="make uninstall failed: $(skt_tail "$SKT_TMP/uninstall.log")"
+fi
+[ -z "$ERR" ] && [ -e "$PIN" ] && ERR="$PIN still exists after make uninstall: $(ls "$PIN" | tr '\n' ' ')"
+if [ -z "$ERR" ]; then
+	left=""
+	for f in "$PREFIX/bin/skaccel-run" "$PREFIX/sbin/skaccel-helperd" \
+		"$PREFIX/lib/libskaccel.so" "${UNITS[@]/#/$UDIR/}"; do
+		[ -e "$DEST$f" ] && left="$left $f"
+	done
+	[ -n "$left" ] && ERR="files left after make uninstall: $left"
+fi
+hs_verdict systemd_units/uninstall_removes_pins "$ERR"
 skt_remove_pin "$PIN"
 skt_done
