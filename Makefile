@@ -45,11 +45,14 @@ WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter $(if $(filte
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Icommon -MMD -MP
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf)
-# SANITIZE=1 builds the userspace binaries with ASan+UBSan (not the shim: a preloaded ASan
-# runtime must come first in LD_PRELOAD, which is the tests' job).
+# SANITIZE=1 builds the userspace binaries with ASan+UBSan, and the shim with UBSan only: it
+# is preloaded into programs built without ASan, whose runtime would have to come first.
 ifeq ($(SANITIZE),1)
-SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SHIM_SAN_FLAGS := -fsanitize=undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# `make check` builds here with SANITIZE=1 too, and runs the sanitized tier against it.
+SAN_OUTPUT ?= $(OUTPUT)-san
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -98,11 +101,11 @@ SHIM_OBJS := $(patsubst %.c,$(OUTPUT)/shim-obj/%.o,$(SHIM_SRCS))
 $(OUTPUT)/shim-obj/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -Ishim -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SHIM_SAN_FLAGS) -fPIC -fvisibility=hidden -Ishim -c $< -o $@
 
 $(LIBSKACCEL): $(SHIM_OBJS) shim/libskaccel.map
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared $(CFLAGS) -Wl,-soname,libskaccel.so -Wl,--version-script=shim/libskaccel.map \
+	$(Q)$(CC) -shared $(CFLAGS) $(SHIM_SAN_FLAGS) -Wl,-soname,libskaccel.so -Wl,--version-script=shim/libskaccel.map \
 		-Wl,-z,defs -Wl,-z,now -Wl,-z,relro -o $@ $(SHIM_OBJS) -ldl -lpthread
 
 # --- helper daemon (the only libbpf user) ----------------------------------------------
@@ -164,7 +167,8 @@ test-deps:
 check:
 	$(Q)scripts/install-deps.sh build test
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/run-all.sh
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) SANITIZE=1 all
+	$(Q)SKT_BUILD=$(OUTPUT) SKT_SAN_BUILD=$(SAN_OUTPUT) tests/run-all.sh
 
 demo:
 	$(Q)scripts/install-deps.sh build
@@ -203,7 +207,7 @@ format:
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
-	$(Q)rm -rf $(OUTPUT)
+	$(Q)rm -rf $(OUTPUT) $(SAN_OUTPUT)
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 

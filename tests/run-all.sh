@@ -13,6 +13,9 @@
 #   SKT_UNIT=0 / SKT_E2E=""  skip the unit or (empty) the e2e tier
 #   SKT_SCRIPT_TIMEOUT=S     bound per e2e script (default 900 s)
 #   SKT_VERBOSE=1            e2e details on stderr
+#   SKT_SAN_BUILD=DIR        also run the unit tests and the scripts in SKT_SAN_E2E (default:
+#                            those that drive the helper hardest) against a `make SANITIZE=1`
+#                            build in DIR; every verdict is prefixed san/ (make check does)
 # Full output of every binary and script is kept in $SKT_BUILD/test-logs/ (or, if that
 # is not writable, a directory in /tmp named on each FAIL line).
 set -u
@@ -36,6 +39,8 @@ SKT_STATE=$(mktemp -d "/tmp/skt-$SKT_RUN_ID-state-XXXXXX")
 export SKT_STATE
 [ "$(id -u)" -eq 0 ] && skt_sweep_stale
 
+SAN_E2E_DEFAULT="hostile_requests hostile_clients hostile_isolation hostile_restart failopen
+	isolation caps sockhash_full selftest policy"
 passed=0
 failed=0
 skipped=0
@@ -64,54 +69,97 @@ verdict() { # LINE: count and print one PASS/FAIL/SKIP line
 	echo "$1"
 }
 
-# --- unit tests -------------------------------------------------------------------------
-if [ "${SKT_UNIT:-1}" != 0 ]; then
-	found=0
-	for t in "$SKT_BUILD"/tests/test_*; do
+# --- the tiers ------------------------------------------------------------------------------
+
+# sanitizer_reports TAG: a FAIL for every ASan/UBSan/LSan report written since the last call
+# (SKT_SAN_LOGS holds them: log_path in ASAN_OPTIONS and UBSAN_OPTIONS), then clear them.
+sanitizer_reports() {
+	local f
+	[ -n "${SKT_SAN_LOGS:-}" ] || return 0
+	for f in "$SKT_SAN_LOGS"/*; do
+		[ -f "$f" ] || continue
+		mv "$f" "$LOGS/" 2>/dev/null && f=$LOGS/$(basename "$f")
+		verdict "FAIL: $1: sanitizer report: $(grep -m1 -E 'ERROR|runtime error|SUMMARY' "$f") (log: $f)"
+	done
+}
+
+# run_units BUILD PREFIX: every unit test binary of a build directory.
+run_units() {
+	local build=$1 prefix=$2 found=0 t name log rc
+	for t in "$build"/tests/test_*; do
 		[ -x "$t" ] || continue
 		found=1
-		name=unit/$(basename "$t")
-		log=$LOGS/$(basename "$t").log
+		name=${prefix}unit/$(basename "$t")
+		log=$LOGS/${prefix//\//-}$(basename "$t").log
 		timeout -k 5 300 "$t" >"$log" 2>&1
 		rc=$?
 		case $rc in
 		0) verdict "PASS: $name" ;;
 		77) verdict "SKIP: $name: $(tail -n1 "$log")" ;;
 		124) verdict "FAIL: $name: timed out after 300 s (log: $log)" ;;
-		*) verdict "FAIL: $name: exit $rc: $(grep -m1 -iE 'fail|assert' "$log" || tail -n1 "$log") (log: $log)" ;;
+		*) verdict "FAIL: $name: exit $rc: $(grep -m1 -iE 'fail|assert|ERROR' "$log" || tail -n1 "$log") (log: $log)" ;;
 		esac
+		sanitizer_reports "$name"
 	done
-	[ $found -eq 1 ] || verdict "FAIL: unit: no unit test binaries in $SKT_BUILD/tests (build first)"
-fi
+	[ $found -eq 1 ] || verdict "FAIL: ${prefix}unit: no unit test binaries in $build/tests (build first)"
+}
 
-# --- end-to-end tests ---------------------------------------------------------------------
-if [ -n "${SKT_E2E-all}" ]; then
+# run_e2e BUILD PREFIX LIST: end-to-end scripts (LIST "all", or names without .sh) run
+# against a build directory; PREFIX goes in front of every verdict's name.
+run_e2e() {
+	local build=$1 prefix=$2 list s name log start n rc line
+	# shellcheck disable=SC2086 # one name per word, whatever the separators
+	list=" $(echo $3) "
 	for s in tests/e2e/*.sh; do
 		name=$(basename "$s" .sh)
-		if [ "${SKT_E2E:-all}" != all ] && [[ " $SKT_E2E " != *" $name "* ]]; then
+		if [ "$list" != " all " ] && [[ $list != *" $name "* ]]; then
 			continue
 		fi
-		log=$LOGS/e2e-$name.log
+		log=$LOGS/e2e-${prefix//\//-}$name.log
 		start=$SECONDS
 		n=0
 		: >"$log"
 		# A script's own verdicts, as they come; everything else goes to the log.
 		while IFS= read -r line; do
 			echo "$line" >>"$log"
-			case $line in PASS:* | FAIL:* | SKIP:* | UNSUPPORTED:*) verdict "$line"; n=$((n + 1)) ;; esac
-		done < <(timeout -k 10 "${SKT_SCRIPT_TIMEOUT:-900}" bash "$s" 2>>"$log"; echo "EXIT: $?")
+			case $line in
+			PASS:* | FAIL:* | SKIP:* | UNSUPPORTED:*)
+				verdict "${line%%: *}: $prefix${line#*: }"
+				n=$((n + 1))
+				;;
+			esac
+		done < <(SKT_BUILD=$build timeout -k 10 "${SKT_SCRIPT_TIMEOUT:-900}" bash "$s" 2>>"$log"; echo "EXIT: $?")
 		rc=$(sed -n 's/^EXIT: //p' "$log" | tail -n1)
 		if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-			verdict "FAIL: e2e/$name: killed after ${SKT_SCRIPT_TIMEOUT:-900} s (log: $log)"
+			verdict "FAIL: ${prefix}e2e/$name: killed after ${SKT_SCRIPT_TIMEOUT:-900} s (log: $log)"
 		elif [ "$rc" != 0 ] && ! grep -q '^FAIL:' "$log"; then
-			verdict "FAIL: e2e/$name: exited $rc without a FAIL verdict (log: $log)"
+			verdict "FAIL: ${prefix}e2e/$name: exited $rc without a FAIL verdict (log: $log)"
 		elif [ $n -eq 0 ]; then
-			verdict "FAIL: e2e/$name: printed no verdict (log: $log)"
+			verdict "FAIL: ${prefix}e2e/$name: printed no verdict (log: $log)"
 		fi
-		echo "  e2e/$name: $((SECONDS - start)) s" >&2
+		echo "  ${prefix}e2e/$name: $((SECONDS - start)) s" >&2
 		# Whatever the script left behind (it was killed, or its trap failed) goes now.
 		skt_sweep "$SKT_STATE"
+		sanitizer_reports "${prefix}e2e/$name"
 	done
+}
+
+[ "${SKT_UNIT:-1}" != 0 ] && run_units "$SKT_BUILD" ""
+[ -n "${SKT_E2E-all}" ] && run_e2e "$SKT_BUILD" "" "${SKT_E2E:-all}"
+
+# The sanitized tier: the same unit tests, and the end-to-end scripts that drive the helper
+# hardest, against a `make SANITIZE=1` build. Any ASan, UBSan or leak report fails.
+if [ -n "${SKT_SAN_BUILD:-}" ]; then
+	case $SKT_SAN_BUILD in /*) ;; *) SKT_SAN_BUILD=$ROOT/$SKT_SAN_BUILD ;; esac
+	SKT_SAN_LOGS=$(mktemp -d /tmp/skaccel-san-XXXXXX)
+	# verify_asan_link_order=0: sanitized test programs run with the shim preloaded, which
+	# puts it ahead of the ASan runtime; the shim itself is built with UBSan only.
+	export ASAN_OPTIONS="detect_leaks=1:verify_asan_link_order=0:log_path=$SKT_SAN_LOGS/asan"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$SKT_SAN_LOGS/ubsan"
+	run_units "$SKT_SAN_BUILD" "san/"
+	run_e2e "$SKT_SAN_BUILD" "san/" "${SKT_SAN_E2E:-$SAN_E2E_DEFAULT}"
+	unset ASAN_OPTIONS UBSAN_OPTIONS
+	rm -rf "$SKT_SAN_LOGS"
 fi
 
 if [ $skipped -gt 0 ]; then
