@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "policy.h"
 #include "skaccel_maps.h"
 #include "skaccel_proto.h"
 
@@ -27,6 +28,8 @@ enum {
 	OPT_STATS,
 	OPT_JSON,
 	OPT_UNPIN,
+	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -44,6 +47,8 @@ static const struct option long_options[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "unpin", no_argument, NULL, OPT_UNPIN },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -132,6 +137,7 @@ static void set_defaults(struct helperd_options *opts)
 		.mode = HELPERD_RUN,
 		.socket_path = SKACCEL_DEFAULT_SOCKET,
 		.pin_dir = HELPERD_DEFAULT_PIN_DIR,
+		.config_path = HELPERD_DEFAULT_CONFIG,
 		.log_level = HELPERD_LOG_INFO,
 		.max_clients = HELPERD_DEFAULT_MAX_CLIENTS,
 		.max_clients_per_user = HELPERD_DEFAULT_MAX_CLIENTS_PER_USER,
@@ -179,6 +185,7 @@ static int check_combination(struct helperd_options *opts, bool resume_given, ch
 int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, char *err,
 			  size_t errlen)
 {
+	const char *check_path = NULL;
 	bool resume_given = false;
 	int c, r, idx = 0;
 
@@ -218,6 +225,7 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			break;
 		case OPT_MAX_PER_USER:
 			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_SOCKS_LIMIT, &opts->max_per_user);
+			opts->max_per_user_given = true;
 			break;
 		case OPT_MAX_SOCKS:
 			r = helperd_parse_uint(optarg, HELPERD_MIN_SOCKS, HELPERD_MAX_SOCKS_LIMIT,
@@ -239,6 +247,14 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			opts->small_msg = (uint32_t)v;
 			break;
 		}
+		case OPT_CONFIG:
+			if (!optarg[0]) {
+				snprintf(err, errlen, "--config: empty path");
+				return -EINVAL;
+			}
+			opts->config_path = optarg;
+			opts->config_explicit = true;
+			break;
 		case OPT_DISABLE:
 			opts->disable = true;
 			break;
@@ -247,16 +263,25 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			break;
 		case OPT_STATS:
 		case OPT_UNPIN:
+		case OPT_CHECK_CONFIG:
 		case 'h':
 		case 'V':
-			r = set_mode(opts, c == OPT_STATS   ? HELPERD_STATS
-					   : c == OPT_UNPIN ? HELPERD_UNPIN
-					   : c == 'h'	    ? HELPERD_HELP
-							    : HELPERD_VERSION);
+			r = set_mode(opts, c == OPT_STATS	   ? HELPERD_STATS
+					   : c == OPT_UNPIN	   ? HELPERD_UNPIN
+					   : c == OPT_CHECK_CONFIG ? HELPERD_CHECK_CONFIG
+					   : c == 'h'		   ? HELPERD_HELP
+								   : HELPERD_VERSION);
 			if (r) {
 				snprintf(err, errlen, "'%s' cannot be combined with another action",
 					 argv[optind - 1]);
 				return r;
+			}
+			if (c == OPT_CHECK_CONFIG && optarg) {
+				if (!optarg[0]) {
+					snprintf(err, errlen, "--check-config: empty path");
+					return -EINVAL;
+				}
+				check_path = optarg;
 			}
 			break;
 		case ':':
@@ -276,9 +301,17 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			return r;
 		}
 	}
+	/* --check-config FILE as well as --check-config=FILE (an optional argument's form). */
+	if (opts->mode == HELPERD_CHECK_CONFIG && !check_path && optind == argc - 1 &&
+	    argv[optind][0])
+		check_path = argv[optind++];
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
+	}
+	if (check_path) {
+		opts->config_path = check_path;
+		opts->config_explicit = true;
 	}
 	if (opts->mode == HELPERD_HELP || opts->mode == HELPERD_VERSION)
 		return 0;
@@ -291,6 +324,7 @@ void helperd_usage(FILE *out, const char *prog)
 		"Usage: %1$s [OPTIONS]\n"
 		"       %1$s --stats [--json] [--pin-dir DIR]\n"
 		"       %1$s --unpin [--pin-dir DIR]\n"
+		"       %1$s --check-config [FILE]\n"
 		"\n"
 		"The privileged helper of skaccel: it loads and pins the BPF programs and\n"
 		"maps that redirect bytes between the two ends of a local TCP connection, and\n"
@@ -299,19 +333,23 @@ void helperd_usage(FILE *out, const char *prog)
 		"the client says), inserted into the pinned sockhash and paired with its peer;\n"
 		"the helper then closes its copy. Runs in the foreground and logs to stderr.\n"
 		"Maps are reused from the pin directory when present, so a restart drops no\n"
-		"connection.\n"
+		"connection. A policy file says who may opt in (see Policy below).\n"
 		"\n"
 		"Options:\n"
 		"  --socket PATH       listening socket (default %2$s); ignored under\n"
 		"                      systemd socket activation (LISTEN_FDS)\n"
 		"  --pin-dir DIR       bpffs directory for the pinned maps and programs\n"
 		"                      (default %3$s)\n"
+		"  --config FILE       the policy file (default %11$s).\n"
+		"                      A missing default file lets everyone opt in; a file\n"
+		"                      named with --config must exist\n"
 		"  --log-level LEVEL   error, warn, info or debug (default info)\n"
 		"  --max-clients N     concurrent client connections (default %4$u)\n"
 		"  --max-clients-per-user N\n"
 		"                      concurrent client connections of one user other than\n"
 		"                      root, so that no user can lock the others out (default %9$u)\n"
-		"  --max-per-user N    registered sockets per user (default %5$u)\n"
+		"  --max-per-user N    registered sockets per user (default %5$u); beats the\n"
+		"                      policy file's global max-per-user, not its per-user lines\n"
 		"  --max-socks N       sockets the sockhash holds, all users together (default\n"
 		"                      %10$u); applies when the maps are created: pinned maps\n"
 		"                      keep their size. When full, new connections stay on TCP\n"
@@ -329,12 +367,34 @@ void helperd_usage(FILE *out, const char *prog)
 		"  --json              with --stats: one JSON object instead of tables\n"
 		"  --unpin             remove the pinned maps and programs, exit (uninstall;\n"
 		"                      live connections keep working until they close)\n"
+		"  --check-config [FILE]\n"
+		"                      check the policy file (FILE, else --config's, else the\n"
+		"                      default), print 'FILE: OK (N rules, default allow)' and\n"
+		"                      exit 0, or every error as FILE:LINE:COLUMN: ... and exit\n"
+		"                      1; needs no privileges\n"
 		"  -h, --help          show this help and exit\n"
 		"  -V, --version       show the version and exit\n"
 		"\n"
+		"Policy:\n"
+		"  One directive per line, '#' starts a comment; the first matching rule decides:\n"
+		"    default allow|deny        when no rule matches (required once there are rules)\n"
+		"    allow|deny [KEY=LIST]...  keys ANDed, comma-separated items ORed:\n"
+		"      user=alice,1001         the client's user, by name or uid\n"
+		"      group=web,33            its primary or any supplementary group\n"
+		"      exe=/usr/sbin/nginx     its executable (/proc/PID/exe)\n"
+		"      ports=80,8000-8999      the socket's local or remote port\n"
+		"    max-per-user N            registered sockets per user\n"
+		"    max-per-user USER N       ... for one user\n"
+		"  Names are resolved at load; any error refuses the whole file. A refusal is\n"
+		"  answered 'refused by policy' (the program stays on TCP) and logged once per\n"
+		"  client connection with the rule that matched. Whatever the policy, a socket is\n"
+		"  refused when a user other than root hands over another user's socket, or when\n"
+		"  it lives in another network namespace than the client's connection.\n"
+		"\n"
 		"Signals:\n"
 		"  SIGTERM, SIGINT     exit cleanly (status 0); pinned state is kept\n"
-		"  SIGHUP              logged and ignored\n"
+		"  SIGHUP              reload the policy file; if it has errors, they are logged\n"
+		"                      and the policy loaded before stays in force\n"
 		"\n"
 		"Environment:\n"
 		"  LISTEN_PID, LISTEN_FDS  socket activation: exactly one AF_UNIX SOCK_SEQPACKET\n"
@@ -344,11 +404,12 @@ void helperd_usage(FILE *out, const char *prog)
 		"\n"
 		"Files:\n"
 		"  %2$s   default listening socket\n"
+		"  %11$s  policy (optional)\n"
 		"  %3$s/skaccel_*   pinned maps; prog_msg, prog_skb: pinned programs\n"
 		"\n"
 		"Exit status:\n"
-		"  0  clean exit (signal, --stats, --unpin, --help, --version)\n"
-		"  1  failure (set-up, --stats without maps, ...)\n"
+		"  0  clean exit (signal, --stats, --unpin, --check-config, --help, --version)\n"
+		"  1  failure (set-up, a policy error, --stats without maps, ...)\n"
 		"  2  invalid command line\n"
 		"\n"
 		"Examples:\n"
@@ -357,9 +418,11 @@ void helperd_usage(FILE *out, const char *prog)
 		"  %1$s --stats\n"
 		"  %1$s --stats --json | python3 -m json.tool\n"
 		"  systemd-socket-activate -l /run/skaccel/helperd.sock --seqpacket %1$s\n"
+		"  %1$s --check-config /etc/skaccel/helperd.conf.new\n"
 		"  %1$s --unpin                       after stopping the service\n",
 		prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
 		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_RX_BUDGET >> 20,
 		SKACCEL_DEFAULT_RX_RESUME >> 20, SKACCEL_DEFAULT_SMALL_MSG >> 10,
-		HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS);
+		HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS,
+		HELPERD_DEFAULT_CONFIG);
 }

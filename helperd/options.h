@@ -24,6 +24,7 @@ enum helperd_mode {
 	HELPERD_RUN,	 /* the daemon */
 	HELPERD_STATS,	 /* --stats: print counters and live sockets, exit */
 	HELPERD_UNPIN,	 /* --unpin: remove the pinned objects, exit */
+	HELPERD_CHECK_CONFIG, /* --check-config: validate the policy file, exit */
 	HELPERD_HELP,	 /* --help */
 	HELPERD_VERSION, /* --version */
 };
@@ -32,10 +33,13 @@ struct helperd_options {
 	enum helperd_mode mode;
 	const char *socket_path;
 	const char *pin_dir;
+	const char *config_path; /* the policy file (policy.h) */
+	bool config_explicit;	 /* named by --config or --check-config: it must exist */
 	enum helperd_log_level log_level;
 	unsigned int max_clients;
 	unsigned int max_clients_per_user;
 	unsigned int max_per_user;
+	bool max_per_user_given; /* on the command line: it beats the policy file's global value */
 	unsigned int max_socks; /* size of the sockhash and its maps when created */
 	uint64_t rx_budget;
 	uint64_t rx_resume;

@@ -79,6 +79,44 @@ static void test_defaults(void)
 	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME);
 	ASSERT_FALSE(o.disable);
 	ASSERT_FALSE(o.json);
+	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf");
+	ASSERT_FALSE(o.config_explicit);
+	ASSERT_FALSE(o.max_per_user_given);
+}
+
+static void test_config(void)
+{
+	struct helperd_options o;
+	char *config[] = { "h", "--config", "/x/p.conf", "--max-per-user", "7", NULL };
+	char *check[] = { "h", "--check-config", NULL };
+	char *check_eq[] = { "h", "--check-config=/a.conf", NULL };
+	char *check_arg[] = { "h", "--check-config", "/b.conf", NULL };
+	char *check_config[] = { "h", "--config", "/c.conf", "--check-config", NULL };
+	char *check_both[] = { "h", "--config=/c.conf", "--check-config", "/d.conf", NULL };
+
+	ASSERT_EQ(parse(&o, config, ARGC(config)), 0);
+	ASSERT_EQ(o.mode, HELPERD_RUN);
+	ASSERT_STREQ(o.config_path, "/x/p.conf");
+	ASSERT_TRUE(o.config_explicit);
+	ASSERT_TRUE(o.max_per_user_given);
+	ASSERT_EQ(o.max_per_user, 7);
+
+	/* Without a file: the default, which may be missing. */
+	ASSERT_EQ(parse(&o, check, ARGC(check)), 0);
+	ASSERT_EQ(o.mode, HELPERD_CHECK_CONFIG);
+	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf");
+	ASSERT_FALSE(o.config_explicit);
+	/* Both spellings of the optional argument; it beats --config. */
+	ASSERT_EQ(parse(&o, check_eq, ARGC(check_eq)), 0);
+	ASSERT_STREQ(o.config_path, "/a.conf");
+	ASSERT_TRUE(o.config_explicit);
+	ASSERT_EQ(parse(&o, check_arg, ARGC(check_arg)), 0);
+	ASSERT_STREQ(o.config_path, "/b.conf");
+	ASSERT_EQ(parse(&o, check_config, ARGC(check_config)), 0);
+	ASSERT_STREQ(o.config_path, "/c.conf");
+	ASSERT_TRUE(o.config_explicit);
+	ASSERT_EQ(parse(&o, check_both, ARGC(check_both)), 0);
+	ASSERT_STREQ(o.config_path, "/d.conf");
 }
 
 static void test_all_options(void)
@@ -159,6 +197,14 @@ static void test_refusals(void)
 		{ "h", "--stats", "--unpin", NULL },
 		{ "h", "--unpin", "--help", NULL },
 		{ "h", "--disable=1", NULL },
+		{ "h", "--config", NULL },
+		{ "h", "--config", "", NULL },
+		{ "h", "--check-config=", NULL },
+		{ "h", "--check-config", "/a", "/b", NULL },
+		{ "h", "--check-config", "--stats", NULL },
+		{ "h", "--unpin", "--check-config", NULL },
+		{ "h", "/a.conf", NULL }, /* a file name only with --check-config */
+		{ "h", "--check-config", "--json", NULL },
 	};
 	size_t i;
 
@@ -179,6 +225,7 @@ int main(void)
 	test_uint();
 	test_defaults();
 	test_all_options();
+	test_config();
 	test_modes();
 	test_budget_only();
 	test_refusals();
