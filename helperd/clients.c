@@ -6,7 +6,10 @@
  * one client can make us log or do per loop iteration is bounded.
  */
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -29,6 +32,12 @@
 #define FULL_SWEEP_FRUITFUL_INTERVAL_NS 100000000ull
 #define FULL_SWEEP_FRUITLESS_INTERVAL_NS 1000000000ull
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5; Debian 12's headers predate it */
+#endif
+/* SO_PEERGROUPS answers at most NGROUPS_MAX groups. */
+#define MAX_PEER_GROUPS 65536u
+
 /* Connections this user holds now: a scan, cheap next to accept() at these sizes. */
 static unsigned int user_clients(const struct helperd_daemon *d, uid_t uid)
 {
@@ -44,20 +53,173 @@ static uint64_t client_token(const struct helperd_daemon *d, const struct helper
 	return ((uint64_t)c->gen << 32) | (uint64_t)(c - d->clients + HELPERD_TOKEN_CLIENT_BASE);
 }
 
-/* May this client make us log one more line? Says how many were suppressed before. */
-static bool client_log_ok(struct helperd_daemon *d, struct helperd_client *c)
+/*
+ * May this client make us log its refusal? Each reason once per connection: a status, and
+ * for policy refusals each rule (rule: its index, -1 for the default verdict). A program
+ * that retries, or a hostile client, is then one line per reason, however often it asks;
+ * the daemon-wide rate bounds many clients together. What is not logged is counted, and
+ * said when the client leaves.
+ */
+static bool client_log_once(struct helperd_daemon *d, struct helperd_client *c, int32_t status,
+			    int rule)
 {
-	uint64_t now = helperd_now_ns();
-	unsigned int missed;
+	uint32_t bit = status < 0 && status > -32 ? 1u << -status : 0;
+	unsigned int i;
 
-	if (!helperd_ratelimit_ok(&c->log_rl, now, &missed))
-		return false;
-	if (!helperd_ratelimit_ok(&d->global_rl, now, NULL))
-		return false;
-	if (missed)
-		log_info("Suppressed %u messages about pid %d (uid %u)", missed, (int)c->pid,
-			 (unsigned int)c->uid);
+	if (status == SKACCEL_ERR_POLICY) {
+		for (i = 0; i < c->n_logged_rules; i++)
+			if (c->logged_rules[i] == rule)
+				goto unlogged;
+		if (c->n_logged_rules == HELPERD_CLIENT_LOGGED_RULES)
+			goto unlogged;
+	} else if (c->logged & bit) {
+		goto unlogged;
+	}
+	if (!helperd_ratelimit_ok(&d->global_rl, helperd_now_ns(), NULL))
+		goto unlogged; /* not marked: the next one of its kind may make it */
+	if (status == SKACCEL_ERR_POLICY)
+		c->logged_rules[c->n_logged_rules++] = (int16_t)rule;
+	else
+		c->logged |= bit;
 	return true;
+unlogged:
+	c->unlogged++;
+	return false;
+}
+
+/* "pid 42 (uid 1000, /usr/bin/foo)": who a log line is about; the path escaped. */
+static const char *client_name(const struct helperd_client *c, char *buf, size_t len)
+{
+	char exe[160];
+
+	if (c->exe) {
+		helperd_escape(exe, sizeof(exe), c->exe);
+		snprintf(buf, len, "pid %d (uid %u, %s)", (int)c->pid, (unsigned int)c->uid, exe);
+	} else {
+		snprintf(buf, len, "pid %d (uid %u)", (int)c->pid, (unsigned int)c->uid);
+	}
+	return buf;
+}
+
+/*
+ * The client's groups that the policy names: the primary one (SO_PEERCRED) and its
+ * supplementary ones (SO_PEERGROUPS), both as they were when it connected. Keeping only
+ * those bounds the memory per client by the policy, not by the client. 0 or -errno.
+ */
+static int read_groups(const struct helperd_policy *p, struct helperd_client *c)
+{
+	gid_t small[64], *all = small;
+	socklen_t len = sizeof(small);
+	unsigned int cap = p->n_group_refs + 1, n;
+	int r = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, all, &len) < 0) {
+		if (errno != ERANGE || len > MAX_PEER_GROUPS * sizeof(gid_t))
+			return errno == ERANGE ? -E2BIG : -errno;
+		all = malloc(len); /* the kernel said how much it needs */
+		if (!all)
+			return -ENOMEM;
+		if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, all, &len) < 0) {
+			r = -errno;
+			goto out;
+		}
+	}
+	c->groups = malloc(cap * sizeof(gid_t));
+	if (!c->groups) {
+		r = -ENOMEM;
+		goto out;
+	}
+	n = helperd_policy_keep_groups(p, &c->gid, 1, c->groups, cap);
+	/* The kernel's list is sorted and unique: with the primary, at most cap kept. */
+	n += helperd_policy_keep_groups(p, all, len / sizeof(gid_t), c->groups + n, cap - n);
+	c->n_groups = n;
+out:
+	if (all != small)
+		free(all);
+	return r;
+}
+
+/*
+ * The executable of the process that connected. SO_PEERPIDFD names that very process,
+ * and the pid cannot be reused while it lives: a readlink that is followed by a pidfd
+ * still not readable (not exited) read the right /proc entry. Reading another user's
+ * /proc/PID/exe is a ptrace-read check (CAP_SYS_PTRACE for root). A deleted file (the
+ * package was upgraded under a running program) keeps its path. 0 or -errno.
+ */
+static int read_exe(struct helperd_client *c)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char path[32], exe[PATH_MAX];
+	socklen_t len = sizeof(pfd.fd);
+	ssize_t n;
+	int r = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &pfd.fd, &len) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (n == (ssize_t)sizeof(exe) - 1) {
+		r = -ENAMETOOLONG;
+		goto out;
+	}
+	if (poll(&pfd, 1, 0) != 0) {
+		r = -ESRCH; /* it exited (or poll failed): the pid may be another's now */
+		goto out;
+	}
+	exe[n] = '\0';
+	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
+		exe[n - 10] = '\0';
+	c->exe = strdup(exe);
+	if (!c->exe)
+		r = -ENOMEM;
+out:
+	close(pfd.fd);
+	return r;
+}
+
+/*
+ * What the policy needs to know about a client, once per client and policy: nothing for
+ * a policy without group= or exe= rules, which is the registration's common case.
+ */
+static void client_identity(struct helperd_daemon *d, struct helperd_client *c)
+{
+	const struct helperd_policy *p = &d->policy;
+	char who[200];
+	int r;
+
+	if (c->policy_gen == d->policy_gen)
+		return;
+	c->policy_gen = d->policy_gen;
+	c->n_logged_rules = 0; /* rule numbers of another policy */
+	free(c->groups);
+	c->groups = NULL;
+	c->n_groups = 0;
+	if (p->n_group_refs) {
+		r = read_groups(p, c);
+		if (r < 0)
+			log_debug("Failed to read the groups of %s, ignoring: %s; group= rules "
+				  "will not match it",
+				  client_name(c, who, sizeof(who)), strerror(-r));
+	}
+	if (!p->needs_exe || c->exe_read)
+		return;
+	c->exe_read = true;
+	r = read_exe(c);
+	if (r == -EACCES || r == -EPERM) {
+		if (!d->exe_warned)
+			log_warn("Failed to read the executable of %s: %s (another user's process "
+				 "needs CAP_SYS_PTRACE); exe= rules will not match such clients",
+				 client_name(c, who, sizeof(who)), strerror(-r));
+		d->exe_warned = true;
+	} else if (r < 0) {
+		log_debug("Failed to read the executable of %s, ignoring: %s; exe= rules will "
+			  "not match it",
+			  client_name(c, who, sizeof(who)), strerror(-r));
+	}
 }
 
 static struct helperd_client *slot_get(struct helperd_daemon *d)
@@ -86,8 +248,10 @@ static void accept_one_failed(struct helperd_daemon *d, int err)
 void helperd_clients_accept(struct helperd_daemon *d)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	int sndbuf = HELPERD_CLIENT_SNDBUF;
 	struct helperd_client *c;
 	struct ucred cred;
+	__u64 netns;
 	socklen_t len;
 	unsigned int i, missed;
 	int fd;
@@ -102,6 +266,18 @@ void helperd_clients_accept(struct helperd_daemon *d)
 		}
 		len = sizeof(cred);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+			accept_one_failed(d, errno);
+			close(fd);
+			continue;
+		}
+		/*
+		 * Our end of the connection was created in the namespace of the client's own
+		 * socket (unix_stream_connect()): the client's network namespace, needing no
+		 * privilege to read, unlike its /proc/PID/ns/net.
+		 */
+		len = sizeof(netns);
+		if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &len) < 0 ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) < 0) {
 			accept_one_failed(d, errno);
 			close(fd);
 			continue;
@@ -130,7 +306,12 @@ void helperd_clients_accept(struct helperd_daemon *d)
 		c->uid = cred.uid;
 		c->gid = cred.gid;
 		c->pid = cred.pid;
-		helperd_ratelimit_init(&c->log_rl, 10ull * 1000000000ull, 5);
+		c->netns_cookie = netns;
+		c->policy_gen = 0;
+		c->exe_read = false;
+		c->logged = 0;
+		c->n_logged_rules = 0;
+		c->unlogged = 0;
 		d->n_clients++;
 		ev.data.u64 = client_token(d, c);
 		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -144,10 +325,21 @@ void helperd_clients_accept(struct helperd_daemon *d)
 
 void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c)
 {
+	char who[200];
+
 	if (c->fd < 0)
 		return;
+	if (c->unlogged && helperd_ratelimit_ok(&d->global_rl, helperd_now_ns(), NULL))
+		log_info("Client %s left after %u more refusals, not logged: each reason is "
+			 "logged once per connection",
+			 client_name(c, who, sizeof(who)), c->unlogged);
 	close(c->fd); /* also removes it from the epoll set */
 	c->fd = -1;
+	free(c->groups);
+	free(c->exe);
+	c->groups = NULL;
+	c->exe = NULL;
+	c->n_groups = 0;
 	helperd_daemon_flush_counters(d);
 	d->free_slots[d->n_free++] = (uint32_t)(c - d->clients);
 	if (d->n_clients)
@@ -189,13 +381,62 @@ static void count(struct helperd_daemon *d, int32_t status)
 	(void)helperd_regcnt_bump(&d->regcnt, status);
 }
 
+static void log_refusal(struct helperd_daemon *d, struct helperd_client *c,
+			const struct helperd_reg_result *res, const char *what)
+{
+	const char *path = d->opts ? d->opts->config_path : "policy";
+	char who[200];
+
+	client_name(c, who, sizeof(who));
+	switch (res->status) {
+	case SKACCEL_ERR_MAP_FULL:
+		log_warn("Failed to register %s for %s: the maps are full (%u sockets, "
+			 "--max-socks; %s: %s); it stays on TCP",
+			 what, who, d->reg.registry->max, res->step ? res->step : "?",
+			 strerror(res->err));
+		return;
+	case SKACCEL_ERR_INTERNAL:
+		log_warn("Failed to register %s for %s: %s: %s", what, who,
+			 res->step ? res->step : "?", strerror(res->err));
+		return;
+	case SKACCEL_ERR_POLICY:
+		if (res->rule)
+			log_info("Refused to register %s for %s: policy rule %s:%u (%s)", what, who,
+				 path, res->rule->line, res->rule->text);
+		else
+			log_info("Refused to register %s for %s: no policy rule matched, %s:%u "
+				 "(default deny)",
+				 what, who, path, d->policy.default_line);
+		return;
+	case SKACCEL_ERR_NOT_OWNER:
+		log_info("Refused to register %s for %s: %s (owned by uid %u)", what, who,
+			 skaccel_status_str(res->status), (unsigned int)res->owner);
+		return;
+	case SKACCEL_ERR_OTHER_NETNS:
+		log_info("Refused to register %s for %s: %s (netns cookie %llu, the client's %llu)",
+			 what, who, skaccel_status_str(res->status),
+			 (unsigned long long)res->tuple.netns_cookie,
+			 (unsigned long long)c->netns_cookie);
+		return;
+	case SKACCEL_ERR_QUOTA:
+		log_info("Refused to register %s for %s: %s (%u sockets)", what, who,
+			 skaccel_status_str(res->status), res->limit);
+		return;
+	}
+	log_info("Refused to register %s for %s: %s", what, who, skaccel_status_str(res->status));
+}
+
 static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 			     const struct helperd_reg_result *res)
 {
 	char local[HELPERD_ADDR_STRLEN], remote[HELPERD_ADDR_STRLEN], what[128] = "socket";
+	char who[200];
 
 	/* Formatting addresses costs more than the rest of a registration's user time. */
 	if (res->status >= 0 && !helperd_log_enabled(HELPERD_LOG_DEBUG))
+		return;
+	if (res->status < 0 &&
+	    !client_log_once(d, c, res->status, res->rule ? (int)(res->rule - d->policy.rules) : -1))
 		return;
 	if (res->have_tuple) {
 		helperd_addr_format(local, sizeof(local), res->tuple.local_addr,
@@ -205,34 +446,36 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 		snprintf(what, sizeof(what), "%s -> %s (cookie %llu)", local, remote,
 			 (unsigned long long)res->cookie);
 	}
-	if (res->status >= 0) {
-		log_debug("Registered %s for pid %d (uid %u): %s", what, (int)c->pid,
-			  (unsigned int)c->uid, skaccel_status_str(res->status));
-		return;
-	}
-	if (!client_log_ok(d, c))
-		return;
-	if (res->status == SKACCEL_ERR_MAP_FULL)
-		log_warn("Failed to register %s for pid %d (uid %u): the maps are full (%u "
-			 "sockets, --max-socks; %s: %s); it stays on TCP",
-			 what, (int)c->pid, (unsigned int)c->uid, d->reg.registry->max,
-			 res->step ? res->step : "?", strerror(res->err));
-	else if (res->status == SKACCEL_ERR_INTERNAL)
-		log_warn("Failed to register %s for pid %d (uid %u): %s: %s", what, (int)c->pid,
-			 (unsigned int)c->uid, res->step ? res->step : "?", strerror(res->err));
+	if (res->status >= 0)
+		log_debug("Registered %s for %s: %s", what, client_name(c, who, sizeof(who)),
+			  skaccel_status_str(res->status));
 	else
-		log_info("Refused to register %s for pid %d (uid %u): %s", what, (int)c->pid,
-			 (unsigned int)c->uid, skaccel_status_str(res->status));
+		log_refusal(d, c, res, what);
 }
 
 static void do_register(struct helperd_daemon *d, struct helperd_client *c, int fd,
 			uint64_t deadline_ns, struct helperd_reg_result *res)
 {
+	struct helperd_policy_subject subject;
+	struct helperd_reg_client who = {
+		.uid = c->uid,
+		.pid = c->pid,
+		.untrusted = true,
+		.netns_cookie = c->netns_cookie,
+		.subject = &subject,
+	};
 	struct helperd_sweep_stats stats;
 	uint64_t now;
 	int r;
 
-	helperd_register(&d->reg, fd, c->uid, c->pid, deadline_ns, res);
+	client_identity(d, c);
+	subject = (struct helperd_policy_subject){
+		.uid = c->uid,
+		.groups = c->groups,
+		.n_groups = c->n_groups,
+		.exe = c->exe,
+	};
+	helperd_register_client(&d->reg, fd, &who, deadline_ns, res);
 	if ((res->status == SKACCEL_ERR_MAP_FULL || res->status == SKACCEL_ERR_QUOTA) &&
 	    !res->inserted) {
 		now = helperd_now_ns();
@@ -251,7 +494,7 @@ static void do_register(struct helperd_daemon *d, struct helperd_client *c, int 
 				d->last_full_sweep_fruitful = true;
 				log_debug("Swept %u closed sockets (maps full or quota reached)",
 					  stats.removed);
-				helperd_register(&d->reg, fd, c->uid, c->pid, deadline_ns, res);
+				helperd_register_client(&d->reg, fd, &who, deadline_ns, res);
 			}
 		}
 	}
@@ -265,6 +508,7 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	struct skaccel_req req;
 	char buf[64]; /* more than a request, so an oversized one is refused, not truncated */
 	int nfds, truncated, i;
+	char who[200];
 	bool parsed;
 	int32_t status;
 	ssize_t n;
@@ -285,9 +529,9 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 		for (i = 0; i < nfds; i++)
 			helperd_close_untrusted(fds[i]);
 		count(d, SKACCEL_ERR_TRUNCATED);
-		if (client_log_ok(d, c))
-			log_warn("Failed to read request from pid %d (uid %u): %s, disconnecting",
-				 (int)c->pid, (unsigned int)c->uid,
+		if (client_log_once(d, c, SKACCEL_ERR_TRUNCATED, -1))
+			log_warn("Failed to read request from %s: %s, disconnecting",
+				 client_name(c, who, sizeof(who)),
 				 skaccel_status_str(SKACCEL_ERR_TRUNCATED));
 		reply(c, parsed ? &req : NULL, SKACCEL_ERR_TRUNCATED, EMSGSIZE, 0);
 		return -EMSGSIZE;
@@ -298,9 +542,9 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 		for (i = 0; i < nfds; i++)
 			helperd_close_untrusted(fds[i]);
 		count(d, status);
-		if (client_log_ok(d, c))
-			log_warn("Failed to serve request from pid %d (uid %u): %s", (int)c->pid,
-				 (unsigned int)c->uid, skaccel_status_str(status));
+		if (client_log_once(d, c, status, -1))
+			log_warn("Failed to serve request from %s: %s",
+				 client_name(c, who, sizeof(who)), skaccel_status_str(status));
 		return reply(c, parsed ? &req : NULL, status, 0, 0);
 	}
 

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "options.h"
+#include "policy.h"
 #include "ratelimit.h"
 #include "regcnt.h"
 #include "registration.h"
@@ -15,6 +17,15 @@
 
 #define HELPERD_SWEEP_INTERVAL_S 1
 #define HELPERD_ACCEPTS_PER_WAKEUP 32 /* per loop iteration: fairness */
+/*
+ * The send buffer of a client connection (the kernel doubles it): about 22 replies of
+ * 32 bytes at some 750 bytes of accounting each. The shim has one request in flight, so
+ * this only bounds the kernel memory a client that never reads can pin (16 KiB, not
+ * net.core.wmem_default's 208), before it is dropped.
+ */
+#define HELPERD_CLIENT_SNDBUF 8192
+/* Distinct policy refusals logged per client connection (by rule); more are counted. */
+#define HELPERD_CLIENT_LOGGED_RULES 4
 
 /* epoll tokens: the low 32 bits say what woke us; for clients, the high 32 the slot's gen. */
 enum {
@@ -30,7 +41,18 @@ struct helperd_client {
 	uid_t uid;    /* SO_PEERCRED at accept */
 	gid_t gid;
 	pid_t pid;
-	struct helperd_ratelimit log_rl; /* log lines this client may cause */
+	__u64 netns_cookie; /* SO_NETNS_COOKIE of the connection: the client's namespace */
+	/* For the policy, read once per client the first time a policy needs them. */
+	uint32_t policy_gen; /* the policy groups and logged_rules are for; 0: none yet */
+	unsigned int n_groups;
+	gid_t *groups;	     /* its groups (primary first) that the policy names */
+	char *exe;	     /* its executable; NULL: not read yet, or unknown */
+	bool exe_read;
+	/* What this client made us log: each refusal once (status, and policy rule). */
+	uint32_t logged;     /* bit -status */
+	int16_t logged_rules[HELPERD_CLIENT_LOGGED_RULES]; /* rule index, -1: the default */
+	unsigned int n_logged_rules;
+	unsigned int unlogged; /* refusals not logged since they were logged once */
 };
 
 struct helperd_daemon {
@@ -39,11 +61,15 @@ struct helperd_daemon {
 	unsigned int max_clients;
 	unsigned int max_clients_per_user; /* for every uid but root's */
 	const char *notify_socket; /* $NOTIFY_SOCKET or NULL */
+	const struct helperd_options *opts; /* the policy file and --max-per-user, for reloads */
 	struct helperd_reg_ctx reg;
 	struct helperd_regcnt regcnt; /* loaded from the map */
 	struct helperd_sweep sweep;   /* sized for reg.registry */
 
 	/* Owned by the daemon. */
+	struct helperd_policy policy; /* reg.policy points here; replaced by a reload */
+	uint32_t policy_gen;	      /* bumped by every load */
+	bool exe_warned;	      /* "cannot read executables" was logged */
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -66,6 +92,14 @@ struct helperd_daemon {
  * event loop's signalfd instead of killing us halfway through set-up; 0 or -errno.
  */
 int helperd_block_signals(sigset_t *mask);
+
+/*
+ * Load the policy file (d->opts->config_path) into d->policy, logging what it holds or
+ * every error in it; at a reload (SIGHUP), also set reg.max_per_user. A missing file is
+ * the built-in policy (everyone) unless it was named explicitly. On an error the policy
+ * before stays. 0 or -errno.
+ */
+int helperd_daemon_load_policy(struct helperd_daemon *d, bool reload);
 
 /* Block the signals we handle, create epoll, signalfd and timerfd; 0 or -errno. */
 int helperd_daemon_init(struct helperd_daemon *d);

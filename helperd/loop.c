@@ -6,6 +6,7 @@
  * read-modify-write steps rely on being the only writer.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,69 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+
+static void log_policy_diags(const char *path, const struct helperd_policy_diags *dg)
+{
+	char line[PATH_MAX + 256];
+	unsigned int i;
+
+	for (i = 0; i < dg->n; i++) {
+		helperd_policy_diag_format(line, sizeof(line), path, &dg->diag[i]);
+		if (dg->diag[i].warning)
+			log_warn("Policy %s", line);
+		else
+			log_err("Policy error %s", line);
+	}
+	if (dg->errors + dg->warnings > dg->n)
+		log_err("Policy %s: %u more errors and warnings (see --check-config)", path,
+			dg->errors + dg->warnings - dg->n);
+}
+
+int helperd_daemon_load_policy(struct helperd_daemon *d, bool reload)
+{
+	const struct helperd_options *o = d->opts;
+	const char *path = o->config_path;
+	struct helperd_policy_diags dg = {};
+	struct helperd_policy p;
+	int r;
+
+	helperd_policy_init(&p);
+	r = helperd_policy_load(&p, path, &helperd_policy_system, &dg);
+	log_policy_diags(path, &dg);
+	if (r == -ENOENT && !o->config_explicit) {
+		log_info("No policy file %s: every user may opt in", path);
+		r = 0;
+	}
+	if (r) {
+		if (reload)
+			log_err("Failed to reload policy %s: %s; the policy loaded before stays in "
+				"force",
+				path, r == -EINVAL ? "errors above" : strerror(-r));
+		else
+			log_err("Failed to load policy %s: %s", path,
+				r == -EINVAL ? "errors above" : strerror(-r));
+		return r;
+	}
+	helperd_policy_free(&d->policy);
+	d->policy = p;
+	d->policy_gen++;
+	if (!d->policy_gen) /* 0 means "nothing read yet" to a client */
+		d->policy_gen++;
+	if (reload) {
+		d->reg.policy = &d->policy;
+		d->reg.max_per_user =
+			helperd_policy_global_limit(&d->policy, o->max_per_user,
+						    o->max_per_user_given);
+	}
+	if (p.from_file)
+		log_info("%s policy %s: %u rules, default %s, max-per-user %u, %u users with "
+			 "limits of their own",
+			 reload ? "Reloaded" : "Loaded", path, p.n_rules,
+			 p.default_allow ? "allow" : "deny",
+			 helperd_policy_global_limit(&p, o->max_per_user, o->max_per_user_given),
+			 p.n_limits);
+	return 0;
+}
 
 static int epoll_add(int epoll_fd, int fd, uint64_t token)
 {
@@ -114,8 +178,12 @@ static int handle_signal(struct helperd_daemon *d)
 			log_info("Received %s, exiting", strsignal((int)si.ssi_signo));
 			return 1;
 		}
-		log_info("Received %s, ignoring: there is nothing to reload",
-			 strsignal((int)si.ssi_signo));
+		if (si.ssi_signo == SIGHUP) {
+			log_info("Received %s, reloading the policy", strsignal((int)si.ssi_signo));
+			helperd_daemon_load_policy(d, true);
+			continue;
+		}
+		log_info("Received %s, ignoring", strsignal((int)si.ssi_signo));
 	}
 }
 
@@ -219,10 +287,14 @@ void helperd_daemon_free(struct helperd_daemon *d)
 {
 	unsigned int i;
 
-	if (d->clients)
-		for (i = 0; i < d->high_water; i++)
+	if (d->clients) {
+		for (i = 0; i < d->high_water; i++) {
 			if (d->clients[i].fd >= 0)
 				close(d->clients[i].fd);
+			free(d->clients[i].groups);
+			free(d->clients[i].exe);
+		}
+	}
 	free(d->clients);
 	free(d->free_slots);
 	d->clients = NULL;
@@ -234,4 +306,5 @@ void helperd_daemon_free(struct helperd_daemon *d)
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
 	d->epoll_fd = d->signal_fd = d->timer_fd = -1;
+	helperd_policy_free(&d->policy);
 }

@@ -257,6 +257,11 @@ static int run_daemon(const struct helperd_options *opts)
 	helperd_block_signals(NULL);
 	raise_nofile(opts->max_clients);
 
+	/* The policy before anything else: a bad file must not cost a restart's set-up. */
+	d.opts = opts;
+	if (helperd_daemon_load_policy(&d, false))
+		goto out;
+
 	/* The listener first: a second helper must stop before touching the shared maps. */
 	if (setup_listener(opts, &listener))
 		goto out;
@@ -310,7 +315,9 @@ static int run_daemon(const struct helperd_options *opts)
 		.registry = &registry,
 		.localaddrs = &localaddrs,
 		.own_netns = own_netns,
-		.max_per_user = opts->max_per_user,
+		.policy = &d.policy,
+		.max_per_user = helperd_policy_global_limit(&d.policy, opts->max_per_user,
+							    opts->max_per_user_given),
 		.enabled = !opts->disable,
 	};
 	d.max_clients_per_user = opts->max_clients_per_user;
@@ -366,6 +373,9 @@ int main(int argc, char **argv)
 		       SKACCEL_PROTO_VERSION);
 		return EXIT_SUCCESS;
 	}
+	if (opts.mode == HELPERD_CHECK_CONFIG)
+		return helperd_policy_check_config(stdout, stderr, opts.config_path,
+						   opts.config_explicit);
 	helperd_log_setup(opts.log_level, helperd_log_stderr_is_journal(getenv("JOURNAL_STREAM")));
 	libbpf_set_print(helperd_libbpf_print);
 

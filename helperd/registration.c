@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "ratelimit.h"
 #include "registration.h"
@@ -145,10 +146,61 @@ static bool is_local(struct helperd_reg_ctx *ctx, const struct skaccel_tuple *t)
 	return helperd_is_local(t, ctx->own_netns, la->addrs, la->n);
 }
 
+/*
+ * The socket must be the client's: in its network namespace, and created by its user.
+ * Namespace cookies are never reused, so equal cookies mean one namespace, and the
+ * socket's was read for its tuple already: no system call. The owner costs an fstat(),
+ * spared for root, who may hand over anyone's socket. Returns 0 or the refusal.
+ */
+static int32_t check_ownership(int fd, const struct helperd_reg_client *who,
+			       struct helperd_reg_result *res)
+{
+	struct stat st;
+
+	if (res->tuple.netns_cookie != who->netns_cookie)
+		return SKACCEL_ERR_OTHER_NETNS;
+	if (who->uid == 0)
+		return 0;
+	if (fstat(fd, &st) < 0) {
+		fail(res, SKACCEL_ERR_INTERNAL, errno, "inspect socket owner");
+		return SKACCEL_ERR_INTERNAL;
+	}
+	/*
+	 * A socket's inode belongs to the fsuid that created it, by socket() or accept()
+	 * (sock_alloc() in net/socket.c), and only CAP_CHOWN can give it away (fchown).
+	 */
+	if (st.st_uid != who->uid) {
+		res->owner = st.st_uid;
+		return SKACCEL_ERR_NOT_OWNER;
+	}
+	return 0;
+}
+
+static bool policy_allows(struct helperd_reg_ctx *ctx, const struct helperd_reg_client *who,
+			  struct helperd_reg_result *res)
+{
+	struct helperd_policy_subject nobody_known = { .uid = who->uid };
+
+	if (!ctx->policy)
+		return true;
+	return helperd_policy_allows(ctx->policy, who->subject ? who->subject : &nobody_known,
+				     res->tuple.local_port, res->tuple.remote_port, &res->rule);
+}
+
 void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 		      uint64_t deadline_ns, struct helperd_reg_result *res)
 {
+	struct helperd_reg_client who = { .uid = uid, .pid = pid };
+
+	helperd_register_client(ctx, fd, &who, deadline_ns, res);
+}
+
+void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
+			     const struct helperd_reg_client *who, uint64_t deadline_ns,
+			     struct helperd_reg_result *res)
+{
 	const struct helperd_maps *maps = ctx->maps;
+	uid_t uid = who->uid;
 	struct helperd_reg_end *me;
 	struct skaccel_conn conn;
 	__u64 value, byte;
@@ -170,11 +222,22 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 		return;
 	}
 	res->have_tuple = true;
+	if (who->untrusted) {
+		res->status = check_ownership(fd, who, res);
+		if (res->status)
+			return;
+	}
 	if (!is_local(ctx, &res->tuple)) {
 		res->status = SKACCEL_ERR_NOT_LOCAL;
 		return;
 	}
-	if (helperd_registry_user_count(ctx->registry, uid) >= ctx->max_per_user) {
+	if (who->untrusted && !policy_allows(ctx, who, res)) {
+		res->status = SKACCEL_ERR_POLICY;
+		return;
+	}
+	res->limit = ctx->policy ? helperd_policy_user_limit(ctx->policy, uid, ctx->max_per_user)
+				 : ctx->max_per_user;
+	if (helperd_registry_user_count(ctx->registry, uid) >= res->limit) {
 		res->status = SKACCEL_ERR_QUOTA;
 		return;
 	}
@@ -207,7 +270,7 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 	conn.tuple = res->tuple;
 	conn.registered_ns = helperd_now_ns();
 	conn.uid = uid;
-	conn.pid = (__u32)pid;
+	conn.pid = (__u32)who->pid;
 	if (bpf_map_update_elem(maps->conns, &res->cookie, &conn, BPF_NOEXIST) < 0) {
 		err = errno;
 		helperd_registry_remove(ctx->registry, me);

@@ -10,6 +10,7 @@
 
 #include "local_peer.h"
 #include "maps.h"
+#include "policy.h"
 #include "registry.h"
 #include "skaccel_maps.h"
 
@@ -21,8 +22,22 @@ struct helperd_reg_ctx {
 	struct helperd_registry *registry; /* pairing, quotas: never read back from the maps */
 	struct helperd_localaddrs *localaddrs;
 	__u64 own_netns; /* network namespace cookie of the helper */
-	unsigned int max_per_user;
+	const struct helperd_policy *policy; /* NULL: everyone may register */
+	unsigned int max_per_user; /* for users the policy gives no limit of their own */
 	bool enabled; /* false: --disable, every registration is refused */
+};
+
+/* Who registers: what the kernel said about its connection to us (clients.c). */
+struct helperd_reg_client {
+	uid_t uid; /* SO_PEERCRED */
+	pid_t pid;
+	/*
+	 * false only for the helper's own sockets (the start-up self-test): then no ownership,
+	 * namespace or policy check applies, only the per-user limit.
+	 */
+	bool untrusted;
+	__u64 netns_cookie; /* SO_NETNS_COOKIE of its connection: its network namespace */
+	const struct helperd_policy_subject *subject; /* its identity for the policy */
 };
 
 struct helperd_reg_result {
@@ -34,13 +49,23 @@ struct helperd_reg_result {
 	__u64 cookie;
 	__u64 peer_cookie; /* when ACCELERATED */
 	struct skaccel_tuple tuple;
+	const struct helperd_policy_rule *rule; /* POLICY: the rule that refused, NULL: default */
+	uid_t owner;	    /* NOT_OWNER: the socket's owner */
+	unsigned int limit; /* QUOTA: the user's limit */
 };
 
 /*
- * Register the socket fd for the client (uid, pid from SO_PEERCRED). Never closes fd: the
- * caller must close it at once afterwards (a socket the helper keeps open would not close
- * when the application closes it). Never deletes from skaccel_socks.
+ * Register the socket fd for a client. Never closes fd: the caller must close it at once
+ * afterwards (a socket the helper keeps open would not close when the application closes
+ * it). Never deletes from skaccel_socks. An untrusted client must hand over a socket of
+ * its own user (unless it is root) and of its own network namespace, and the policy must
+ * allow it; that costs one fstat() for users other than root, nothing more.
  */
+void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
+			     const struct helperd_reg_client *who, uint64_t deadline_ns,
+			     struct helperd_reg_result *res);
+
+/* The same for one of the helper's own sockets (uid, pid), with no client checks. */
 void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 		      uint64_t deadline_ns, struct helperd_reg_result *res);
 
