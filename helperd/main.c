@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "bpf_setup.h"
@@ -24,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "selftest.h"
 #include "skaccel_proto.h"
 #include "sockcheck.h"
 #include "stats.h"
@@ -219,6 +221,34 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 	return 0;
 }
 
+/*
+ * Does this kernel behave as skaccel relies on (selftest.h)? Not run with --disable: the
+ * programs redirect nothing then. On failure the kill switch goes off, so the programs
+ * pass every byte to TCP (redirect -> TCP is always order-safe), and the helper still
+ * serves, refusing every registration with SKACCEL_ERR_DISABLED: the shim says why and
+ * stays on TCP. Returns whether to accelerate.
+ */
+static bool kernel_selftest(const struct helperd_options *opts, const struct helperd_bpf *bpf)
+{
+	struct helperd_selftest_report rep;
+	struct skaccel_config cfg;
+	__u32 zero = 0;
+
+	if (opts->disable)
+		return false;
+	if (helperd_selftest(&bpf->maps, &rep) == 0) {
+		log_info("Kernel self-test passed in %.1f ms", (double)rep.took_ns / 1e6);
+		return true;
+	}
+	log_err("Kernel self-test failed: %s: %s; acceleration disabled", rep.step, rep.detail);
+	if (bpf_map_lookup_elem(bpf->maps.cfg, &zero, &cfg) < 0 ||
+	    (cfg.enabled = 0, bpf_map_update_elem(bpf->maps.cfg, &zero, &cfg, BPF_ANY) < 0))
+		log_err("Failed to turn the kill switch in skaccel_cfg off: %s; connections "
+			"paired by an earlier helper may keep redirecting",
+			strerror(errno));
+	return false;
+}
+
 static int drop_capabilities(void)
 {
 	uint64_t before = 0, after = 0;
@@ -247,7 +277,7 @@ static int run_daemon(const struct helperd_options *opts)
 	struct helperd_daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	const char *notify = getenv("NOTIFY_SOCKET");
-	bool ready = false;
+	bool ready = false, accelerate;
 	__u64 own_netns;
 	int r, ret = EXIT_FAILURE;
 
@@ -290,6 +320,8 @@ static int run_daemon(const struct helperd_options *opts)
 	if (sweep_stats.live || sweep_stats.removed)
 		log_info("Found %u live registered sockets, removed %u closed ones",
 			 sweep_stats.live, sweep_stats.removed);
+	/* After the sweep: closed leftovers have freed their slots. */
+	accelerate = kernel_selftest(opts, &bpf);
 
 	r = helperd_own_netns_cookie(&own_netns);
 	if (r) {
@@ -318,7 +350,7 @@ static int run_daemon(const struct helperd_options *opts)
 		.policy = &d.policy,
 		.max_per_user = helperd_policy_global_limit(&d.policy, opts->max_per_user,
 							    opts->max_per_user_given),
-		.enabled = !opts->disable,
+		.enabled = accelerate,
 	};
 	d.max_clients_per_user = opts->max_clients_per_user;
 	r = helperd_closer_start();
