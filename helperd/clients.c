@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "closer.h"
 #include "daemon.h"
+#include "exe_reader.h"
 #include "fd_pass.h"
 #include "log.h"
 #include "names.h"
@@ -140,45 +140,24 @@ out:
 }
 
 /*
- * The executable of the process that connected. SO_PEERPIDFD names that very process,
- * and the pid cannot be reused while it lives: a readlink that is followed by a pidfd
- * still not readable (not exited) read the right /proc entry. Reading another user's
- * /proc/PID/exe is a ptrace-read check (CAP_SYS_PTRACE for root). A deleted file (the
- * package was upgraded under a running program) keeps its path. 0 or -errno.
+ * The executable of the process that connected: SO_PEERPIDFD names that very process,
+ * whatever became of its pid; the reader (exe_reader.h) holds the privilege the lookup
+ * needs. 0 or -errno.
  */
-static int read_exe(struct helperd_client *c)
+static int read_exe(struct helperd_daemon *d, struct helperd_client *c)
 {
-	struct pollfd pfd = { .events = POLLIN };
-	char path[32], exe[PATH_MAX];
-	socklen_t len = sizeof(pfd.fd);
-	ssize_t n;
-	int r = 0;
+	char exe[PATH_MAX];
+	socklen_t len = sizeof(int);
+	int pidfd, r;
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &pfd.fd, &len) < 0)
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
 		return -errno;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)c->pid);
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (n == (ssize_t)sizeof(exe) - 1) {
-		r = -ENAMETOOLONG;
-		goto out;
-	}
-	if (poll(&pfd, 1, 0) != 0) {
-		r = -ESRCH; /* it exited (or poll failed): the pid may be another's now */
-		goto out;
-	}
-	exe[n] = '\0';
-	if (n > 10 && !strcmp(exe + n - 10, " (deleted)"))
-		exe[n - 10] = '\0';
+	r = helperd_exe_of(&d->exe_reader, pidfd, c->pid, exe, sizeof(exe));
+	close(pidfd);
+	if (r)
+		return r;
 	c->exe = strdup(exe);
-	if (!c->exe)
-		r = -ENOMEM;
-out:
-	close(pfd.fd);
-	return r;
+	return c->exe ? 0 : -ENOMEM;
 }
 
 /*
@@ -208,12 +187,14 @@ static void client_identity(struct helperd_daemon *d, struct helperd_client *c)
 	if (!p->needs_exe || c->exe_read)
 		return;
 	c->exe_read = true;
-	r = read_exe(c);
-	if (r == -EACCES || r == -EPERM) {
+	r = read_exe(d, c);
+	if (r == -EACCES || r == -EPERM || r == -EPIPE) {
 		if (!d->exe_warned)
-			log_warn("Failed to read the executable of %s: %s (another user's process "
-				 "needs CAP_SYS_PTRACE); exe= rules will not match such clients",
-				 client_name(c, who, sizeof(who)), strerror(-r));
+			log_warn("Failed to read the executable of %s: %s; exe= rules will not "
+				 "match such clients",
+				 client_name(c, who, sizeof(who)),
+				 r == -EPIPE ? "the executable reader failed"
+					     : "permission denied (the reader needs CAP_SYS_PTRACE)");
 		d->exe_warned = true;
 	} else if (r < 0) {
 		log_debug("Failed to read the executable of %s, ignoring: %s; exe= rules will "

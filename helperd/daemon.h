@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "exe_reader.h"
 #include "options.h"
 #include "policy.h"
 #include "ratelimit.h"
@@ -69,6 +70,7 @@ struct helperd_daemon {
 	/* Owned by the daemon. */
 	struct helperd_policy policy; /* reg.policy points here; replaced by a reload */
 	uint32_t policy_gen;	      /* bumped by every load */
+	struct helperd_exe_reader exe_reader; /* when the first policy had exe= rules */
 	bool exe_warned;	      /* "cannot read executables" was logged */
 	int epoll_fd;
 	int signal_fd;

@@ -62,6 +62,22 @@ int helperd_daemon_load_policy(struct helperd_daemon *d, bool reload)
 				r == -EINVAL ? "errors above" : strerror(-r));
 		return r;
 	}
+	/*
+	 * exe= rules need the reader, which must be forked while we still hold the
+	 * capabilities it keeps: at start-up only. A reload that brings the first exe= rule
+	 * has only what the helper can read itself (its own uid's processes without
+	 * capabilities of their own).
+	 */
+	if (p.needs_exe && d->exe_reader.pid <= 0) {
+		if (!reload)
+			r = helperd_exe_reader_start(&d->exe_reader);
+		if (reload || r)
+			log_warn("Failed to start the executable reader%s%s: exe= rules will match "
+				 "only processes the helper may inspect itself%s",
+				 r ? ": " : "", r ? strerror(-r) : "",
+				 reload ? " (restart the helper for the others)" : "");
+		r = 0;
+	}
 	helperd_policy_free(&d->policy);
 	d->policy = p;
 	d->policy_gen++;
@@ -307,4 +323,5 @@ void helperd_daemon_free(struct helperd_daemon *d)
 		close(d->timer_fd);
 	d->epoll_fd = d->signal_fd = d->timer_fd = -1;
 	helperd_policy_free(&d->policy);
+	helperd_exe_reader_stop(&d->exe_reader);
 }
