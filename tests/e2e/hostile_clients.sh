@@ -11,8 +11,8 @@
 #                                    the helper holds at most max-clients client fds; the
 #                                    "too many clients" log line is rate-limited
 #   a client that never reads        cut off once its unread replies fill the helper's
-#                                    socket send buffer (net.core.wmem_default, about 280
-#                                    replies at 208 KiB); the helper never waits for it
+#                                    send buffer for it (HELPERD_CLIENT_SNDBUF: 16 KiB,
+#                                    about 22 replies); the helper never waits for it
 #   a client flooding requests       served one message per wake-up, round-robin with
 #                                    everyone else: another client's PING and registration
 #                                    stay fast
@@ -115,10 +115,10 @@ hs_verdicts hostile_clients/served_again_after_the_crowd_leaves \
 	--pings 20 --register --max-ms 200
 
 # --- clients that never read their replies ------------------------------------------------
-wmem=$(cat /proc/sys/net/core/wmem_default 2>/dev/null || echo 212992)
+# At most 32 replies pinned for it: the small send buffer, not net.core.wmem_default.
 hs_verdicts hostile_clients/noread_client_dropped \
 	hs_py "$NS" noread --socket "$SKT_SOCK" --name hostile_clients/noread_client_dropped \
-	--max-replies $((wmem / 256))
+	--max-replies 32
 (
 	for _ in $(seq 30); do
 		hs_py "$NS" noread --socket "$SKT_SOCK" --name x --max-replies 100000 >/dev/null 2>&1

@@ -19,6 +19,9 @@ instead of a copy of it.
   skhostile.py flood    --socket S [--seconds T] [--window W] [--kind ping|register-pipe]
   skhostile.py linger   --socket S --name NAME [--max-ms MS]
   skhostile.py check-pairing --stats FILE --name NAME --port P... --expect N [--uid U...]
+  skhostile.py register-many --socket S --port P --count N --expect STATUS
+  skhostile.py ownership --socket S --name NAME --uid U --gid G [--limit N]
+  skhostile.py netns     --socket S --name NAME --other-netns NS
 """
 import argparse
 import array
@@ -1090,6 +1093,175 @@ def cmd_check_pairing(args):
     return 0
 
 
+# --- register-many: one client, many refused registrations (logged once) ---------------
+
+
+def cmd_register_many(args):
+    """
+    Register both ends of COUNT connections to PORT over ONE helper connection and check
+    every reply. Prints "pid=PID" (whose log lines the caller counts) and the tally.
+    """
+    want = E[args.expect]
+    objs = Objs()
+    lst = objs.add(socket.socket())
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind(("127.0.0.1", args.port))
+    lst.listen(args.count)
+    s = objs.add(hconnect(args.socket))
+    tally, seq = {}, 0
+    for _ in range(args.count):
+        c = objs.add(socket.socket())
+        c.connect(("127.0.0.1", args.port))
+        a = objs.add(lst.accept()[0])
+        for sock in (c, a):
+            seq += 1
+            hsend(s, req(OP_REG, seq), [sock.fileno()])
+            r = hrecv(s, 3.0)
+            got = r.status if isinstance(r, Reply) else r
+            tally[got] = tally.get(got, 0) + 1
+        c.sendall(b"still plain TCP")  # a refusal leaves the connection as it was
+        a.settimeout(2)
+        if a.recv(100) != b"still plain TCP":
+            print("register-many: data lost after a refusal", flush=True)
+            tally["data"] = 1
+    objs.close()
+    print("pid=%d" % os.getpid(), flush=True)
+    print("register-many: %s" % ", ".join("%s x%d" % (st(k) if isinstance(k, int) else k, v)
+                                         for k, v in tally.items()), flush=True)
+    return 0 if tally == {want: 2 * args.count} else 1
+
+
+# --- ownership: another user's socket, and the per-user limit -------------------------
+
+
+def expect(s, fd, seq, want):
+    """Register fd on helper connection s; None if the status is want, else the reason."""
+    hsend(s, req(OP_REG, seq), [fd])
+    r = hrecv(s, 3.0)
+    if isinstance(r, Reply) and r.status == E[want]:
+        return None
+    return "%r, expected %s" % (r, st(E[want]))
+
+
+def verdict(name, err):
+    out("FAIL: %s: %s" % (name, err) if err else "PASS: %s" % name)
+    return 1 if err else 0
+
+
+def cmd_ownership(args):
+    """
+    As root: a TCP pair root created goes to a child that becomes USER (SO_PEERCRED
+    is read at connect, so it connects as USER), which must be refused registering it
+    (NOT_OWNER) while its own sockets register; with --limit N the user's N+1st socket is
+    over its limit (QUOTA). One of the user's sockets comes back to root over a Unix
+    socket: root may register any user's socket.
+    """
+    objs = Objs()
+    rc, ra = tcp_pair(objs)
+    back_parent, back_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    pid = os.fork()
+    if pid == 0:
+        fails = 0
+        try:
+            back_parent.close()
+            os.setgroups([])
+            os.setgid(args.gid)
+            os.setuid(args.uid)
+            s = hconnect(args.socket)
+            fails += verdict(args.name + "/others_socket_refused",
+                             expect(s, rc.fileno(), 1, "SKACCEL_ERR_NOT_OWNER"))
+            mine = Objs()
+            c, a = tcp_pair(mine)
+            err = expect(s, c.fileno(), 2, "SKACCEL_OK_WAITING_PEER") or \
+                expect(s, a.fileno(), 3, "SKACCEL_OK_ACCELERATED")
+            fails += verdict(args.name + "/own_socket_accepted", err)
+            if args.limit:
+                # c and a count already; fill up to the limit, then one more.
+                extra, seq, err = [], 10, None
+                for _ in range(args.limit - 2):
+                    seq += 1
+                    x = tcp_pair(mine)[0]
+                    extra.append(x)
+                    err = err or expect(s, x.fileno(), seq, "SKACCEL_OK_WAITING_PEER")
+                x = tcp_pair(mine)[0]
+                err = err or expect(s, x.fileno(), 99, "SKACCEL_ERR_QUOTA")
+                fails += verdict(args.name + "/per_user_limit", err)
+            x = tcp_pair(mine)[0]
+            socket.send_fds(back_child, [b"x"], [x.fileno()])
+            back_child.recv(1)  # until root has registered it
+            mine.close()
+        except Exception as e:  # noqa: BLE001 - any failure is this test's FAIL
+            fails += verdict(args.name + "/child", "%s: %s" % (type(e).__name__, e))
+        os._exit(1 if fails else 0)
+    back_child.close()
+    fails = 0
+    try:
+        back_parent.settimeout(10)
+        _, fds, _, _ = socket.recv_fds(back_parent, 1, 1)
+        if len(fds) != 1:
+            raise OSError("the child sent no socket")
+        theirs = objs.add(socket.socket(fileno=fds[0]))
+        s = objs.add(hconnect(args.socket))
+        fails += verdict(args.name + "/root_may_register_any",
+                         expect(s, theirs.fileno(), 1, "SKACCEL_OK_WAITING_PEER"))
+        back_parent.send(b"k")
+    except OSError as e:
+        fails += verdict(args.name + "/root_may_register_any", str(e))
+    _, status = os.waitpid(pid, 0)
+    objs.close()
+    return 1 if fails or status else 0
+
+
+# --- netns: a socket of another network namespace -----------------------------------
+
+
+def cmd_give_pair(args):
+    """Inside another namespace: a connected TCP pair, both ends sent over fd args.fd."""
+    objs = Objs()
+    c, a = tcp_pair(objs)
+    back = socket.socket(fileno=args.fd)
+    socket.send_fds(back, [b"x"], [c.fileno(), a.fileno()])
+    back.recv(1)  # until the caller is done with them
+    return 0
+
+
+def cmd_netns(args):
+    """
+    A TCP pair created in OTHER_NETNS (by a child under ip netns exec) and handed to us,
+    in our own namespace: both ends must be refused (OTHER_NETNS); a pair of our own
+    namespace registers as usual on the same helper connection.
+    """
+    import subprocess
+    objs = Objs()
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    child = subprocess.Popen(["ip", "netns", "exec", args.other_netns, sys.executable,
+                              os.path.abspath(__file__), "give-pair", "--fd",
+                              str(theirs.fileno())], pass_fds=[theirs.fileno()])
+    theirs.close()
+    fails = 0
+    try:
+        mine.settimeout(10)
+        _, fds, _, _ = socket.recv_fds(mine, 1, 2)
+        if len(fds) != 2:
+            raise OSError("the child in %s sent %d sockets" % (args.other_netns, len(fds)))
+        for fd in fds:
+            objs.add(socket.socket(fileno=fd))
+        s = objs.add(hconnect(args.socket))
+        err = expect(s, fds[0], 1, "SKACCEL_ERR_OTHER_NETNS") or \
+            expect(s, fds[1], 2, "SKACCEL_ERR_OTHER_NETNS")
+        fails += verdict(args.name + "/other_netns_refused", err)
+        c, a = tcp_pair(objs)
+        err = expect(s, c.fileno(), 3, "SKACCEL_OK_WAITING_PEER") or \
+            expect(s, a.fileno(), 4, "SKACCEL_OK_ACCELERATED")
+        fails += verdict(args.name + "/own_netns_accepted", err)
+    except OSError as e:
+        fails += verdict(args.name + "/other_netns_refused", str(e))
+    mine.send(b"k")
+    child.wait(10)
+    objs.close()
+    return 1 if fails else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1141,10 +1313,29 @@ def main():
     p.add_argument("--expect", type=int, required=True, help="registered sockets expected")
     p.add_argument("--uid", dest="uids", type=int, action="append")
     p.add_argument("--distinct-netns", action="store_true")
+    p = sub.add_parser("register-many")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--count", type=int, default=5)
+    p.add_argument("--expect", required=True, help="e.g. SKACCEL_ERR_POLICY")
+    p = sub.add_parser("ownership")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--uid", type=int, required=True)
+    p.add_argument("--gid", type=int, required=True)
+    p.add_argument("--limit", type=int, default=0, help="the user's max-per-user (>= 2)")
+    p = sub.add_parser("netns")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--other-netns", required=True)
+    p = sub.add_parser("give-pair")
+    p.add_argument("--fd", type=int, required=True)
     args = ap.parse_args()
     return {"requests": cmd_requests, "leak": cmd_leak, "hold": cmd_hold, "probe": cmd_probe,
             "noread": cmd_noread, "flood": cmd_flood, "linger": cmd_linger,
-            "check-pairing": cmd_check_pairing}[args.cmd](args)
+            "check-pairing": cmd_check_pairing, "register-many": cmd_register_many,
+            "ownership": cmd_ownership, "netns": cmd_netns,
+            "give-pair": cmd_give_pair}[args.cmd](args)
 
 
 if __name__ == "__main__":
