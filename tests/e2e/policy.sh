@@ -4,7 +4,8 @@
 # Who may register what (issue 4): the policy file, socket ownership and namespaces.
 #
 #   check_config/*        --check-config on a good file (also as nobody: no privileges
-#                         needed) and on bad ones: the exact messages, FILE:LINE:COLUMN
+#                         needed), on the shipped example, and on bad ones: the exact
+#                         messages, FILE:LINE:COLUMN
 #   start/*               a helper with a bad or missing --config file does not start
 #   allowed_accelerated   root's pair, allowed by a rule, is accelerated
 #   denied_port, denied_exe, denied_user
@@ -27,7 +28,8 @@
 . "$(dirname "$0")/../lib/skt.sh"
 . "$(dirname "$0")/../lib/hostile.sh"
 
-TESTS=(policy/check_config/good policy/check_config/unprivileged policy/check_config/errors
+TESTS=(policy/check_config/good policy/check_config/unprivileged policy/check_config/example
+       policy/check_config/example_uncommented policy/check_config/errors
        policy/check_config/unsafe_mode policy/check_config/missing_file
        policy/check_config/missing_default policy/start/bad_file policy/start/missing_file
        policy/allowed_accelerated policy/denied_port policy/denied_exe policy/denied_user
@@ -82,6 +84,19 @@ check policy/check_config/good 0 "$CONF: OK (4 rules, default deny)" "" \
 	"$HELPERD" --check-config "$CONF"
 check policy/check_config/unprivileged 0 "$CONF: OK (4 rules, default deny)" "" \
 	setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups "$HELPERD" --check-config="$CONF"
+
+# The shipped example: harmless as installed (comments only), valid once uncommented
+# (with users this machine has).
+cp "$SKT_ROOT/systemd/helperd.conf.example" "$SKT_TMP/example.conf"
+chmod 0644 "$SKT_TMP/example.conf"
+check policy/check_config/example 0 "$SKT_TMP/example.conf: OK (0 rules, default allow)" "" \
+	"$HELPERD" --check-config "$SKT_TMP/example.conf"
+sed -e 's/^#\(default\|deny\|allow\|max-per-user\) /\1 /' -e 's/www-data/root/g' \
+	-e 's/user=redis/user=nobody/' -e 's/group=skaccel/group=root/' \
+	"$SKT_ROOT/systemd/helperd.conf.example" >"$SKT_TMP/example-on.conf"
+chmod 0644 "$SKT_TMP/example-on.conf"
+check policy/check_config/example_uncommented 0 "$SKT_TMP/example-on.conf: OK (4 rules, default deny)" \
+	"" "$HELPERD" --check-config "$SKT_TMP/example-on.conf"
 
 BAD=$SKT_TMP/bad.conf
 long=$(printf '#%01100d' 0)
@@ -143,9 +158,9 @@ start policy/start/missing_file "$SKT_TMP/none.conf" \
 	"Failed to load policy $SKT_TMP/none.conf: No such file or directory"
 
 # --- helper A: the policy file ---------------------------------------------------------------
-skt_netns_new NS || { for t in "${TESTS[@]:8}"; do skt_fail "$t" "cannot create a netns"; done; skt_done; }
+skt_netns_new NS || { for t in "${TESTS[@]:10}"; do skt_fail "$t" "cannot create a netns"; done; skt_done; }
 if ! skt_helper_start --config "$CONF"; then
-	for t in "${TESTS[@]:8}"; do skt_fail "$t" "$SKT_WHY"; done
+	for t in "${TESTS[@]:10}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
 SOCK_A=$SKT_SOCK PIN_A=$SKT_PIN LOG_A=$SKT_HLOG PID_A=$SKT_HELPER_PID
@@ -258,10 +273,10 @@ fi
 CONF_B=$SKT_TMP/allow.conf
 policy "$CONF_B" "default allow" "max-per-user nobody 4"
 if ! skt_helper_start --config "$CONF_B"; then
-	for t in "${TESTS[@]:17}"; do skt_fail "$t" "$SKT_WHY"; done
+	for t in "${TESTS[@]:19}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
-skt_netns_new NS2 || { for t in "${TESTS[@]:17}"; do skt_fail "$t" "cannot create a netns"; done; skt_done; }
+skt_netns_new NS2 || { for t in "${TESTS[@]:19}"; do skt_fail "$t" "cannot create a netns"; done; skt_done; }
 hs_verdicts policy/ownership hs_py "$NS" ownership --socket "$SKT_SOCK" --name policy/ownership \
 	--uid "$NOBODY" --gid "$NOGROUP" --limit 4
 hs_verdicts policy/netns hs_py "$NS" netns --socket "$SKT_SOCK" --name policy/netns --other-netns "$NS2"
