@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Unit tests for who may register: namespace, ownership, policy and per-user limit. Every
+ * case is refused before the maps are touched, so no privilege and no BPF are needed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "registration.h"
+#include "skaccel_proto.h"
+#include "sockcheck.h"
+#include "test_helperd_assert.h"
+
+static int fake_user(const char *name, uid_t *uid)
+{
+	return -ENOENT;
+}
+
+static int fake_group(const char *name, gid_t *gid)
+{
+	return -ENOENT;
+}
+
+static int fake_exe(const char *path, char *buf, size_t len)
+{
+	return -ENOENT;
+}
+
+static const struct helperd_policy_resolver fake = { fake_user, fake_group, fake_exe };
+
+/* A loopback pair: *c connected to *a, the server's port in *port. 0 or -1. */
+static int tcp_pair(int *c, int *a, uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (l < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sin, &len))
+		return -1;
+	*c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*c < 0 || connect(*c, (struct sockaddr *)&sin, sizeof(sin)))
+		return -1;
+	*a = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	close(l);
+	*port = ntohs(sin.sin_port);
+	return *a < 0 ? -1 : 0;
+}
+
+static void test_checks(void)
+{
+	char text[128];
+	struct helperd_policy_diags d = {};
+	struct helperd_localaddrs la = {};
+	struct helperd_registry registry = {};
+	struct helperd_policy policy;
+	struct helperd_reg_result res;
+	struct helperd_policy_subject subject = { .uid = getuid() };
+	struct helperd_reg_client who = { .uid = getuid(), .pid = getpid(), .untrusted = true,
+					  .subject = &subject };
+	struct helperd_reg_ctx ctx = { .registry = &registry, .localaddrs = &la, .enabled = true,
+				       .max_per_user = 100 };
+	struct skaccel_tuple t = {};
+	__u64 netns = 0;
+	uint16_t port = 0;
+	int c = -1, a = -1, p[2];
+
+	ASSERT_EQ(helperd_own_netns_cookie(&netns), 0);
+	ASSERT_EQ(tcp_pair(&c, &a, &port), 0);
+	ASSERT_EQ(helperd_registry_init(&registry, 64), 0);
+	ctx.own_netns = netns;
+	who.netns_cookie = netns;
+
+	/* Another network namespace: whoever asks, root included. */
+	who.netns_cookie = netns + 1;
+	helperd_register_client(&ctx, c, &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_OTHER_NETNS);
+	ASSERT_TRUE(res.have_tuple);
+	who.netns_cookie = netns;
+
+	/* Another user's socket (ours, asked for by someone else). */
+	who.uid = getuid() + 1;
+	helperd_register_client(&ctx, c, &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_OWNER);
+	ASSERT_EQ(res.owner, getuid());
+	who.uid = getuid();
+
+	/* The policy: ports, either end, and the rule that refused. */
+	snprintf(text, sizeof(text), "default allow\ndeny ports=%u\n", port);
+	helperd_policy_init(&policy);
+	ASSERT_EQ(helperd_policy_parse(&policy, text, strlen(text), &fake, &d), 0);
+	ctx.policy = &policy;
+	helperd_register_client(&ctx, c, &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY);
+	ASSERT_TRUE(res.rule != NULL);
+	ASSERT_EQ(res.rule ? res.rule->line : 0, 2);
+	helperd_register_client(&ctx, a, &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY);
+	helperd_policy_free(&policy);
+
+	/* The default verdict refuses with no rule. */
+	snprintf(text, sizeof(text), "default deny\ndeny ports=1\n");
+	ASSERT_EQ(helperd_policy_parse(&policy, text, strlen(text), &fake, &d), 0);
+	helperd_register_client(&ctx, c, &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY);
+	ASSERT_TRUE(res.rule == NULL);
+	helperd_policy_free(&policy);
+
+	/* A per-user line of the policy beats the global limit. */
+	snprintf(text, sizeof(text), "max-per-user %u 1\n", (unsigned int)getuid());
+	ASSERT_EQ(helperd_policy_parse(&policy, text, strlen(text), &fake, &d), 0);
+	t.local_port = 1; /* any end: it only counts against the user */
+	ASSERT_EQ(helperd_registry_add(&registry, 12345, &t, getuid(), NULL), 0);
+	helperd_register_client(&ctx, c, &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_QUOTA);
+	ASSERT_EQ(res.limit, 1);
+	helperd_policy_free(&policy);
+	ctx.policy = NULL;
+
+	/* Not a socket at all: that refusal comes first, whoever asks. */
+	ASSERT_EQ(pipe(p), 0);
+	who.netns_cookie = netns + 1;
+	helperd_register_client(&ctx, p[0], &who, 0, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_SOCKET);
+	close(p[0]);
+	close(p[1]);
+
+	close(c);
+	close(a);
+	helperd_registry_free(&registry);
+	helperd_localaddrs_free(&la);
+}
+
+int main(void)
+{
+	test_checks();
+	return test_summary();
+}
