@@ -69,13 +69,15 @@ int helperd_daemon_load_policy(struct helperd_daemon *d, bool reload)
 	 * capabilities of their own).
 	 */
 	if (p.needs_exe && d->exe_reader.pid <= 0) {
-		if (!reload)
-			r = helperd_exe_reader_start(&d->exe_reader);
-		if (reload || r)
-			log_warn("Failed to start the executable reader%s%s: exe= rules will match "
-				 "only processes the helper may inspect itself%s",
-				 r ? ": " : "", r ? strerror(-r) : "",
-				 reload ? " (restart the helper for the others)" : "");
+		if (reload)
+			log_warn("Policy %s has exe= rules, the first since start-up: only a restart "
+				 "starts the executable reader, until then they match only processes "
+				 "the helper may inspect itself",
+				 path);
+		else if ((r = helperd_exe_reader_start(&d->exe_reader)) < 0)
+			log_warn("Failed to start the executable reader, ignoring: %s; exe= rules "
+				 "will match only processes the helper may inspect itself",
+				 strerror(-r));
 		r = 0;
 	}
 	helperd_policy_free(&d->policy);

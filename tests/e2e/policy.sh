@@ -25,6 +25,9 @@
 #                         register nobody's socket
 #   netns/*               a socket created in another network namespace: OTHER_NETNS
 #   refusals_logged       those refusals are logged with their reasons and counted
+#   helper_survived, clean_exit
+#                         both helpers serve to the end and exit 0 on SIGTERM, the
+#                         executable reader with them (LeakSanitizer speaks then)
 . "$(dirname "$0")/../lib/skt.sh"
 . "$(dirname "$0")/../lib/hostile.sh"
 
@@ -38,7 +41,7 @@ TESTS=(policy/check_config/good policy/check_config/unprivileged policy/check_co
        policy/ownership/others_socket_refused policy/ownership/own_socket_accepted
        policy/ownership/per_user_limit policy/ownership/root_may_register_any
        policy/netns/other_netns_refused policy/netns/own_netns_accepted
-       policy/refusals_logged policy/helper_survived)
+       policy/refusals_logged policy/helper_survived policy/clean_exit)
 hs_require "${TESTS[@]}"
 NOBODY=$(id -u nobody 2>/dev/null) || { for t in "${TESTS[@]}"; do skt_skip "$t" "no user nobody"; done; exit 0; }
 NOGROUP=$(id -g nobody)
@@ -301,6 +304,25 @@ for pid_log in "$PID_A $LOG_A" "$SKT_HELPER_PID $SKT_HLOG"; do
 		ERR="${ERR:+$ERR; }$(grep -m1 -E 'Sanitizer|runtime error|Segmentation' "$log")"
 done
 hs_verdict policy/helper_survived "$ERR"
+
+# Both exit cleanly on SIGTERM (helper A with its executable reader), leaving no process
+# behind; a sanitized build's LeakSanitizer reports at this exit.
+ERR=""
+readers=$(pgrep -P "$PID_A" | tr '\n' ' ')
+[ -n "$readers" ] || ERR="helper A has no executable reader process"
+for pid_log in "$PID_A $LOG_A" "$SKT_HELPER_PID $SKT_HLOG"; do
+	read -r pid log <<<"$pid_log"
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	[ $rc -eq 0 ] || ERR="${ERR:+$ERR; }helper $pid: exit status $rc after SIGTERM"
+	grep -qE 'Sanitizer|runtime error:' "$log" &&
+		ERR="${ERR:+$ERR; }$(grep -m1 -E 'Sanitizer|runtime error' "$log")"
+done
+for pid in $readers; do
+	kill -0 "$pid" 2>/dev/null && ERR="${ERR:+$ERR; }the executable reader $pid outlived its helper"
+done
+hs_verdict policy/clean_exit "$ERR"
 skt_helper_stop
 skt_helper_stop "$PID_A"
 skt_helper_unpin
