@@ -8,7 +8,8 @@
 #   make demo       install build deps if missing, build, run the side-by-side demo
 #   make check      install build+test deps if missing, build, run every test tier
 #   make bench      benchmark plain TCP vs skaccel, write docs/BENCHMARKS.md
-#   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units)
+#   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units, and
+#                   /etc/skaccel/helperd.conf unless it exists)
 #   make uninstall  stop the service, remove the pins in PIN_DIR, remove the files
 
 OUTPUT ?= build
@@ -23,6 +24,8 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# The helper reads its policy from /etc/skaccel/helperd.conf whatever the PREFIX.
+SYSCONFDIR ?= /etc
 # Where the helper pins its maps and programs (its --pin-dir default); `make uninstall`
 # removes them.
 PIN_DIR ?= /sys/fs/bpf/skaccel
@@ -190,6 +193,9 @@ install: $(LIBSKACCEL) $(HELPERD) $(RUN)
 	$(Q)for u in systemd/*.socket systemd/*.service; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/skaccel
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf ] || \
+		install -m 0644 systemd/helperd.conf.example $(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf
 
 # The service stops first (on the live system only), so that nothing pins again; then the
 # installed helper removes its pins: live connections keep working until they close.
@@ -201,6 +207,9 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/skaccel-run $(DESTDIR)$(SBINDIR)/skaccel-helperd \
 		$(DESTDIR)$(LIBDIR)/libskaccel.so $(DESTDIR)$(UNITDIR)/skaccel-helperd.socket \
 		$(DESTDIR)$(UNITDIR)/skaccel-helperd.service
+	$(Q)f=$(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf; \
+	if cmp -s $$f systemd/helperd.conf.example; then rm -f $$f; rmdir $$(dirname $$f) 2>/dev/null || :; \
+	elif [ -e $$f ]; then echo "Kept $$f: it differs from the example (your policy)"; fi
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -4,8 +4,9 @@
 # The systemd deployment (issue 4), without a running systemd:
 #
 #   install_layout             `make install DESTDIR=` puts both units under
-#                              $(PREFIX)/lib/systemd/system with @SBINDIR@ substituted, and
-#                              ExecStart= names the installed helper
+#                              $(PREFIX)/lib/systemd/system with @SBINDIR@ substituted,
+#                              ExecStart= names the installed helper, and the policy file
+#                              /etc/skaccel/helperd.conf passes --check-config
 #   verify                     `systemd-analyze verify --root=DESTDIR` on the installed units
 #                              (the host's *.target units copied in so dependencies resolve):
 #                              exit 0 and not one warning about our units
@@ -62,6 +63,12 @@ if [ -z "$ERR" ]; then
 		ERR="${ERR:+$ERR; }the socket unit does not listen on a SOCK_SEQPACKET socket"
 	grep -q '^Type=notify' "$DEST$UDIR/skaccel-helperd.service" ||
 		ERR="${ERR:+$ERR; }the service is not Type=notify"
+	# The policy file the helper reads by default: installed, and valid as it comes.
+	conf=$DEST/etc/skaccel/helperd.conf
+	if [ ! -f "$conf" ]; then ERR="${ERR:+$ERR; }/etc/skaccel/helperd.conf not installed"
+	elif ! "$HELPERD" --check-config "$conf" >"$SKT_TMP/check.out" 2>&1; then
+		ERR="${ERR:+$ERR; }the installed policy file does not pass --check-config: $(skt_tail "$SKT_TMP/check.out")"
+	fi
 fi
 hs_verdict systemd_units/install_layout "$ERR"
 
@@ -200,7 +207,7 @@ fi
 if [ -z "$ERR" ]; then
 	left=""
 	for f in "$PREFIX/bin/skaccel-run" "$PREFIX/sbin/skaccel-helperd" \
-		"$PREFIX/lib/libskaccel.so" "${UNITS[@]/#/$UDIR/}"; do
+		"$PREFIX/lib/libskaccel.so" "${UNITS[@]/#/$UDIR/}" /etc/skaccel/helperd.conf; do
 		[ -e "$DEST$f" ] && left="$left $f"
 	done
 	[ -n "$left" ] && ERR="files left after make uninstall: $left"

@@ -97,7 +97,7 @@ import json, sys
 j = json.load(sys.stdin)
 refusals = ("bad_request version unknown_op no_fd too_many_fds not_socket not_tcp "
             "not_established not_local already unsupported policy quota map_full disabled "
-            "truncated internal").split()
+            "truncated internal too_late not_owner other_netns").split()
 print(sum(j.get("reg_" + k, 0) for k in refusals))'
 }
 
