@@ -6,6 +6,8 @@
  */
 #include <limits.h>
 
+#include "adopt.h"
+#include "init.h"
 #include "readfix.h"
 #include "real.h"
 
@@ -101,14 +103,21 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct recv_ctx c = {.fd = fd, .msg = msg};
+	ssize_t n;
 
 	if (!SHIM_REAL_READY(recvmsg))
 		return shim_enosys();
 	/* A NULL msg or too many iovecs: let the kernel say EFAULT or EMSGSIZE. */
 	if (__builtin_expect(!shim_read_needs_fixup(fd, flags), 1) || !msg ||
 	    msg->msg_iovlen > IOV_MAX)
-		return real.recvmsg(fd, msg, flags);
-	return shim_read_blocking(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, do_recvmsg, &c);
+		n = real.recvmsg(fd, msg, flags);
+	else
+		n = shim_read_blocking(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, do_recvmsg,
+				       &c);
+	/* Descriptors passed in by SCM_RIGHTS may be accelerated sockets (adopt.c). */
+	if (n >= 0 && msg && msg->msg_controllen && shim_active())
+		shim_adopt_received(msg);
+	return n;
 }
 
 /*

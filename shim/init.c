@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "fdtab.h"
 #include "init.h"
 #include "real.h"
@@ -88,6 +89,9 @@ static void init(void)
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 	}
 	__atomic_store_n(&init_done, true, __ATOMIC_RELEASE);
+	/* After init_done: the scan's own calls must not come back here. */
+	if (!shim_cfg.disabled)
+		shim_adopt_inherited();
 	errno = saved_errno;
 }
 
