@@ -16,6 +16,7 @@
 #include "fdtab.h"
 #include "init.h"
 #include "real.h"
+#include "sigwrap.h"
 
 struct shim_config shim_cfg;
 struct shim_client shim_helper;
@@ -63,6 +64,7 @@ static void fork_parent(void)
 static void fork_child(void)
 {
 	shim_client_atfork_child(&shim_helper);
+	shim_sig_atfork_child();
 }
 
 static void init(void)

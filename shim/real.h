@@ -4,6 +4,7 @@
 #define SHIM_REAL_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -41,7 +42,15 @@
 	X(int, ioctl, (int fd, unsigned long req, ...))                                       \
 	X(ssize_t, splice,                                                                    \
 	  (int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,                \
-	   unsigned int flags))
+	   unsigned int flags))                                                               \
+	X(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))      \
+	X(sighandler_t, signal, (int sig, sighandler_t handler))                              \
+	X(sighandler_t, bsd_signal, (int sig, sighandler_t handler))                          \
+	X(sighandler_t, ssignal, (int sig, sighandler_t handler))                             \
+	X(sighandler_t, sysv_signal, (int sig, sighandler_t handler))                         \
+	X(sighandler_t, __sysv_signal, (int sig, sighandler_t handler))                       \
+	X(sighandler_t, sigset, (int sig, sighandler_t handler))                              \
+	X(int, siginterrupt, (int sig, int flag))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
 struct shim_real {
