@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The recv() family hooks, fortified variants included. Untracked fds cost one table
- * lookup; registered blocking ones go through shim_read_blocking() with a callback that
+ * lookup; registered blocking ones go through shim_recv_blocking() with a callback that
  * makes the real call.
  */
 #include <limits.h>
@@ -69,7 +69,7 @@ static ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 	struct recv_ctx c = {.fd = fd};
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 
-	return shim_read_blocking(fd, &iov, 1, flags, do_recv, &c);
+	return shim_recv_blocking(fd, &iov, 1, flags, do_recv, &c);
 }
 
 static ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
@@ -78,14 +78,14 @@ static ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags, struct so
 	struct recv_ctx c = {.fd = fd, .addr = addr, .alen = alen, .alen0 = alen ? *alen : 0};
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 
-	return shim_read_blocking(fd, &iov, 1, flags, do_recvfrom, &c);
+	return shim_recv_blocking(fd, &iov, 1, flags, do_recvfrom, &c);
 }
 
 SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	if (!SHIM_REAL_READY(recv))
 		return shim_enosys();
-	if (__builtin_expect(!shim_read_needs_fixup(fd, flags), 1))
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1))
 		return real.recv(fd, buf, len, flags);
 	return recv_slow(fd, buf, len, flags);
 }
@@ -95,7 +95,7 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 {
 	if (!SHIM_REAL_READY(recvfrom))
 		return shim_enosys();
-	if (__builtin_expect(!shim_read_needs_fixup(fd, flags), 1))
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1))
 		return real.recvfrom(fd, buf, len, flags, addr, alen);
 	return recvfrom_slow(fd, buf, len, flags, addr, alen);
 }
@@ -108,11 +108,11 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	if (!SHIM_REAL_READY(recvmsg))
 		return shim_enosys();
 	/* A NULL msg or too many iovecs: let the kernel say EFAULT or EMSGSIZE. */
-	if (__builtin_expect(!shim_read_needs_fixup(fd, flags), 1) || !msg ||
-	    msg->msg_iovlen > IOV_MAX)
+	if (!msg || msg->msg_iovlen > IOV_MAX ||
+	    __builtin_expect(!shim_recv_needs_fixup(fd, flags, msg->msg_iov, msg->msg_iovlen), 1))
 		n = real.recvmsg(fd, msg, flags);
 	else
-		n = shim_read_blocking(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, do_recvmsg,
+		n = shim_recv_blocking(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, do_recvmsg,
 				       &c);
 	/* Descriptors passed in by SCM_RIGHTS may be accelerated sockets (adopt.c). */
 	if (n >= 0 && msg && msg->msg_controllen && shim_active())
@@ -128,7 +128,8 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int
 {
 	if (!SHIM_REAL_READY(__recv_chk) || !real.recv)
 		return shim_enosys();
-	if (__builtin_expect(!shim_read_needs_fixup(fd, flags), 1) || len > buflen)
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1) ||
+	    len > buflen)
 		return real.__recv_chk(fd, buf, len, buflen, flags);
 	return recv_slow(fd, buf, len, flags);
 }
@@ -138,7 +139,8 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 {
 	if (!SHIM_REAL_READY(__recvfrom_chk) || !real.recvfrom)
 		return shim_enosys();
-	if (__builtin_expect(!shim_read_needs_fixup(fd, flags), 1) || len > buflen)
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1) ||
+	    len > buflen)
 		return real.__recvfrom_chk(fd, buf, len, buflen, flags, addr, alen);
 	return recvfrom_slow(fd, buf, len, flags, addr, alen);
 }
