@@ -26,6 +26,12 @@
 #define SKACCEL_READER_BEHIND (64u << 10)
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* sk_skb_adjust_room() shrinks by at most this much per call. */
+#define SKB_TRIM_STEP 0xfffu
+/* A TCP segment carries at most 64 KiB: 17 steps trim any overlap. */
+#define SKB_TRIM_STEPS 17
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -117,10 +123,13 @@ int skaccel_msg(struct sk_msg_md *msg)
 	 */
 	if (!peer_conn->sk_addr) {
 		/*
-		 * Blind: the peer's programs have not run yet, so neither its memory nor its
-		 * sequence numbers can be read. Safe only before this socket has sent anything
-		 * by TCP (had it, their arrival would have run the peer's sk_skb verdict and
-		 * published it), and for at most one budget.
+		 * Blind: the peer's programs have not run yet, so neither its memory, nor its
+		 * sequence numbers, nor its SO_RCVLOWAT can be read. Safe for order only
+		 * before this socket has sent anything by TCP (had it, their arrival would
+		 * have run the peer's sk_skb verdict and published it), and for at most one
+		 * budget. The price: a mark the reader sets right after accept(), before
+		 * any byte reached it, does not hold back these bytes (README.md). Sending
+		 * them by TCP instead would send every connection's first request by TCP.
 		 */
 		if (self->blind_bytes + size > cfg->rx_budget || tp->bytes_sent ||
 		    tp->write_seq != tp->snd_una)
@@ -157,11 +166,17 @@ int skaccel_msg(struct sk_msg_md *msg)
 		 * enqueue; so once rcv_nxt has reached our write_seq every TCP byte is ahead
 		 * of us. (Waiting for our snd_una instead is also safe but waits for the ACK,
 		 * which may be delayed 40 ms, and sends whole streams by TCP meanwhile.)
-		 * With SO_RCVLOWAT above 1, tcp_data_ready() holds bytes back from the
-		 * verdict until the mark: never switch then.
 		 */
-		if (!self->redirecting && (ptp->rcv_nxt != tp->write_seq || psk->sk_rcvlowat > 1))
+		if (!self->redirecting && ptp->rcv_nxt != tp->write_seq)
 			return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
+		/*
+		 * With SO_RCVLOWAT above 1, tcp_data_ready() holds bytes back from the
+		 * verdict until the mark, and redirected bytes would make the reader readable
+		 * below it: TCP while the mark is set, also for a mark set after we switched
+		 * (redirect -> TCP is always order-safe).
+		 */
+		if (psk->sk_rcvlowat > 1)
+			return pass_to_tcp(self, SKACCEL_CNT_FB_RCVLOWAT, size);
 	}
 
 	/* Fails (without side effects) when the peer has left the sockhash: use TCP. */
@@ -179,27 +194,91 @@ int skaccel_msg(struct sk_msg_md *msg)
 }
 
 /*
+ * The bytes of skb that the psock queue has already, for trim_overlap(). The sequence
+ * numbers are TCP's (tcp_skb_cb), read through the kernel's own sk_buff.
+ */
+static __always_inline __u32 overlap_of(struct __sk_buff *skb, struct skaccel_conn *self,
+					struct tcp_sock *tp, __u32 *end)
+{
+	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	struct tcp_skb_cb *tcb = bpf_rdonly_cast(kskb->cb, bpf_core_type_id_kernel(struct tcp_skb_cb));
+	/* Both loads first: one instruction may not load through two kinds of pointer. */
+	__u32 seq = tcb->seq, copied = tp->copied_seq, mine = self->rx_next_seq, next;
+
+	barrier_var(copied);
+	barrier_var(mine);
+	*end = seq + skb->len;
+	/*
+	 * Before the first segment reaches this program, everything up to copied_seq went
+	 * to the application through plain TCP and nothing through here.
+	 */
+	next = self->rx_seq_valid ? mine : copied;
+	if ((__s32)(next - seq) <= 0)
+		return 0;
+	return (__s32)(next - *end) >= 0 ? skb->len : next - seq;
+}
+
+/*
+ * TCP queues a segment that starts below rcv_nxt but ends above it whole (a
+ * retransmission that partly overlaps what arrived already), and tcp_recvmsg() skips the
+ * overlap by sequence number. tcp_read_skb(), which feeds this program, hands the whole
+ * segment to the psock queue instead, so those bytes would reach the application twice
+ * (seen under backpressure, where the writer goes back to TCP and retransmits). Cut them
+ * off the head here. Returns the bytes left to trim (0 when done).
+ */
+static __always_inline __u32 trim_overlap(struct __sk_buff *skb, __u32 overlap)
+{
+	int i;
+
+	for (i = 0; i < SKB_TRIM_STEPS && overlap; i++) {
+		__u32 step = overlap < SKB_TRIM_STEP ? overlap : SKB_TRIM_STEP;
+
+		if (bpf_skb_adjust_room(skb, -(__s32)step, 0, 0))
+			break;
+		overlap -= step;
+	}
+	return overlap;
+}
+
+/*
  * Attached so that TCP-delivered bytes join redirected ones in one ordered queue
  * (psock->ingress_msg); without it the reader drains redirected bytes first and FIONREAD
- * reports only them. It must pass every segment, FIN included. It is also where a socket
- * that only receives gets to publish its address for its peer's backpressure check.
- * libbpf 1.1 has no "sk_skb/verdict" section; the helper attaches it as BPF_SK_SKB_VERDICT.
+ * reports only them. It must pass every segment, FIN included (never SK_DROP: the kernel
+ * has acknowledged these bytes). It is also where a socket that only receives gets to
+ * publish its address for its peer's backpressure check, and where bytes TCP queued twice
+ * are cut (trim_overlap()). libbpf 1.1 has no "sk_skb/verdict" section; the helper
+ * attaches it as BPF_SK_SKB_VERDICT.
  */
 SEC("sk_skb")
 int skaccel_skb(struct __sk_buff *skb)
 {
 	struct bpf_sock *bsk = skb->sk;
+	struct skaccel_conn *self;
 	struct tcp_sock *tp;
+	__u32 overlap, end;
+	__u64 cookie;
 
 	count(SKACCEL_CNT_SKB_MSGS, 1);
 	count(SKACCEL_CNT_SKB_BYTES, skb->len);
-	if (bsk) {
-		tp = bpf_skc_to_tcp_sock(bsk);
-		if (tp) {
-			__u64 cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	if (!bsk)
+		return SK_PASS;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return SK_PASS;
+	cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+	self = bpf_map_lookup_elem(&skaccel_conns, &cookie);
+	if (!self)
+		return SK_PASS;
+	publish_self(self, tp);
 
-			publish_self(bpf_map_lookup_elem(&skaccel_conns, &cookie), tp);
-		}
+	overlap = overlap_of(skb, self, tp, &end);
+	if (overlap) {
+		count(SKACCEL_CNT_SKB_OVERLAP_BYTES, overlap);
+		if (trim_overlap(skb, overlap))
+			count(SKACCEL_CNT_SKB_TRIM_FAILED, 1);
 	}
+	if (!self->rx_seq_valid || (__s32)(end - self->rx_next_seq) > 0)
+		self->rx_next_seq = end;
+	self->rx_seq_valid = 1;
 	return SK_PASS;
 }

@@ -57,8 +57,10 @@ struct skaccel_conn {
 	__u64 tx_tcp_msgs;
 	__u32 redirecting;    /* sticky: 1 once this sender switched to redirect */
 	__u32 last_fallback;  /* enum skaccel_counter of the last fallback reason, 0 if none */
+	__u32 rx_next_seq;    /* TCP sequence after the last byte the sk_skb verdict passed */
+	__u32 rx_seq_valid;   /* 1 once rx_next_seq is set */
 };
-_Static_assert(sizeof(struct skaccel_conn) == 120, "skaccel_conn layout");
+_Static_assert(sizeof(struct skaccel_conn) == 128, "skaccel_conn layout");
 
 /* Data-path counters, indexes into skaccel_cnt. Keep helperd/names.c in step. */
 enum skaccel_counter {
@@ -76,8 +78,11 @@ enum skaccel_counter {
 	SKACCEL_CNT_FB_NO_TCP,		/* fallback: not a full TCP socket */
 	SKACCEL_CNT_FB_PEER_UNSEEN,	/* fallback: peer's memory not observable yet, blind quota used */
 	SKACCEL_CNT_FB_SMALL_BEHIND,	/* fallback: small write to a reader that is behind: TCP coalesces */
+	SKACCEL_CNT_FB_RCVLOWAT,	/* fallback: the reader set SO_RCVLOWAT above 1 */
 	SKACCEL_CNT_SKB_MSGS,		/* TCP segments seen by the sk_skb verdict */
 	SKACCEL_CNT_SKB_BYTES,
+	SKACCEL_CNT_SKB_OVERLAP_BYTES,	/* bytes TCP queued twice, cut by the sk_skb verdict */
+	SKACCEL_CNT_SKB_TRIM_FAILED,	/* segments whose overlap could not be cut */
 	SKACCEL_CNT_MAX,
 };
 

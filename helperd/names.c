@@ -32,8 +32,14 @@ static const struct {
 	[SKACCEL_CNT_FB_SMALL_BEHIND] = { "fb_small_behind",
 					  "fallbacks: small write to a reader behind (TCP coalesces)",
 					  1 },
+	[SKACCEL_CNT_FB_RCVLOWAT] = { "fb_rcvlowat", "fallbacks: reader's SO_RCVLOWAT above 1",
+				      1 },
 	[SKACCEL_CNT_SKB_MSGS] = { "skb_msgs", "TCP segments seen by the sk_skb verdict", 0 },
 	[SKACCEL_CNT_SKB_BYTES] = { "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0 },
+	[SKACCEL_CNT_SKB_OVERLAP_BYTES] = { "skb_overlap_bytes",
+					    "TCP bytes queued twice, cut by the sk_skb verdict", 0 },
+	[SKACCEL_CNT_SKB_TRIM_FAILED] = { "skb_trim_failed",
+					  "segments whose twice-queued bytes could not be cut", 0 },
 };
 
 const char *helperd_counter_key(unsigned int counter)
