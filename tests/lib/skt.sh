@@ -101,7 +101,13 @@ skt_helper_start_at() {
 	SKT_HLOG=$SKT_TMP/helperd-$SKT_SEQ-$RANDOM.log
 	echo "pin $pin" >>"$SKT_STATE/resources"
 	rm -f "$sock"
-	"$HELPERD" --socket "$sock" --pin-dir "$pin" --log-level debug "$@" >"$SKT_HLOG" 2>&1 &
+	# A policy of our own (empty: everyone may opt in), so that rules in the machine's
+	# /etc/skaccel/helperd.conf cannot change what a test sees; a --config among the
+	# caller's arguments comes later and wins.
+	[ -f "$SKT_TMP/allow-all.conf" ] ||
+		install -m 0600 /dev/null "$SKT_TMP/allow-all.conf"
+	"$HELPERD" --socket "$sock" --pin-dir "$pin" --log-level debug \
+		--config "$SKT_TMP/allow-all.conf" "$@" >"$SKT_HLOG" 2>&1 &
 	SKT_HELPER_PID=$!
 	echo "pid $SKT_HELPER_PID $HELPERD" >>"$SKT_STATE/resources"
 	for _ in $(seq 100); do
