@@ -85,27 +85,13 @@ for n in "${names[@]}"; do
 	run_one skaccel "$prog" "$sc"
 	dr=$(($(skt_stat redir_bytes) - r0))
 	da=$(($(skt_stat reg_accelerated) - a0))
-	if [ -n "$ERR" ] && [[ $UNSUPPORTED == *" $n "* ]]; then
-		echo "UNSUPPORTED: $t/skaccel: documented limitation (README.md): $ERR"
-	elif [ -n "$ERR" ]; then
-		skt_fail "$t/skaccel" "$ERR"
-	elif [[ $MUST_NOT_REDIRECT == *" $n "* ]]; then
-		if [ "$da" -ne 0 ] || [ "$dr" -ne 0 ]; then
-			skt_fail "$t/skaccel" "must stay on TCP, but $da connections were accelerated and $dr bytes redirected"
-		else
-			skt_pass "$t/skaccel"
-		fi
-	elif [[ $NO_REDIRECT != *" $n "* ]] && { [ "$da" -eq 0 ] || [ "$dr" -eq 0 ]; }; then
-		skt_fail "$t/skaccel" "passed but never used the fast path: $da connections accelerated, $dr bytes redirected"
-	else
-		skt_pass "$t/skaccel"
-	fi
-	# A crashed helper would turn every later scenario into a plain-TCP pass.
-	if ! kill -0 "$SKT_HELPER_PID" 2>/dev/null; then
-		skt_fail "scenarios/helper_alive/$prog/$sc" "the helper died during this scenario: $(skt_tail "$SKT_HLOG")"
-		HELPER_OK=0
-		SKT_WHY="helper died earlier"
-	fi
+	expect=fast
+	[[ $NO_REDIRECT == *" $n "* ]] && expect=any
+	[[ $MUST_NOT_REDIRECT == *" $n "* ]] && expect=tcp
+	unsupported=0
+	[[ $UNSUPPORTED == *" $n "* ]] && unsupported=1
+	skt_paired_verdict "$t/skaccel" "$ERR" "$da" "$dr" $unsupported $expect
+	skt_helper_still_alive "scenarios/helper_alive/$prog/$sc"
 done
 
 skt_helper_stop

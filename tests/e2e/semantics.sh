@@ -117,21 +117,10 @@ for sc in "${names[@]}"; do
 	da=$(($(skt_stat reg_accelerated) - a0))
 	# Observations are only comparable when both runs completed.
 	[ -z "$ERR" ] && [ -z "$plain_err" ] && diff_obs "$sc"
-	if [ -n "$ERR" ] && [[ $UNSUPPORTED == *" $sc "* ]]; then
-		echo "UNSUPPORTED: $t/skaccel: documented limitation (README.md): $ERR"
-	elif [ -n "$ERR" ]; then
-		skt_fail "$t/skaccel" "$ERR"
-	elif [ "$da" -eq 0 ] || [ "$dr" -eq 0 ]; then
-		skt_fail "$t/skaccel" "passed but never used the fast path: $da connections accelerated, $dr bytes redirected"
-	else
-		skt_pass "$t/skaccel"
-	fi
-	# A crashed helper would turn every later scenario into a plain-TCP pass.
-	if ! kill -0 "$SKT_HELPER_PID" 2>/dev/null; then
-		skt_fail "semantics/helper_alive/$sc" "the helper died during this scenario: $(skt_tail "$SKT_HLOG")"
-		HELPER_OK=0
-		SKT_WHY="helper died earlier"
-	fi
+	unsupported=0
+	[[ $UNSUPPORTED == *" $sc "* ]] && unsupported=1
+	skt_paired_verdict "$t/skaccel" "$ERR" "$da" "$dr" $unsupported fast
+	skt_helper_still_alive "semantics/helper_alive/$sc"
 done
 
 skt_helper_stop

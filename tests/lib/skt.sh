@@ -80,6 +80,37 @@ skt_kernel_lacks_sockmap() {
 	return 1
 }
 
+# skt_paired_verdict TEST ERR ACCEL REDIR UNSUPPORTED EXPECT: the skaccel half of a scenario
+# run on plain TCP and under skaccel (scenarios.sh, semantics.sh). ERR is the run's failure
+# (empty: it passed), ACCEL and REDIR what the helper's counters grew by during it,
+# UNSUPPORTED 1 when README.md documents the difference (printed, never a pass), EXPECT
+# "fast" (a pass must have gone through the fast path, or it proves nothing), "tcp" (the
+# helper must have refused it) or "any".
+skt_paired_verdict() {
+	local t=$1 err=$2 da=$3 dr=$4 unsupported=$5 expect=$6
+	if [ -n "$err" ] && [ "$unsupported" = 1 ]; then
+		echo "UNSUPPORTED: $t: documented limitation (README.md): $err"
+	elif [ -n "$err" ]; then
+		skt_fail "$t" "$err"
+	elif [ "$expect" = tcp ] && { [ "$da" -ne 0 ] || [ "$dr" -ne 0 ]; }; then
+		skt_fail "$t" "must stay on TCP, but $da connections were accelerated and $dr bytes redirected"
+	elif [ "$expect" = fast ] && { [ "$da" -eq 0 ] || [ "$dr" -eq 0 ]; }; then
+		skt_fail "$t" "passed but never used the fast path: $da connections accelerated, $dr bytes redirected"
+	else
+		skt_pass "$t"
+	fi
+}
+
+# skt_helper_still_alive TEST: after a scenario; a crashed helper would turn every later
+# scenario into a plain-TCP pass, so it fails TEST and sets HELPER_OK=0 and SKT_WHY.
+skt_helper_still_alive() {
+	kill -0 "$SKT_HELPER_PID" 2>/dev/null && return 0
+	skt_fail "$1" "the helper died during this scenario: $(skt_tail "$SKT_HLOG")"
+	HELPER_OK=0
+	SKT_WHY="helper died earlier"
+	return 1
+}
+
 # --- the helper -------------------------------------------------------------------------
 
 # skt_helper_start [helper args...]: a fresh helper on a private socket and pin dir.
