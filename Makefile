@@ -77,6 +77,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 TESTPROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TESTPROG_SRCS))
 SKEL := $(OUTPUT)/skaccel.skel.h
 BPF_OBJ := $(OUTPUT)/bpf/skaccel.bpf.o
+BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 
 .PHONY: all deps test-deps check demo bench install uninstall clean format
 all: $(LIBSKACCEL) $(HELPERD) $(RUN) $(EXAMPLES) $(UNIT_TESTS) $(TESTPROGS)
@@ -86,14 +87,17 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 	$(call msg,BTF,$@)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
 
-$(OUTPUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/*.bpf.h common/skaccel_maps.h $(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
+$(OUTPUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/*.bpf.h common/skaccel_maps.h common/skaccel_pair.h \
+		$(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Icommon -Ibpf \
 		$(LIBBPF_CFLAGS) -Wall -Werror -c $< -o $@
 
-$(OUTPUT)/bpf/%.bpf.o: $(OUTPUT)/bpf/%.tmp.bpf.o
+# One object from every program source: the data path defines the maps, the others
+# declare them extern (bpf/skaccel_maps.bpf.h) and the linker resolves them.
+$(BPF_OBJ): $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.tmp.bpf.o,$(BPF_SRCS))
 	$(call msg,GEN-OBJ,$@)
-	$(Q)$(BPFTOOL) gen object $@ $<
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -4,11 +4,15 @@
  * straight into its registered peer's receive queue when that cannot reorder anything,
  * and an sk_skb verdict that keeps TCP-delivered bytes in the same queue.
  *
- * Rules every path here keeps (DESIGN.md, KERNEL-NOTES.md §1.4, §2.4, §7):
+ * Rules every path here keeps (docs/ARCHITECTURE.md, docs/KERNEL-NOTES.md §2.3, §3, §5.6):
  *  - never SK_DROP: it becomes EACCES or silent loss; anything unexpected is SK_PASS,
  *    which is the unchanged TCP send;
- *  - TCP -> redirect only when this sender has nothing unacked in flight, because the
- *    peer has then already moved every earlier byte into the queue we append to;
+ *  - TCP -> redirect only once the peer's stack has processed every byte this sender
+ *    sent by TCP (its rcv_nxt has reached our write_seq): the peer has then moved every
+ *    earlier byte into the queue we append to;
+ *  - redirect only between two sockets that are still the connection they registered
+ *    (skaccel_sock.bpf.h): a socket that left it stays in the sockhash until its last
+ *    close, and its owner must never read bytes of whoever reuses the ports;
  *  - redirect -> TCP is always order-safe, so every doubt falls back to TCP.
  */
 #include "vmlinux.h"
@@ -18,6 +22,7 @@
 
 #include "skaccel_maps.h"
 #include "skaccel_maps.bpf.h"
+#include "skaccel_sock.bpf.h"
 
 /* From include/net/sock.h; macros are not in vmlinux.h. */
 #define SEND_SHUTDOWN 2
@@ -25,13 +30,14 @@
 /* A reader holding this much is behind: about one full-sized TCP segment (64 KiB). */
 #define SKACCEL_READER_BEHIND (64u << 10)
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 
 /* sk_skb_adjust_room() shrinks by at most this much per call. */
 #define SKB_TRIM_STEP 0xfffu
 /* A TCP segment carries at most 64 KiB: 17 steps trim any overlap. */
 #define SKB_TRIM_STEPS 17
+/* More than any receive window (tcp_rmem's maximum is 6 MiB, SO_RCVBUF up to 2 x 4 MiB). */
+#define SKB_OVERLAP_MAX (16u << 20)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -60,42 +66,22 @@ static __always_inline int pass_to_tcp(struct skaccel_conn *self, enum skaccel_c
 	return SK_PASS;
 }
 
-/*
- * Each registered socket publishes its own struct sock address from its own programs, so
- * that its peer's sk_msg program can read how much receive memory it holds (backpressure,
- * below). The address is only ever read through bpf_rdonly_cast (a faulting load cannot
- * crash), and only to decide between two correct paths. It is also never stale when it
- * matters: a redirect succeeds only while the peer's cookie is still in the sockhash,
- * i.e. while that very socket is alive, and cookies are never reused.
- */
-static __always_inline void publish_self(struct skaccel_conn *self, struct tcp_sock *tp)
-{
-	if (self && !self->sk_addr)
-		self->sk_addr = (__u64)(unsigned long)tp;
-}
-
-static __always_inline struct tcp_sock *peer_tcp_sock(const struct skaccel_conn *peer_conn)
-{
-	return bpf_rdonly_cast((void *)(unsigned long)peer_conn->sk_addr,
-			       bpf_core_type_id_kernel(struct tcp_sock));
-}
-
 /* Runs under the sender's socket lock for every sendmsg on a registered socket. */
 SEC("sk_msg")
 int skaccel_msg(struct sk_msg_md *msg)
 {
 	struct skaccel_conn *self, *peer_conn;
 	struct skaccel_config *cfg;
-	struct tcp_sock *tp;
+	struct tcp_sock *tp, *ptp;
 	__u32 zero = 0, size = msg->size;
-	__u64 cookie, *peer;
+	__u64 cookie, *peer, rmem, rcvbuf, limit;
+	struct sock *psk;
 
 	tp = bpf_skc_to_tcp_sock(msg->sk);
 	if (!tp)
 		return pass_to_tcp(NULL, SKACCEL_CNT_FB_NO_TCP, size);
 	cookie = tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
 	self = bpf_map_lookup_elem(&skaccel_conns, &cookie);
-	publish_self(self, tp);
 
 	cfg = bpf_map_lookup_elem(&skaccel_cfg, &zero);
 	if (!cfg || !cfg->enabled)
@@ -111,9 +97,24 @@ int skaccel_msg(struct sk_msg_md *msg)
 	peer = bpf_map_lookup_elem(&skaccel_peers, &cookie);
 	if (!self || !peer)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_UNPAIRED, size);
+	/*
+	 * Ghosts. Either end may have left the connection it registered (a disconnect, an
+	 * RST, a new connect() on the same fd) and still sit in the sockhash; a redirect
+	 * from it, or into it, would hand bytes to whoever reuses the ports, or to the
+	 * ghost's owner. Both are checked on every message, and the sticky state ends.
+	 */
+	if (!sk_is_registered(&tp->inet_conn.icsk_inet.sk, &self->tuple, SK_STATES_SENDING))
+		return pass_to_tcp(self, SKACCEL_CNT_FB_LEFT_CONN, size);
 	peer_conn = bpf_map_lookup_elem(&skaccel_conns, peer);
 	if (!peer_conn)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_REDIR_FAILED, size);
+	/* Written by the pairing check, but in a map: used only if it is the peer's. */
+	ptp = tcp_sock_of(peer_conn->sk_addr, *peer);
+	if (!ptp)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
+	psk = &ptp->inet_conn.icsk_inet.sk;
+	if (!sk_is_registered(psk, &peer_conn->tuple, SK_STATES_RECEIVING))
+		return pass_to_tcp(self, SKACCEL_CNT_FB_LEFT_CONN, size);
 
 	/*
 	 * Backpressure. The redirect path charges the reader but never checks its SO_RCVBUF,
@@ -121,71 +122,50 @@ int skaccel_msg(struct sk_msg_md *msg)
 	 * the budget we go back to TCP, whose window throttles the sender as TCP always
 	 * does, and return once the reader is below rx_resume and has every TCP byte.
 	 */
-	if (!peer_conn->sk_addr) {
-		/*
-		 * Blind: the peer's programs have not run yet, so neither its memory, nor its
-		 * sequence numbers, nor its SO_RCVLOWAT can be read. Safe for order only
-		 * before this socket has sent anything by TCP (had it, their arrival would
-		 * have run the peer's sk_skb verdict and published it), and for at most one
-		 * budget. The price: a mark the reader sets right after accept(), before
-		 * any byte reached it, does not hold back these bytes (README.md). Sending
-		 * them by TCP instead would send every connection's first request by TCP.
-		 */
-		if (self->blind_bytes + size > cfg->rx_budget || tp->bytes_sent ||
-		    tp->write_seq != tp->snd_una)
-			return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
-	} else {
-		struct tcp_sock *ptp = peer_tcp_sock(peer_conn);
-		struct sock *psk = &ptp->inet_conn.icsk_inet.sk;
-		/* Redirected bytes are charged to the reader here (bpf_tcp_ingress). */
-		__u64 rmem = (__u32)psk->sk_backlog.rmem_alloc.counter;
-		/*
-		 * Never below the reader's own receive buffer: on TCP the window lets the
-		 * reader hold about that much, and a smaller limit would keep a stream whose
-		 * reader is slower than its writer on TCP for good.
-		 */
-		__u64 rcvbuf = (__u32)psk->sk_rcvbuf;
-		__u64 limit = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
-
-		if (rmem >= (limit > rcvbuf ? limit : rcvbuf))
-			return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
-		/*
-		 * A reader with a backlog is not waiting for this one, so latency does not
-		 * matter, and for small writes TCP's coalescing beats one queued message and
-		 * one wake-up per write. A reader that has (nearly) caught up gets it now:
-		 * a lower mark sends streams of mixed sizes to TCP for good, because every
-		 * small TCP write holds the next large one back until the peer has it.
-		 */
-		if (size < cfg->small_msg && rmem >= SKACCEL_READER_BEHIND)
-			return pass_to_tcp(self, SKACCEL_CNT_FB_SMALL_BEHIND, size);
-		/*
-		 * TCP -> redirect, the one dangerous switch: a byte we sent by TCP that the
-		 * peer's stack has not processed yet would be overtaken. The peer advances
-		 * rcv_nxt and runs tcp_data_ready() -> its sk_skb verdict -> its psock queue
-		 * in one go under its socket lock, and our redirect takes that lock to
-		 * enqueue; so once rcv_nxt has reached our write_seq every TCP byte is ahead
-		 * of us. (Waiting for our snd_una instead is also safe but waits for the ACK,
-		 * which may be delayed 40 ms, and sends whole streams by TCP meanwhile.)
-		 */
-		if (!self->redirecting && ptp->rcv_nxt != tp->write_seq)
-			return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
-		/*
-		 * With SO_RCVLOWAT above 1, tcp_data_ready() holds bytes back from the
-		 * verdict until the mark, and redirected bytes would make the reader readable
-		 * below it: TCP while the mark is set, also for a mark set after we switched
-		 * (redirect -> TCP is always order-safe).
-		 */
-		if (psk->sk_rcvlowat > 1)
-			return pass_to_tcp(self, SKACCEL_CNT_FB_RCVLOWAT, size);
-	}
+	rmem = (__u32)psk->sk_backlog.rmem_alloc.counter; /* charged by bpf_tcp_ingress() */
+	/*
+	 * Never below the reader's own receive buffer: on TCP the window lets the reader
+	 * hold about that much, and a smaller limit would keep a stream whose reader is
+	 * slower than its writer on TCP for good.
+	 */
+	rcvbuf = (__u32)psk->sk_rcvbuf;
+	limit = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
+	if (rmem >= (limit > rcvbuf ? limit : rcvbuf))
+		return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
+	/*
+	 * A reader with a backlog is not waiting for this one, so latency does not matter,
+	 * and for small writes TCP's coalescing beats one queued message and one wake-up per
+	 * write. A reader that has (nearly) caught up gets it now: a lower mark sends streams
+	 * of mixed sizes to TCP for good, because every small TCP write holds the next large
+	 * one back until the peer has it.
+	 */
+	if (size < cfg->small_msg && rmem >= SKACCEL_READER_BEHIND)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_SMALL_BEHIND, size);
+	/*
+	 * TCP -> redirect, the one dangerous switch: a byte we sent by TCP that the peer's
+	 * stack has not processed yet would be overtaken. The peer advances rcv_nxt and runs
+	 * tcp_data_ready() -> its sk_skb verdict -> its psock queue in one go under its socket
+	 * lock, and our redirect takes that lock to enqueue; so once rcv_nxt has reached our
+	 * write_seq every TCP byte is ahead of us. (Waiting for our snd_una instead is also
+	 * safe but waits for the ACK, which may be delayed 40 ms, and sends whole streams by
+	 * TCP meanwhile.)
+	 */
+	if (!self->redirecting && ptp->rcv_nxt != tp->write_seq)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_INFLIGHT, size);
+	/*
+	 * With SO_RCVLOWAT above 1, tcp_data_ready() holds bytes back from the verdict until
+	 * the mark, and redirected bytes would make the reader readable below it: TCP while
+	 * the mark is set, also for a mark set after we switched (redirect -> TCP is always
+	 * order-safe).
+	 */
+	if (psk->sk_rcvlowat > 1)
+		return pass_to_tcp(self, SKACCEL_CNT_FB_RCVLOWAT, size);
 
 	/* Fails (without side effects) when the peer has left the sockhash: use TCP. */
 	if (bpf_msg_redirect_hash(msg, &skaccel_socks, peer, BPF_F_INGRESS) != SK_PASS)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_REDIR_FAILED, size);
 
 	self->redirecting = 1;
-	if (!peer_conn->sk_addr)
-		self->blind_bytes += size;
 	self->tx_redir_bytes += size;
 	self->tx_redir_msgs += 1;
 	count(SKACCEL_CNT_REDIR_BYTES, size);
@@ -214,6 +194,14 @@ static __always_inline __u32 overlap_of(struct __sk_buff *skb, struct skaccel_co
 	 */
 	next = self->rx_seq_valid ? mine : copied;
 	if ((__s32)(next - seq) <= 0)
+		return 0;
+	/*
+	 * A retransmission overlaps by less than what the sender may have in flight, which
+	 * the receive buffer bounds. Farther back, this is not the connection the sequence
+	 * was recorded on (the socket reconnected the same ports: new initial sequence
+	 * numbers), and nothing is cut.
+	 */
+	if (next - seq > SKB_OVERLAP_MAX)
 		return 0;
 	return (__s32)(next - *end) >= 0 ? skb->len : next - seq;
 }
@@ -244,9 +232,8 @@ static __always_inline __u32 trim_overlap(struct __sk_buff *skb, __u32 overlap)
  * Attached so that TCP-delivered bytes join redirected ones in one ordered queue
  * (psock->ingress_msg); without it the reader drains redirected bytes first and FIONREAD
  * reports only them. It must pass every segment, FIN included (never SK_DROP: the kernel
- * has acknowledged these bytes). It is also where a socket that only receives gets to
- * publish its address for its peer's backpressure check, and where bytes TCP queued twice
- * are cut (trim_overlap()). libbpf 1.1 has no "sk_skb/verdict" section; the helper
+ * has acknowledged these bytes). It is also where bytes TCP queued twice are cut
+ * (trim_overlap()). libbpf 1.1 has no "sk_skb/verdict" section; the helper
  * attaches it as BPF_SK_SKB_VERDICT.
  */
 SEC("sk_skb")
@@ -269,7 +256,11 @@ int skaccel_skb(struct __sk_buff *skb)
 	self = bpf_map_lookup_elem(&skaccel_conns, &cookie);
 	if (!self)
 		return SK_PASS;
-	publish_self(self, tp);
+	/* A socket that moved to another connection: its recorded sequence means nothing. */
+	if (!sk_is_registered(&tp->inet_conn.icsk_inet.sk, &self->tuple, ~0u)) {
+		self->rx_seq_valid = 0;
+		return SK_PASS;
+	}
 
 	overlap = overlap_of(skb, self, tp, &end);
 	if (overlap) {

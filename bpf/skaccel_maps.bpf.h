@@ -7,8 +7,19 @@
 #ifndef SKACCEL_MAPS_BPF_H
 #define SKACCEL_MAPS_BPF_H
 
+/*
+ * The BPF object is linked from several sources (bpftool gen object): the one that
+ * defines the maps includes this header as it is, the others define SKACCEL_MAPS_EXTERN
+ * first and get the same maps as extern declarations, which the linker resolves.
+ */
+#ifdef SKACCEL_MAPS_EXTERN
+#define SKACCEL_MAP extern
+#else
+#define SKACCEL_MAP
+#endif
+
 /* The sockets that may send or receive through the redirect, keyed by SO_COOKIE. */
-struct {
+SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
 	__uint(max_entries, SKACCEL_MAX_SOCKS);
 	__type(key, __u64);
@@ -17,7 +28,7 @@ struct {
 } skaccel_socks SEC(".maps");
 
 /* Per-socket state and counters, so the programs and status tools share one view. */
-struct {
+SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SKACCEL_MAX_SOCKS);
 	__type(key, __u64);
@@ -26,7 +37,7 @@ struct {
 } skaccel_conns SEC(".maps");
 
 /* cookie -> cookie of the other end of the same connection; the "may redirect" switch. */
-struct {
+SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SKACCEL_MAX_SOCKS);
 	__type(key, __u64);
@@ -35,7 +46,7 @@ struct {
 } skaccel_peers SEC(".maps");
 
 /* Data-path counters; per-CPU so the hot path never contends on a cache line. */
-struct {
+SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SKACCEL_CNT_MAX);
 	__type(key, __u32);
@@ -44,7 +55,7 @@ struct {
 } skaccel_cnt SEC(".maps");
 
 /* Registration outcomes, written by the helper only; here so they outlive the helper. */
-struct {
+SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, SKACCEL_REGCNT_MAX);
 	__type(key, __u32);
@@ -53,7 +64,7 @@ struct {
 } skaccel_regcnt SEC(".maps");
 
 /* Switches set by the helper at start: kill switch and reader backlog budget. */
-struct {
+SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);

@@ -49,8 +49,8 @@ struct skaccel_conn {
 	__u64 registered_ns;	    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at registration */
 	__u32 uid;		    /* SO_PEERCRED uid of the process that registered it */
 	__u32 pid;		    /* SO_PEERCRED pid of the process that registered it */
-	__u64 sk_addr;	      /* this socket's struct sock, published by its own programs (bpf/) */
-	__u64 blind_bytes;    /* redirected while the peer's sk_addr was still unknown */
+	__u64 sk_addr;	      /* its struct sock, written by the pairing check (bpf/skaccel_pair.bpf.c) */
+	__u64 reserved;	      /* 0; kept so that maps pinned by earlier builds stay compatible */
 	__u64 tx_redir_bytes; /* sent through the sockhash redirect */
 	__u64 tx_redir_msgs;
 	__u64 tx_tcp_bytes;   /* sent through TCP while registered (fallbacks) */
@@ -71,14 +71,15 @@ enum skaccel_counter {
 	SKACCEL_CNT_TCP_MSGS,
 	SKACCEL_CNT_FB_DISABLED,	/* fallback: acceleration switched off */
 	SKACCEL_CNT_FB_UNPAIRED,	/* fallback: peer not registered (yet) */
-	SKACCEL_CNT_FB_INFLIGHT,	/* fallback: unacked TCP bytes, switching would reorder */
+	SKACCEL_CNT_FB_INFLIGHT,	/* fallback: the peer lacks TCP bytes we sent, switching would reorder */
 	SKACCEL_CNT_FB_SHUTDOWN,	/* fallback: SHUT_WR done, TCP reports EPIPE */
 	SKACCEL_CNT_FB_BACKLOG,		/* fallback: reader too far behind, TCP window throttles */
 	SKACCEL_CNT_FB_REDIR_FAILED,	/* fallback: peer left the sockhash */
 	SKACCEL_CNT_FB_NO_TCP,		/* fallback: not a full TCP socket */
-	SKACCEL_CNT_FB_PEER_UNSEEN,	/* fallback: peer's memory not observable yet, blind quota used */
+	SKACCEL_CNT_FB_PEER_UNSEEN,	/* fallback: the peer's struct sock is not verified as its own */
 	SKACCEL_CNT_FB_SMALL_BEHIND,	/* fallback: small write to a reader that is behind: TCP coalesces */
 	SKACCEL_CNT_FB_RCVLOWAT,	/* fallback: the reader set SO_RCVLOWAT above 1 */
+	SKACCEL_CNT_FB_LEFT_CONN,	/* fallback: this socket or its peer left the connection it registered */
 	SKACCEL_CNT_SKB_MSGS,		/* TCP segments seen by the sk_skb verdict */
 	SKACCEL_CNT_SKB_BYTES,
 	SKACCEL_CNT_SKB_OVERLAP_BYTES,	/* bytes TCP queued twice, cut by the sk_skb verdict */

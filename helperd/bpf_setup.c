@@ -121,6 +121,7 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	memset(report, 0, sizeof(*report));
 	helperd_maps_init(&bpf->maps);
 	bpf->skel = NULL;
+	bpf->pair_prog = -1;
 
 	report->step = "open BPF object";
 	skel = skaccel__open_opts(&open_opts);
@@ -155,6 +156,7 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	bpf->maps.cnt = bpf_map__fd(skel->maps.skaccel_cnt);
 	bpf->maps.regcnt = bpf_map__fd(skel->maps.skaccel_regcnt);
 	bpf->maps.cfg = bpf_map__fd(skel->maps.skaccel_cfg);
+	bpf->pair_prog = bpf_program__fd(skel->progs.skaccel_pair);
 	for (i = 0; i < HELPERD_NR_MAPS; i++) {
 		if (*helperd_maps_fd(&bpf->maps, i) < 0) {
 			report->step = "find map fd";
@@ -197,6 +199,11 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	if (r)
 		goto fail;
 
+	report->step = "pin the pairing check";
+	r = pin_prog(skel->progs.skaccel_pair, pin_dir, HELPERD_PIN_PROG_PAIR, report);
+	if (r)
+		goto fail;
+
 	report->step = NULL;
 	return 0;
 
@@ -209,5 +216,6 @@ void helperd_bpf_close(struct helperd_bpf *bpf)
 {
 	skaccel__destroy(bpf->skel); /* closes the fds; pins and attachments stay */
 	bpf->skel = NULL;
+	bpf->pair_prog = -1;
 	helperd_maps_init(&bpf->maps);
 }

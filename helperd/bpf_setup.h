@@ -15,6 +15,7 @@ struct helperd_bpf {
 	struct skaccel *skel;
 	struct helperd_maps maps; /* borrowed from skel: closed by helperd_bpf_close() */
 	unsigned int max_socks;	  /* entries of skaccel_conns: max_socks, or the pinned size */
+	int pair_prog;		  /* the pairing check (pair_check.h), run, never attached */
 };
 
 /* What set-up did, or where it stopped, for the caller to log. */

@@ -236,7 +236,7 @@ static bool kernel_selftest(const struct helperd_options *opts, const struct hel
 
 	if (opts->disable)
 		return false;
-	if (helperd_selftest(&bpf->maps, &rep) == 0) {
+	if (helperd_selftest(&bpf->maps, bpf->pair_prog, &rep) == 0) {
 		log_info("Kernel self-test passed in %.1f ms", (double)rep.took_ns / 1e6);
 		return true;
 	}
@@ -300,7 +300,7 @@ static int run_daemon(const struct helperd_options *opts)
 
 	r = helperd_registry_init(&registry, bpf.max_socks);
 	if (!r)
-		r = helperd_sweep_init(&d.sweep, bpf.max_socks);
+		r = helperd_sweep_init(&d.sweep, bpf.max_socks, bpf.pair_prog);
 	if (r) {
 		log_err("Failed to allocate the registry: %s", strerror(-r));
 		goto out;
@@ -344,6 +344,7 @@ static int run_daemon(const struct helperd_options *opts)
 	d.notify_socket = notify;
 	d.reg = (struct helperd_reg_ctx){
 		.maps = &bpf.maps,
+		.pair_prog = bpf.pair_prog,
 		.registry = &registry,
 		.localaddrs = &localaddrs,
 		.own_netns = own_netns,

@@ -11,6 +11,8 @@
 /* Programs are pinned beside the maps under these names (maps use their own names). */
 #define HELPERD_PIN_PROG_MSG "prog_msg"
 #define HELPERD_PIN_PROG_SKB "prog_skb"
+/* The pairing check, pinned so that tools and tests can run it against the live maps. */
+#define HELPERD_PIN_PROG_PAIR "prog_pair"
 
 /*
  * fds of the maps in common/skaccel_maps.h; -1 when not open. Pairing is the

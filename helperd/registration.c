@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "pair_check.h"
 #include "ratelimit.h"
 #include "registration.h"
 #include "skaccel_proto.h"
@@ -52,82 +53,55 @@ static void fail(struct helperd_reg_result *res, int32_t status, int err, const 
 	res->step = step;
 }
 
-/* A map write after the socket is in the sockhash failed: it stays there, on plain TCP. */
-static void fail_after_insert(struct helperd_reg_result *res, int err, const char *step)
-{
-	fail(res, helperd_errno_is_full(err) ? SKACCEL_ERR_MAP_FULL : SKACCEL_ERR_INTERNAL, err,
-	     step);
-}
-
-/* The sockhash lookup from userspace returns the socket's cookie, ENOENT once it closed. */
-static bool socket_is_live(const struct helperd_maps *maps, __u64 cookie)
-{
-	__u64 value = 0;
-
-	return bpf_map_lookup_elem(maps->socks, &cookie, &value) == 0 && value == cookie;
-}
-
-/*
- * peers[a] = b and peers[b] = a: from now on each may redirect to the other. One batch
- * (the kernel writes the keys in order and says how many it wrote), or two updates on a
- * kernel without batch ops; a half-written pair is undone. 0 or errno.
- */
-static int link_peers(const struct helperd_maps *maps, __u64 a, __u64 b)
-{
-	__u64 keys[2] = { a, b }, values[2] = { b, a };
-	__u32 count = 2;
-	int err;
-
-	if (bpf_map_update_batch(maps->peers, keys, values, &count, NULL) == 0)
-		return 0;
-	err = errno;
-	if (helperd_batch_unsupported(err)) {
-		count = 0;
-		if (bpf_map_update_elem(maps->peers, &a, &b, BPF_ANY) < 0)
-			return errno;
-		count = 1;
-		if (bpf_map_update_elem(maps->peers, &b, &a, BPF_ANY) == 0)
-			return 0;
-		err = errno;
-	}
-	if (count == 1)
-		bpf_map_delete_elem(maps->peers, &a);
-	return err;
-}
-
 /*
  * Step 4: pair with the other end if it waits for us, else wait for it. The registry
- * holds every waiting end under its tuple, so a match has the mirror tuple by
- * construction; one sockhash lookup tells whether it is still open.
+ * holds every waiting end under its tuple, but a tuple recorded at registration proves
+ * nothing now: that end may have left its connection without closing, and the ports may
+ * since belong to someone else's connection, ours. So the pairing check (pair_check.h)
+ * asks the kernel, holding both sockets, whether they are the two ends of one connection
+ * at this moment, and links them only then.
  */
 static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
 		 struct helperd_reg_result *res)
 {
 	struct helperd_reg_end *them;
 	struct skaccel_tuple mirror;
-	int err;
+	int verdict;
 
 	helperd_tuple_mirror(&mirror, &res->tuple);
 	them = helperd_registry_waiting(ctx->registry, &mirror);
 	if (them == me)
 		them = NULL; /* a socket connected to itself */
-	if (them && socket_is_live(ctx->maps, them->cookie)) {
-		err = link_peers(ctx->maps, me->cookie, them->cookie);
-		if (err) {
-			fail_after_insert(res, err, "insert into skaccel_peers");
+	if (them) {
+		verdict = helperd_pair_check(ctx->pair_prog, me->cookie, them->cookie);
+		res->pair_verdict = verdict;
+		if (verdict == SKACCEL_PAIR_OK) {
+			helperd_registry_pair(ctx->registry, me, them);
+			res->peer_cookie = them->cookie;
+			res->status = SKACCEL_OK_ACCELERATED;
 			return;
 		}
-		helperd_registry_pair(ctx->registry, me, them);
-		res->peer_cookie = them->cookie;
-		res->status = SKACCEL_OK_ACCELERATED;
-		return;
-	}
-	/*
-	 * A closed end of an earlier connection with the same addresses and ports: it waits
-	 * no more, and the sweep removes it like any closed socket.
-	 */
-	if (them)
+		if (verdict < 0) {
+			fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
+			return;
+		}
+		if (verdict == SKACCEL_PAIR_LINK_FAILED) {
+			fail(res, SKACCEL_ERR_MAP_FULL, ENOSPC, "insert into skaccel_peers");
+			return;
+		}
+		if (!(verdict & SKACCEL_PAIR_PEER)) {
+			/* We left our own connection since the checks above: nothing to wait for. */
+			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
+			return;
+		}
+		/*
+		 * Not our other end: closed, or a ghost that left its connection and kept
+		 * the tuple we are the mirror of. It waits no more; the sweep removes it once
+		 * it is closed.
+		 */
+		res->refused_peer = them->cookie;
 		helperd_registry_unwait(ctx->registry, them);
+	}
 	helperd_registry_wait(ctx->registry, me);
 	res->status = SKACCEL_OK_WAITING_PEER;
 }

@@ -19,6 +19,7 @@
 
 struct helperd_reg_ctx {
 	const struct helperd_maps *maps;
+	int pair_prog; /* the pairing check program (pair_check.h); -1: none, nothing pairs */
 	struct helperd_registry *registry; /* pairing, quotas: never read back from the maps */
 	struct helperd_localaddrs *localaddrs;
 	__u64 own_netns; /* network namespace cookie of the helper */
@@ -48,6 +49,8 @@ struct helperd_reg_result {
 	bool have_tuple;   /* cookie and tuple are valid */
 	__u64 cookie;
 	__u64 peer_cookie; /* when ACCELERATED */
+	int pair_verdict;  /* of the pairing check, when it ran (pair_check.h), else 0 */
+	__u64 refused_peer; /* the waiting end with the mirror tuple the check refused, or 0 */
 	struct skaccel_tuple tuple;
 	const struct helperd_policy_rule *rule; /* POLICY: the rule that refused, NULL: default */
 	uid_t owner;	    /* NOT_OWNER: the socket's owner */

@@ -693,7 +693,8 @@ static int cleanup(struct selftest *t, int r)
 	return r;
 }
 
-int helperd_selftest(const struct helperd_maps *maps, struct helperd_selftest_report *rep)
+int helperd_selftest(const struct helperd_maps *maps, int pair_prog,
+		     struct helperd_selftest_report *rep)
 {
 	struct selftest t = {
 		.maps = maps,
@@ -738,6 +739,7 @@ int helperd_selftest(const struct helperd_maps *maps, struct helperd_selftest_re
 	}
 	ctx = (struct helperd_reg_ctx){
 		.maps = maps,
+		.pair_prog = pair_prog,
 		.registry = &registry,
 		.localaddrs = &localaddrs,
 		.own_netns = own_netns,

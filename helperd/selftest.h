@@ -56,7 +56,8 @@ struct helperd_selftest_report {
  * other -errno a system call or map operation failed (the test could not run). In every
  * failing case the helper must not accelerate.
  */
-int helperd_selftest(const struct helperd_maps *maps, struct helperd_selftest_report *rep);
+int helperd_selftest(const struct helperd_maps *maps, int pair_prog,
+		     struct helperd_selftest_report *rep);
 
 /* --- the pure part, for the wording of failures ------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pair_check.h"
 #include "skaccel_maps.h"
 #include "sweep.h"
 
@@ -62,8 +63,28 @@ static int delete_keys(int map_fd, const __u64 *keys, __u32 n)
 	return 0;
 }
 
-int helperd_sweep_init(struct helperd_sweep *sw, uint32_t max)
+/*
+ * Like socket_gone() for a waiting end, but through the pairing check, which also says
+ * whether it is still the connection it registered; a ghost is taken out of waiting.
+ */
+static int probe_waiting(const struct helperd_sweep *sw, struct helperd_registry *reg,
+			 struct helperd_reg_end *e, struct helperd_sweep_stats *stats)
 {
+	int verdict = helperd_pair_check(sw->pair_prog, e->cookie, 0);
+
+	if (verdict == SKACCEL_PAIR_GONE)
+		return 1;
+	if (verdict == SKACCEL_PAIR_NOT_ESTABLISHED || verdict == SKACCEL_PAIR_MOVED) {
+		helperd_registry_unwait(reg, e);
+		stats->ghosts++;
+	}
+	return verdict < 0 ? verdict : 0;
+}
+
+int helperd_sweep_init(struct helperd_sweep *sw, uint32_t max, int pair_prog)
+{
+	sw->pair_prog = pair_prog;
+	sw->probe_at = 0;
 	sw->keys = calloc(max, sizeof(*sw->keys));
 	sw->cap = sw->keys ? max : 0;
 	return sw->keys ? 0 : -ENOMEM;
@@ -79,9 +100,9 @@ void helperd_sweep_free(struct helperd_sweep *sw)
 int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
 		      struct helperd_registry *reg, struct helperd_sweep_stats *stats)
 {
-	__u32 i, npaired = 0, nwaiting = 0;
+	__u32 i, npaired = 0, nwaiting = 0, from, to;
 	__u64 *keys = sw->keys;
-	int r, r2;
+	int r, r2, gone;
 
 	memset(stats, 0, sizeof(*stats));
 	if (sw->cap < reg->n)
@@ -91,11 +112,20 @@ int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
 	 * keys, the others from the back. Backwards through the registry, so a removal
 	 * moves an end already looked at into the hole.
 	 */
+	/* The waiting ends with an index in [from, to), cyclically, are probed this time. */
+	from = reg->n ? sw->probe_at % reg->n : 0;
+	to = reg->n ? (from + HELPERD_SWEEP_PROBES) % reg->n : 0;
+	sw->probe_at = to;
 	for (i = reg->n; i-- > 0;) {
 		struct helperd_reg_end *e = &reg->ends[i];
+		bool probe = e->waiting && sw->pair_prog >= 0 &&
+			     (reg->n <= HELPERD_SWEEP_PROBES ||
+			      (from < to ? (i >= from && i < to) : (i >= from || i < to)));
 
 		stats->scanned++;
-		if (socket_gone(maps, e->cookie) <= 0) {
+		gone = probe ? probe_waiting(sw, reg, e, stats)
+			     : socket_gone(maps, e->cookie);
+		if (gone <= 0) {
 			stats->live++;
 			continue;
 		}

@@ -9,26 +9,36 @@
 #include "maps.h"
 #include "registry.h"
 
+/* Waiting ends whose connection the pairing check re-reads per sweep, in turn. */
+#define HELPERD_SWEEP_PROBES 1024
+
 struct helperd_sweep {
 	__u64 *keys; /* room for every registered cookie: the batch to delete */
 	uint32_t cap;
+	int pair_prog;	    /* the pairing check (pair_check.h), -1: none */
+	uint32_t probe_at;  /* registry index where the next round of probes starts */
 };
 
 struct helperd_sweep_stats {
 	unsigned int scanned;
 	unsigned int removed;
 	unsigned int live;
+	unsigned int ghosts; /* waiting ends found out of their connection: they wait no more */
 };
 
-/* Room for sweeping a registry of max ends; 0 or -ENOMEM. */
-int helperd_sweep_init(struct helperd_sweep *sw, uint32_t max);
+/* Room for sweeping a registry of max ends, probing with pair_prog; 0 or -ENOMEM. */
+int helperd_sweep_init(struct helperd_sweep *sw, uint32_t max, int pair_prog);
 
 void helperd_sweep_free(struct helperd_sweep *sw);
 
 /*
  * Look up every registered cookie in skaccel_socks (one lookup each); for the sockets
  * gone, delete their skaccel_conns and skaccel_peers entries (in batches) and remove them
- * from the registry, which also uncounts them from their uid. Returns 0, or the -errno of
+ * from the registry, which also uncounts them from their uid. Up to HELPERD_SWEEP_PROBES
+ * waiting ends, in turn, are checked with the pairing check instead of the lookup: one
+ * that left its connection without closing (a ghost) stops waiting, so that nobody who
+ * later reuses its ports finds it, and it stays registered (and counted) until it closes.
+ * Returns 0, or the -errno of
  * a failed delete: the registry is swept regardless, and the entries left in the maps go
  * at the next start (they only cost room, and --stats shows them as closed).
  */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Removing skaccel's pins: the maps by name, the two programs, then the empty directory. */
+/* Removing skaccel's pins: the maps by name, the programs, then the empty directory. */
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>
@@ -24,7 +24,8 @@ static int unpin_one(const char *pin_dir, const char *name, unsigned int *remove
 
 int helperd_unpin(const char *pin_dir, unsigned int *removed, bool *dir_removed)
 {
-	static const char *const progs[] = { HELPERD_PIN_PROG_MSG, HELPERD_PIN_PROG_SKB };
+	static const char *const progs[] = { HELPERD_PIN_PROG_MSG, HELPERD_PIN_PROG_SKB,
+						  HELPERD_PIN_PROG_PAIR };
 	size_t i;
 	int r;
 

@@ -4,9 +4,14 @@
  * streams and counters, so no misbehaving kernel is needed; with --live PIN_DIR (root) it
  * runs the real self-test against a running helper's pinned maps instead.
  */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <limits.h>
 #include <linux/types.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "maps.h"
 #include "selftest.h"
@@ -202,7 +207,8 @@ static int live(const char *pin_dir, int repeat)
 	struct helperd_maps maps;
 	const char *failed = NULL;
 	uint64_t max_ns = 0, total_ns = 0;
-	int i, r, failures = 0;
+	int i, r, failures = 0, pair_prog;
+	char path[PATH_MAX];
 
 	r = helperd_maps_open_pinned(&maps, pin_dir, &failed);
 	if (r) {
@@ -210,8 +216,15 @@ static int live(const char *pin_dir, int repeat)
 			failed ? failed : "?", strerror(-r));
 		return 2;
 	}
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, HELPERD_PIN_PROG_PAIR);
+	pair_prog = bpf_obj_get(path);
+	if (pair_prog < 0) {
+		fprintf(stderr, "Failed to open pinned program %s: %s\n", path, strerror(errno));
+		helperd_maps_close(&maps);
+		return 2;
+	}
 	for (i = 0; i < repeat; i++) {
-		r = helperd_selftest(&maps, &rep);
+		r = helperd_selftest(&maps, pair_prog, &rep);
 		total_ns += rep.took_ns;
 		if (rep.took_ns > max_ns)
 			max_ns = rep.took_ns;
@@ -223,6 +236,7 @@ static int live(const char *pin_dir, int repeat)
 		}
 	}
 	helperd_maps_close(&maps);
+	close(pair_prog);
 	if (!failures)
 		printf("Kernel self-test passed %d times (mean %.3f ms, max %.3f ms)\n", repeat,
 		       (double)total_ns / repeat / 1e6, (double)max_ns / 1e6);

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* Running the pairing check (common/skaccel_pair.h) and naming its verdicts. */
+#ifndef HELPERD_PAIR_CHECK_H
+#define HELPERD_PAIR_CHECK_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+
+#include "skaccel_pair.h"
+
+/*
+ * Run the pairing check program prog_fd on cookie and, unless 0, peer_cookie. On a verdict
+ * of SKACCEL_PAIR_OK with a peer, the two are linked in skaccel_peers. Returns the verdict
+ * (>= 0, see enum skaccel_pair_verdict and SKACCEL_PAIR_PEER), or -errno when the program
+ * could not be run at all (then nothing was linked).
+ */
+int helperd_pair_check(int prog_fd, __u64 cookie, __u64 peer_cookie);
+
+/* A verdict in words, for logs: "peer not established", "sequence numbers differ", ... */
+const char *helperd_pair_verdict_str(int verdict);
+
+/* Is the verdict about the peer, and does it say the peer left its connection for good? */
+static inline bool helperd_pair_peer_is_ghost(int verdict)
+{
+	int v = verdict & ~(int)SKACCEL_PAIR_PEER;
+
+	return verdict > 0 && (verdict & SKACCEL_PAIR_PEER) &&
+	       (v == SKACCEL_PAIR_GONE || v == SKACCEL_PAIR_NOT_ESTABLISHED ||
+		v == SKACCEL_PAIR_MOVED || v == SKACCEL_PAIR_NO_STATE);
+}
+
+#endif /* HELPERD_PAIR_CHECK_H */
