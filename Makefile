@@ -8,7 +8,8 @@
 #   make demo       install build deps if missing, build, run the side-by-side demo
 #   make check      install build+test deps if missing, build, run every test tier
 #   make bench      benchmark plain TCP vs skaccel, write docs/BENCHMARKS.md
-#   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units, and
+#   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units, the
+#                   sysusers.d file and its user skaccel when DESTDIR is empty, and
 #                   /etc/skaccel/helperd.conf unless it exists)
 #   make uninstall  stop the service, remove the pins in PIN_DIR, remove the files
 
@@ -24,6 +25,8 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 MANDIR ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+# systemd-sysusers reads /usr/local/lib/sysusers.d as well as /usr/lib/sysusers.d.
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 # The helper reads its policy from /etc/skaccel/helperd.conf whatever the PREFIX.
 SYSCONFDIR ?= /etc
 # Where the helper pins its maps and programs (its --pin-dir default); `make uninstall`
@@ -190,19 +193,29 @@ bench:
 # --- install -------------------------------------------------------------------------
 install: $(LIBSKACCEL) $(HELPERD) $(RUN)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(UNITDIR)
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR)
 	$(Q)install -m 0755 $(RUN) $(DESTDIR)$(BINDIR)/skaccel-run
 	$(Q)install -m 0755 $(HELPERD) $(DESTDIR)$(SBINDIR)/skaccel-helperd
 	$(Q)install -m 0644 $(LIBSKACCEL) $(DESTDIR)$(LIBDIR)/libskaccel.so
 	$(Q)for u in systemd/*.socket systemd/*.service; do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$$(basename $$u); \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
+	$(Q)install -m 0644 systemd/skaccel.sysusers $(DESTDIR)$(SYSUSERSDIR)/skaccel.conf
+	$(Q)if [ -z "$(DESTDIR)" ]; then \
+		if command -v systemd-sysusers >/dev/null; then \
+			systemd-sysusers $(SYSUSERSDIR)/skaccel.conf; \
+		elif ! getent passwd skaccel >/dev/null; then \
+			useradd --system --user-group --no-create-home --home-dir / \
+				--shell /usr/sbin/nologin --comment "skaccel helper" skaccel; fi; fi
 	$(Q)install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/skaccel
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf ] || \
 		install -m 0644 systemd/helperd.conf.example $(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf
 
 # The service stops first (on the live system only), so that nothing pins again; then the
-# installed helper removes its pins: live connections keep working until they close.
+# installed helper removes its pins: live connections keep working until they close. The
+# user skaccel stays, as system users do (a uid reused by another package could inherit
+# whatever it still owns).
 uninstall:
 	$(Q)if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then \
 		systemctl disable --now skaccel-helperd.socket skaccel-helperd.service 2>/dev/null || :; fi
@@ -210,7 +223,7 @@ uninstall:
 		$(DESTDIR)$(SBINDIR)/skaccel-helperd --unpin --pin-dir $(PIN_DIR); fi
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/skaccel-run $(DESTDIR)$(SBINDIR)/skaccel-helperd \
 		$(DESTDIR)$(LIBDIR)/libskaccel.so $(DESTDIR)$(UNITDIR)/skaccel-helperd.socket \
-		$(DESTDIR)$(UNITDIR)/skaccel-helperd.service
+		$(DESTDIR)$(UNITDIR)/skaccel-helperd.service $(DESTDIR)$(SYSUSERSDIR)/skaccel.conf
 	$(Q)f=$(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf; \
 	if cmp -s $$f systemd/helperd.conf.example; then rm -f $$f; rmdir $$(dirname $$f) 2>/dev/null || :; \
 	elif [ -e $$f ]; then echo "Kept $$f: it differs from the example (your policy)"; fi

@@ -4,8 +4,12 @@
  * lines do not justify a libcap dependency in a privileged daemon.
  */
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -43,7 +47,71 @@ static uint64_t caps_mask(const __u32 lo, const __u32 hi)
 	return (uint64_t)hi << 32 | lo;
 }
 
+int helperd_user_lookup(const char *name, struct helperd_user *u)
+{
+	struct passwd *pw;
+	char *end;
+	int n;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw && name[0] >= '0' && name[0] <= '9') {
+		unsigned long id = strtoul(name, &end, 10);
+
+		if (!*end && id < (uid_t)-1) {
+			errno = 0;
+			pw = getpwuid((uid_t)id);
+		}
+	}
+	if (!pw)
+		/* "Not found" is 0 or one of several codes, depending on the NSS module. */
+		return errno && errno != ENOENT && errno != ESRCH && errno != EBADF &&
+			       errno != EPERM
+			   ? -errno
+			   : -ENOENT;
+	if (pw->pw_uid == 0)
+		return -EPERM;
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	n = HELPERD_USER_MAX_GROUPS;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, u->groups, &n) < 0)
+		return -E2BIG;
+	u->ngroups = n;
+	return 0;
+}
+
+/* Every uid and gid is the user's, and so are the supplementary groups. */
+static bool is_user(const struct helperd_user *u)
+{
+	gid_t groups[HELPERD_USER_MAX_GROUPS];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+	int n, i, j;
+
+	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0)
+		return false;
+	if (ru != u->uid || eu != u->uid || su != u->uid || rg != u->gid || eg != u->gid ||
+	    sg != u->gid)
+		return false;
+	n = getgroups(HELPERD_USER_MAX_GROUPS, groups);
+	if (n < 0 || n != u->ngroups)
+		return false;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < u->ngroups && groups[i] != u->groups[j]; j++)
+			;
+		if (j == u->ngroups)
+			return false;
+	}
+	return true;
+}
+
 int helperd_caps_restrict(uint64_t keep, uint64_t *before, uint64_t *after)
+{
+	return helperd_caps_restrict_as(keep, NULL, before, after);
+}
+
+int helperd_caps_restrict_as(uint64_t keep, const struct helperd_user *user, uint64_t *before,
+			     uint64_t *after)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
@@ -71,6 +139,28 @@ int helperd_caps_restrict(uint64_t keep, uint64_t *before, uint64_t *after)
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -errno;
 
+	/*
+	 * Groups first: setgroups() and setresgid() need CAP_SETGID, which leaving uid 0
+	 * takes away. glibc makes every thread of the process do each of these calls.
+	 */
+	if (user) {
+		if (setgroups((size_t)user->ngroups, user->groups) < 0)
+			return -errno;
+		if (setresgid(user->gid, user->gid, user->gid) < 0)
+			return -errno;
+		/* Leaving uid 0 empties the permitted set, unless asked to keep it. */
+		if (keep && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+			return -errno;
+		if (setresuid(user->uid, user->uid, user->uid) < 0)
+			return -errno;
+		if (keep && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+			return -errno;
+		r = caps_get(data);
+		if (r)
+			return r;
+		permitted = caps_mask(data[0].permitted, data[1].permitted);
+	}
+
 	permitted &= keep;
 	memset(data, 0, sizeof(data));
 	data[0].permitted = data[0].effective = (__u32)permitted;
@@ -84,7 +174,9 @@ int helperd_caps_restrict(uint64_t keep, uint64_t *before, uint64_t *after)
 	if (r)
 		return r;
 	*after = caps_mask(data[0].effective, data[1].effective);
-	return *after & ~keep ? -EPERM : 0;
+	if (*after & ~keep)
+		return -EPERM;
+	return user && !is_user(user) ? -EPERM : 0;
 }
 
 void helperd_caps_format(char *buf, size_t len, uint64_t mask)

@@ -4,6 +4,7 @@
 #define HELPERD_CAPS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define HELPERD_CAP_BIT(cap) (1ull << (cap))
 
@@ -25,6 +26,34 @@
  * which only ever removes privileges.
  */
 int helperd_caps_restrict(uint64_t keep, uint64_t *before, uint64_t *after);
+
+/* Supplementary groups the user may have; more is refused rather than cut short. */
+#define HELPERD_USER_MAX_GROUPS 64
+
+/* The unprivileged user the helper serves as (--user), resolved before set-up. */
+struct helperd_user {
+	uid_t uid;
+	gid_t gid; /* its primary group */
+	int ngroups;
+	gid_t groups[HELPERD_USER_MAX_GROUPS]; /* its groups, as initgroups() would set them */
+};
+
+/*
+ * Look up name (or a decimal uid) in the user database: 0, -ENOENT if there is no such
+ * user, -EPERM if it is root (switching to it would keep every privilege), -E2BIG if it
+ * has more than HELPERD_USER_MAX_GROUPS groups, or -errno.
+ */
+int helperd_user_lookup(const char *name, struct helperd_user *u);
+
+/*
+ * helperd_caps_restrict(), and in between, when user is not NULL: setgroups(),
+ * setresgid() and setresuid() to the user (glibc applies each to every thread of the
+ * process). That needs CAP_SETGID and CAP_SETUID, and comes after the bounding set is
+ * emptied (which needs CAP_SETPCAP: a non-root uid loses its effective capabilities).
+ * Fails with -EPERM unless every uid and gid is the user's afterwards.
+ */
+int helperd_caps_restrict_as(uint64_t keep, const struct helperd_user *user, uint64_t *before,
+			     uint64_t *after);
 
 /* "cap_bpf,cap_net_admin" for a mask, or "none"; for the log. */
 void helperd_caps_format(char *buf, size_t len, uint64_t mask);

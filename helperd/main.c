@@ -249,21 +249,62 @@ static bool kernel_selftest(const struct helperd_options *opts, const struct hel
 	return false;
 }
 
-static int drop_capabilities(void)
+static int lookup_user(const struct helperd_options *opts, struct helperd_user *user)
+{
+	int r;
+
+	if (!opts->user)
+		return 0;
+	r = helperd_user_lookup(opts->user, user);
+	if (r == -ENOENT)
+		log_err("Failed to look up user %s: no such user (create it with systemd-sysusers "
+			"skaccel.conf, or useradd --system --no-create-home --home-dir / --shell "
+			"/usr/sbin/nologin %s)",
+			opts->user, opts->user);
+	else if (r == -EPERM)
+		log_err("Failed to use user %s: it is root; --user wants an unprivileged user",
+			opts->user);
+	else if (r == -E2BIG)
+		log_err("Failed to look up user %s: more than %d groups", opts->user,
+			HELPERD_USER_MAX_GROUPS);
+	else if (r)
+		log_err("Failed to look up user %s: %s", opts->user, strerror(-r));
+	return r;
+}
+
+/* The policy is read again on SIGHUP, as the user we are now: say now if that will fail. */
+static void check_config_readable(const struct helperd_options *opts)
+{
+	if (access(opts->config_path, R_OK) < 0 && errno != ENOENT)
+		log_warn("Failed to access %s as user %s: %s; a reload (SIGHUP) will fail until "
+			 "it is readable (e.g. root:%s, mode 0640)",
+			 opts->config_path, opts->user, strerror(errno), opts->user);
+}
+
+static int drop_privileges(const struct helperd_options *opts, const struct helperd_user *user)
 {
 	uint64_t before = 0, after = 0;
 	char kept[256];
 	int r;
 
-	r = helperd_caps_restrict(HELPERD_CAPS_KEEP, &before, &after);
+	r = helperd_caps_restrict_as(HELPERD_CAPS_KEEP, opts->user ? user : NULL, &before, &after);
 	helperd_caps_format(kept, sizeof(kept), after);
 	if (r) {
-		log_err("Failed to drop capabilities after set-up: %s (still holding %s)",
-			strerror(-r), kept);
+		log_err("Failed to drop %s after set-up: %s (still holding %s, uid %u)",
+			opts->user ? "to the user and capabilities" : "capabilities", strerror(-r),
+			kept, (unsigned int)geteuid());
 		return r;
 	}
-	log_info("Dropped capabilities after set-up: effective set %#llx, now %s",
-		 (unsigned long long)before, kept);
+	if (opts->user) {
+		log_info("Switched to user %s (uid %u, gid %u) and dropped capabilities after "
+			 "set-up: effective set %#llx, now %s",
+			 opts->user, (unsigned int)user->uid, (unsigned int)user->gid,
+			 (unsigned long long)before, kept);
+		check_config_readable(opts);
+	} else {
+		log_info("Dropped capabilities after set-up: effective set %#llx, now %s",
+			 (unsigned long long)before, kept);
+	}
 	return 0;
 }
 
@@ -274,6 +315,7 @@ static int run_daemon(const struct helperd_options *opts)
 	struct helperd_sweep_stats sweep_stats;
 	struct helperd_registry registry = {};
 	struct helperd_bpf bpf = {};
+	struct helperd_user user = {};
 	struct helperd_daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	const char *notify = getenv("NOTIFY_SOCKET");
@@ -286,6 +328,10 @@ static int run_daemon(const struct helperd_options *opts)
 	/* A SIGTERM during set-up is then served by the loop, which cleans up. */
 	helperd_block_signals(NULL);
 	raise_nofile(opts->max_clients);
+
+	/* An unknown --user must fail before anything is loaded or pinned. */
+	if (lookup_user(opts, &user))
+		goto out;
 
 	/* The policy before anything else: a bad file must not cost a restart's set-up. */
 	d.opts = opts;
@@ -334,9 +380,10 @@ static int run_daemon(const struct helperd_options *opts)
 
 	/*
 	 * Everything that needed privileges is done. Before the closer thread starts:
-	 * capabilities belong to each thread, and it must not keep any either.
+	 * capabilities belong to each thread, and it must not keep any either (glibc changes
+	 * the uid and gids in every thread, but one thread is simpler to reason about).
 	 */
-	if (drop_capabilities())
+	if (drop_privileges(opts, &user))
 		goto out;
 
 	d.listen_fd = listener.fd;

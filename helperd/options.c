@@ -30,6 +30,7 @@ enum {
 	OPT_UNPIN,
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "unpin", no_argument, NULL, OPT_UNPIN },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -165,6 +167,10 @@ static int check_combination(struct helperd_options *opts, bool resume_given, ch
 		snprintf(err, errlen, "--json is only valid with --stats");
 		return -EINVAL;
 	}
+	if (opts->user && opts->mode != HELPERD_RUN) {
+		snprintf(err, errlen, "--user applies only to the running helper");
+		return -EINVAL;
+	}
 	if (opts->rx_budget == 0) {
 		snprintf(err, errlen, "--rx-budget must be at least 1 byte");
 		return -EINVAL;
@@ -255,6 +261,13 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			opts->config_path = optarg;
 			opts->config_explicit = true;
 			break;
+		case OPT_USER:
+			if (!optarg[0]) {
+				snprintf(err, errlen, "--user: empty name");
+				return -EINVAL;
+			}
+			opts->user = optarg;
+			break;
 		case OPT_DISABLE:
 			opts->disable = true;
 			break;
@@ -343,6 +356,10 @@ void helperd_usage(FILE *out, const char *prog)
 		"  --config FILE       the policy file (default %11$s).\n"
 		"                      A missing default file lets everyone opt in; a file\n"
 		"                      named with --config must exist\n"
+		"  --user NAME         once the programs are loaded and pinned, switch to this\n"
+		"                      unprivileged user (its uid, primary and supplementary\n"
+		"                      groups) before dropping every capability; the unit\n"
+		"                      uses skaccel. Default: stay root (without capabilities)\n"
 		"  --log-level LEVEL   error, warn, info or debug (default info)\n"
 		"  --max-clients N     concurrent client connections (default %4$u)\n"
 		"  --max-clients-per-user N\n"

@@ -46,6 +46,7 @@ struct helperd_options {
 	uint32_t small_msg;
 	bool disable;
 	bool json;
+	const char *user; /* --user: serve as this user once set up; NULL: stay root */
 };
 
 /*

@@ -7,15 +7,29 @@
 #                              $(PREFIX)/lib/systemd/system with @SBINDIR@ substituted,
 #                              ExecStart= names the installed helper, and the policy file
 #                              /etc/skaccel/helperd.conf passes --check-config
+#   sysusers_user              the installed sysusers.d file makes systemd-sysusers
+#                              --root=DESTDIR create the system user skaccel (nologin), and
+#                              the service's ExecStart= --user and User= name that user
 #   verify                     `systemd-analyze verify --root=DESTDIR` on the installed units
 #                              (the host's *.target units copied in so dependencies resolve):
 #                              exit 0 and not one warning about our units
 #   verify_detects_bad_unit    the same check on a copy with an unknown key fails: the check
 #                              can fail
-#   security_exposure          `systemd-analyze security --offline` rates the service at most
-#                              5.0 ("OK" or better)
+#   security_exposure          `systemd-analyze security --offline=yes` rates the service at
+#                              most 2.0
 #   socket_activation          systemd-socket-activate --seqpacket starts the helper on the
-#                              first connection with LISTEN_FDS; it serves it
+#                              first connection with LISTEN_FDS; it serves it. It runs as
+#                              the unit would, as far as can be without systemd as PID 1:
+#                              ExecStart='s arguments (--user skaccel), the unit's
+#                              CapabilityBoundingSet= and NoNewPrivileges= (setpriv), /proc
+#                              mounted as ProcSubset=pid and ProtectProc=invisible mount it,
+#                              / and /sys read-only but /sys/fs/bpf (ProtectSystem=strict,
+#                              ProtectKernelTunables=, ReadWritePaths=) in a private mount
+#                              namespace. Not covered: the seccomp filter, address family
+#                              and IP restrictions, PrivateTmp/Devices and the rest
+#   unit_user_and_caps         that helper, serving, runs as the user skaccel in every
+#                              thread (uids, gids, groups) with no capability in any set and
+#                              no_new_privs
 #   socket_activation_accelerates
 #                              two processes under skaccel-run --socket on that socket
 #                              exchange a verified stream, and redir_bytes grows
@@ -27,12 +41,13 @@
 . "$(dirname "$0")/../lib/skt.sh"
 . "$(dirname "$0")/../lib/hostile.sh"
 
-TESTS=(systemd_units/install_layout systemd_units/verify systemd_units/verify_detects_bad_unit
-       systemd_units/security_exposure systemd_units/socket_activation
+TESTS=(systemd_units/install_layout systemd_units/sysusers_user systemd_units/verify
+       systemd_units/verify_detects_bad_unit systemd_units/security_exposure
+       systemd_units/socket_activation systemd_units/unit_user_and_caps
        systemd_units/socket_activation_accelerates systemd_units/notify_ready
        systemd_units/notify_stopping systemd_units/uninstall_removes_pins)
 hs_require "${TESTS[@]}"
-for tool in systemd-analyze systemd-socket-activate; do
+for tool in systemd-analyze systemd-socket-activate systemd-sysusers setpriv unshare; do
 	command -v $tool >/dev/null ||
 		{ for t in "${TESTS[@]}"; do skt_skip "$t" "$tool not installed (apt-get install systemd)"; done; exit 0; }
 done
@@ -41,6 +56,9 @@ UNITS=(skaccel-helperd.socket skaccel-helperd.service)
 PREFIX=/usr/local
 DEST=$SKT_TMP/destdir
 UDIR=$PREFIX/lib/systemd/system
+SYSUSERS=$PREFIX/lib/sysusers.d/skaccel.conf
+# The exposure systemd-analyze security may give the service, at most.
+MAX_EXPOSURE=2.0
 
 # --- make install into a DESTDIR ---------------------------------------------------------------
 ERR=""
@@ -56,7 +74,7 @@ for u in "${UNITS[@]}"; do
 	fi
 done
 if [ -z "$ERR" ]; then
-	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$DEST$UDIR/skaccel-helperd.service")
+	exe=$(sed -n 's/^ExecStart=!\{0,1\}\([^ ]*\).*/\1/p' "$DEST$UDIR/skaccel-helperd.service")
 	[ "$exe" = "$PREFIX/sbin/skaccel-helperd" ] || ERR="ExecStart=$exe, expected $PREFIX/sbin/skaccel-helperd"
 	[ -x "$DEST$exe" ] || ERR="${ERR:+$ERR; }$exe is not installed in DESTDIR"
 	grep -q '^ListenSequentialPacket=' "$DEST$UDIR/skaccel-helperd.socket" ||
@@ -71,6 +89,28 @@ if [ -z "$ERR" ]; then
 	fi
 fi
 hs_verdict systemd_units/install_layout "$ERR"
+
+# --- the user the helper serves as --------------------------------------------------------
+ERR=""
+SVC=$DEST$UDIR/skaccel-helperd.service
+if [ ! -f "$DEST$SYSUSERS" ]; then ERR="$SYSUSERS not installed"
+elif ! systemd-sysusers --root="$DEST" >"$SKT_TMP/sysusers.log" 2>&1; then
+	ERR="systemd-sysusers --root failed: $(skt_tail "$SKT_TMP/sysusers.log")"
+else
+	line=$(grep '^skaccel:' "$DEST/etc/passwd" 2>/dev/null)
+	uid=$(echo "$line" | cut -d: -f3)
+	if [ -z "$line" ]; then ERR="systemd-sysusers created no user skaccel"
+	elif [ "$uid" -eq 0 ] || [ "$uid" -ge 1000 ]; then ERR="skaccel is not a system user: $line"
+	elif [ "${line##*:}" != /usr/sbin/nologin ]; then ERR="skaccel may log in: $line"
+	fi
+	user_arg=$(sed -n 's/^ExecStart=.* --user \([^ ]*\).*/\1/p' "$SVC")
+	user_key=$(sed -n 's/^User=//p' "$SVC")
+	[ "$user_arg" = skaccel ] && [ "$user_key" = skaccel ] ||
+		ERR="${ERR:+$ERR; }ExecStart= --user '$user_arg' and User= '$user_key', expected skaccel"
+	grep -q '^ExecStart=!' "$SVC" ||
+		ERR="${ERR:+$ERR; }ExecStart= lacks '!': systemd would start the helper as skaccel, unable to load"
+fi
+hs_verdict systemd_units/sysusers_user "$ERR"
 
 # --- systemd-analyze verify against the DESTDIR root ----------------------------------------
 # verify_units ROOT UNIT...: exit status and every line that mentions a unit; sets ERR.
@@ -106,7 +146,8 @@ if [ -f "$DEST$UDIR/skaccel-helperd.service" ]; then
 	skt_info "exposure: $(echo "$out" | grep -m1 'Overall exposure')"
 	ERR=""
 	if [ -z "$level" ]; then ERR="no exposure level: $(echo "$out" | tail -n 2 | tr '\n' '|')"
-	elif awk -v l="$level" 'BEGIN { exit !(l > 5.0) }'; then ERR="exposure level $level, above 5.0"
+	elif awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l > m) }'; then
+		ERR="exposure level $level, above $MAX_EXPOSURE: $(echo "$out" | grep '✗' | tr -s ' ' | cut -c1-60 | tr '\n' '|')"
 	fi
 	hs_verdict systemd_units/security_exposure "$ERR"
 else
@@ -120,7 +161,10 @@ skt_netns_new NS || { skt_fail systemd_units/socket_activation "no netns"; skt_d
 SKT_SEQ=$((SKT_SEQ + 1))
 SOCK=$SKT_TMP/activated.sock
 PIN=/sys/fs/bpf/skt-$SKT_RUN_ID-$SKT_SCRIPT-$SKT_SEQ
-NOTIFY=$SKT_TMP/notify.sock
+# The helper sends STOPPING=1 as skaccel: like /run/systemd/notify, a socket it may use.
+chmod 0711 "$SKT_TMP"
+mkdir -m 0755 "$SKT_TMP/notify"
+NOTIFY=$SKT_TMP/notify/notify.sock
 echo "pin $PIN" >>"$SKT_STATE/resources"
 
 # Our NOTIFY_SOCKET: every datagram, one per line group, into notify.log.
@@ -139,9 +183,26 @@ with open(sys.argv[2], "a") as f:
 EOF
 NPID=$!
 for _ in $(seq 50); do [ -S "$NOTIFY" ] && break; sleep 0.1; done
+chmod 0777 "$NOTIFY"
 
+# The user, as make install creates it on a live system.
+systemd-sysusers "$DEST$SYSUSERS" >"$SKT_TMP/sysusers-host.log" 2>&1 ||
+	skt_info "systemd-sysusers on the host: $(skt_tail "$SKT_TMP/sysusers-host.log")"
+# The unit's ExecStart= arguments and bounding set (setpriv's spelling: -all,+bpf,...).
+# shellcheck disable=SC2207
+UNIT_ARGS=($(sed -n 's/^ExecStart=!\{0,1\}[^ ]*//p' "$SVC"))
+BSET=-all$(sed -n 's/^CapabilityBoundingSet=//p' "$SVC" | tr ' ' '\n' | sed -n 's/^CAP_\(.*\)/,+\L\1/p' | tr -d '\n')
+NNP=()
+grep -q '^NoNewPrivileges=yes' "$SVC" && NNP=(--no-new-privs)
+skt_info "as the unit: ${UNIT_ARGS[*]}, bounding set $BSET ${NNP[*]}"
+# shellcheck disable=SC2016 # expanded by the inner shell
 systemd-socket-activate --seqpacket -l "$SOCK" -E NOTIFY_SOCKET="$NOTIFY" \
-	"$HELPERD" --pin-dir "$PIN" --log-level debug >"$SKT_TMP/activated.log" 2>&1 &
+	unshare --mount --propagation private -- sh -c '
+		mount -t proc -o hidepid=invisible,subset=pid proc /proc &&
+		mount -o remount,bind,ro /sys && mount -o remount,bind,ro / &&
+		exec setpriv --bounding-set "$0" "$@"' "$BSET" "${NNP[@]}" -- \
+	"$HELPERD" "${UNIT_ARGS[@]}" --pin-dir "$PIN" --log-level debug \
+	>"$SKT_TMP/activated.log" 2>&1 &
 APID=$!
 # After exec the process is the helper; record it so a killed run still sweeps it.
 echo "pid $APID $HELPERD" >>"$SKT_STATE/resources"
@@ -162,6 +223,32 @@ elif ! grep -q "Listening on the socket passed by systemd" "$SKT_TMP/activated.l
 	ERR="the helper did not use the passed socket: $(skt_tail "$SKT_TMP/activated.log")"
 fi
 hs_verdict systemd_units/socket_activation "$ERR"
+
+E2=$ERR
+if [ -z "$E2" ]; then
+	want=$(id -u skaccel 2>/dev/null)
+	wantg=$(id -g skaccel 2>/dev/null)
+	[ -n "$want" ] || E2="no user skaccel on this host"
+	bad=""
+	for st in /proc/"$APID"/task/*/status; do
+		while read -r key a b c d; do
+			case $key in
+			Uid: | Gid:)
+				w=$want
+				[ $key = Gid: ] && w=$wantg
+				[ "$a $b $c $d" = "$w $w $w $w" ] || bad="$bad ${st#/proc/}:$key$a/$b/$c/$d" ;;
+			Groups:) [ "$a" = "$wantg" ] && [ -z "$b" ] || bad="$bad ${st#/proc/}:Groups:$a $b" ;;
+			CapInh: | CapPrm: | CapEff: | CapBnd: | CapAmb:)
+				[ "$a" = 0000000000000000 ] || bad="$bad ${st#/proc/}:$key$a" ;;
+			NoNewPrivs:) [ "$a" = 1 ] || bad="$bad ${st#/proc/}:NoNewPrivs:$a" ;;
+			esac
+		done <"$st"
+	done
+	[ -z "$E2" ] && [ -n "$bad" ] && E2="not the user skaccel without capabilities:$bad"
+	[ -z "$E2" ] && ! grep -q "Switched to user skaccel (uid $want, gid $wantg) and dropped capabilities.*now none" \
+		"$SKT_TMP/activated.log" && E2="no user switch logged: $(grep -i -m1 capabilit "$SKT_TMP/activated.log")"
+fi
+hs_verdict systemd_units/unit_user_and_caps "$E2"
 
 E2=$ERR
 if [ -z "$E2" ]; then
@@ -207,7 +294,7 @@ fi
 if [ -z "$ERR" ]; then
 	left=""
 	for f in "$PREFIX/bin/skaccel-run" "$PREFIX/sbin/skaccel-helperd" \
-		"$PREFIX/lib/libskaccel.so" "${UNITS[@]/#/$UDIR/}" /etc/skaccel/helperd.conf; do
+		"$PREFIX/lib/libskaccel.so" "${UNITS[@]/#/$UDIR/}" /etc/skaccel/helperd.conf "$SYSUSERS"; do
 		[ -e "$DEST$f" ] && left="$left $f"
 	done
 	[ -n "$left" ] && ERR="files left after make uninstall: $left"

@@ -219,11 +219,39 @@ static void test_refusals(void)
 	}
 }
 
+/* --user: none by default (tests run the helper by hand as root), a name for the daemon only. */
+static void test_user(void)
+{
+	struct helperd_options o;
+	char *plain[] = { "skaccel-helperd", NULL };
+	char *user[] = { "skaccel-helperd", "--user", "skaccel", NULL };
+	char *user_eq[] = { "skaccel-helperd", "--user=995", NULL };
+	char *empty[] = { "skaccel-helperd", "--user", "", NULL };
+	char *missing[] = { "skaccel-helperd", "--user", NULL };
+	char *stats[] = { "skaccel-helperd", "--stats", "--user", "skaccel", NULL };
+	char *unpin[] = { "skaccel-helperd", "--user", "skaccel", "--unpin", NULL };
+	char *check[] = { "skaccel-helperd", "--user", "skaccel", "--check-config", NULL };
+
+	ASSERT_EQ(parse(&o, plain, ARGC(plain)), 0);
+	ASSERT_TRUE(o.user == NULL);
+	ASSERT_EQ(parse(&o, user, ARGC(user)), 0);
+	ASSERT_STREQ(o.user, "skaccel");
+	ASSERT_EQ(o.mode, HELPERD_RUN);
+	ASSERT_EQ(parse(&o, user_eq, ARGC(user_eq)), 0);
+	ASSERT_STREQ(o.user, "995");
+	ASSERT_EQ(parse(&o, empty, ARGC(empty)), -EINVAL);
+	ASSERT_EQ(parse(&o, missing, ARGC(missing)), -EINVAL);
+	ASSERT_EQ(parse(&o, stats, ARGC(stats)), -EINVAL);
+	ASSERT_EQ(parse(&o, unpin, ARGC(unpin)), -EINVAL);
+	ASSERT_EQ(parse(&o, check, ARGC(check)), -EINVAL);
+}
+
 int main(void)
 {
 	test_sizes();
 	test_uint();
 	test_defaults();
+	test_user();
 	test_all_options();
 	test_config();
 	test_modes();
