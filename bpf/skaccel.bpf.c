@@ -118,8 +118,9 @@ int skaccel_msg(struct sk_msg_md *msg)
 	/*
 	 * Backpressure. The redirect path charges the reader but never checks its SO_RCVBUF,
 	 * so a reader that stops would let us queue without bound (KERNEL-NOTES §4.7). Past
-	 * the budget we go back to TCP, whose window throttles the sender as TCP always
-	 * does, and return once the reader is below rx_resume and has every TCP byte.
+	 * what TCP would let this writer run ahead we go back to TCP, whose window throttles
+	 * the sender as TCP always does, and return once the reader is back below that and
+	 * has every TCP byte.
 	 */
 	if (!peer_conn->sk_addr) {
 		/*
@@ -140,14 +141,20 @@ int skaccel_msg(struct sk_msg_md *msg)
 		/* Redirected bytes are charged to the reader here (bpf_tcp_ingress). */
 		__u64 rmem = (__u32)psk->sk_backlog.rmem_alloc.counter;
 		/*
-		 * Never below the reader's own receive buffer: on TCP the window lets the
-		 * reader hold about that much, and a smaller limit would keep a stream whose
-		 * reader is slower than its writer on TCP for good.
+		 * What TCP lets a writer run ahead of its reader: the reader's receive buffer
+		 * (the window) plus the writer's send buffer; programs rely on both more and
+		 * not more than that. Here the reader holds it all. The helper's budget may
+		 * only lower it (it is unlimited by default), and never below the reader's
+		 * receive buffer: a smaller limit would keep a stream whose reader is slower
+		 * than its writer on TCP for good.
 		 */
 		__u64 rcvbuf = (__u32)psk->sk_rcvbuf;
-		__u64 limit = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
+		__u64 limit = rcvbuf + (__u32)tp->inet_conn.icsk_inet.sk.sk_sndbuf;
+		__u64 cap = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
 
-		if (rmem >= (limit > rcvbuf ? limit : rcvbuf))
+		if (cap < limit)
+			limit = cap > rcvbuf ? cap : rcvbuf;
+		if (rmem >= limit)
 			return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
 		/*
 		 * A reader with a backlog is not waiting for this one, so latency does not

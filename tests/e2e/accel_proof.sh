@@ -24,7 +24,7 @@ TESTS=(accel_proof/ipv4_loopback accel_proof/ipv6_loopback accel_proof/v4_mapped
        accel_proof/shim_disabled_control)
 skt_require "${TESTS[@]}"
 
-if ! skt_helper_start --rx-budget $((2 * PAYLOAD)); then
+if ! skt_helper_start; then
 	for t in "${TESTS[@]}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
