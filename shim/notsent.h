@@ -13,7 +13,7 @@
  * keep closed; and its next write can go back to the redirect as soon as the reader has
  * every TCP byte, which cannot happen while unsent bytes wait in its send queue.
  */
-#define SHIM_NOTSENT_LOWAT (64u << 10)
+#define SHIM_NOTSENT_LOWAT (16u << 10)
 
 /* fd was just registered: bound its unsent bytes unless the application set a mark. */
 void shim_notsent_take(int fd);
