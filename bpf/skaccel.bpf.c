@@ -132,7 +132,12 @@ int skaccel_msg(struct sk_msg_md *msg)
 		 * any byte reached it, does not hold back these bytes (README.md). Sending
 		 * them by TCP instead would send every connection's first request by TCP.
 		 */
-		if (self->blind_bytes + size > cfg->rx_budget || tp->bytes_sent ||
+		__u64 blind = (__u32)tp->inet_conn.icsk_inet.sk.sk_sndbuf;
+
+		/* At most our send buffer, less than TCP would allow whatever the reader's. */
+		if (blind > cfg->rx_budget)
+			blind = cfg->rx_budget;
+		if (self->blind_bytes + size > blind || tp->bytes_sent ||
 		    tp->write_seq != tp->snd_una)
 			return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_UNSEEN, size);
 	} else {
