@@ -130,10 +130,14 @@ static void print_text(FILE *out, const char *pin_dir, const struct snapshot *s)
 	unsigned int c;
 	int k;
 
-	fprintf(out, "skaccel (maps in %s): acceleration %s, reader budget %" PRIu64
-		     " bytes, resume below %" PRIu64 "\n",
-		pin_dir, s->cfg.enabled ? "enabled" : "DISABLED", (uint64_t)s->cfg.rx_budget,
-		(uint64_t)s->cfg.rx_resume);
+	fprintf(out, "skaccel (maps in %s): acceleration %s", pin_dir,
+		s->cfg.enabled ? "enabled" : "DISABLED");
+	/* ~0, the default: a writer runs ahead as far as TCP would let it, nothing less. */
+	if (s->cfg.rx_budget == ~0ull)
+		fprintf(out, ", reader limit as on TCP (its SO_RCVBUF + the writer's SO_SNDBUF)\n");
+	else
+		fprintf(out, ", reader budget %" PRIu64 " bytes, resume below %" PRIu64 "\n",
+			(uint64_t)s->cfg.rx_budget, (uint64_t)s->cfg.rx_resume);
 
 	fprintf(out, "\nData path:\n");
 	for (c = 1; c < SKACCEL_CNT_MAX; c++)
