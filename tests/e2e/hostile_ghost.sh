@@ -9,6 +9,10 @@
 #   server_side_ghost      nobody opts in a listener on P, accepts a plain client from port X,
 #                          disconnects that end and keeps it; then root's opted-in server
 #                          listens on P and root's opted-in client connects from X
+#   published_ghost_past_budget
+#                          server_side_ghost where the victim streams more than twice the
+#                          blind budget and the ghost, once paired, sends (on its CLOSE
+#                          socket) so that its program runs and publishes it
 #   client_side_race       root's opted-in server on P is slow to accept; nobody's opted-in
 #                          client from X registers and disconnects before the server's end
 #                          registers; then root's plain client connects from X
@@ -31,9 +35,9 @@
 . "$(dirname "$0")/../lib/skt.sh"
 . "$(dirname "$0")/../lib/hostile.sh"
 
-TESTS=(hostile_ghost/server_side_ghost hostile_ghost/client_side_race
-       hostile_ghost/reconnect_inject hostile_ghost/ghost_survives_restart
-       hostile_ghost/pool_after_rst)
+TESTS=(hostile_ghost/server_side_ghost hostile_ghost/published_ghost_past_budget
+       hostile_ghost/client_side_race hostile_ghost/reconnect_inject
+       hostile_ghost/pool_after_rst hostile_ghost/ghost_survives_restart)
 hs_require "${TESTS[@]}"
 NOBODY=$(id -u nobody 2>/dev/null) || { for t in "${TESTS[@]}"; do skt_skip "$t" "no user nobody"; done; exit 0; }
 NOGROUP=$(id -g nobody)
@@ -138,12 +142,13 @@ judge_ghost() {
 
 # --- server-side ghost (and the same across a helper restart) -------------------------------
 
-# server_side TEST PORT X KEY RESTART
+# server_side TEST PORT X KEY RESTART REQUEST_BYTES PAUSE_MS [GHOST_ARGS...]
 server_side() {
-	local t=$1 p=$2 x=$3 key=$4 restart=$5 cookie
+	local t=$1 p=$2 x=$3 key=$4 restart=$5 req=$6 pause=$7 cookie
+	shift 7
 	begin "${t##*/}"
 	if [ -z "$ERR" ]; then
-		role nobody opt ghost ghost-listener --port "$p"
+		role nobody opt ghost ghost-listener --port "$p" "$@"
 		wait_for listener.ready
 		role nobody plain plain plain-client --port "$p" --src-port "$x"
 		wait_for ghost.ready && wait_for plain.closed
@@ -156,9 +161,11 @@ server_side() {
 		fi
 		# A busy server: its end registers after the client's (the other order is a race
 		# the attacker need not win: it can retry).
-		role root opt server victim-server --port "$p" --key "$key" --gate client.sent
+		role root opt server victim-server --port "$p" --key "$key" --gate client.sent \
+			--req "$req"
 		wait_for server.ready
-		role root opt client victim-client --port "$p" --src-port "$x" --key "$key"
+		role root opt client victim-client --port "$p" --src-port "$x" --key "$key" --req "$req" \
+			--pause-ms "$pause"
 		wait_for client.done
 		stats_check "$cookie"
 		finish
@@ -169,7 +176,14 @@ server_side() {
 	hs_verdict "$t" "$ERR"
 }
 
-server_side hostile_ghost/server_side_ghost 7601 7602 11 0
+server_side hostile_ghost/server_side_ghost 7601 7602 11 0 65536 0
+
+# The same, but the victim streams twice the blind budget plus 1 MiB (64 KiB writes, 3 ms
+# apart) and the ghost makes itself known (it sends, so its own program runs) once the
+# first byte reached it.
+BUDGET=$(skt_stat rx_budget "$PIN")
+server_side hostile_ghost/published_ghost_past_budget 7651 7652 61 0 $((2 * BUDGET + 1048576)) 3 \
+	--publish
 
 # --- client-side race against a running server ------------------------------------------------
 begin client_side_race
@@ -235,7 +249,7 @@ fi
 hs_verdict hostile_ghost/pool_after_rst "$ERR"
 
 # Last: it restarts the helper.
-server_side hostile_ghost/ghost_survives_restart 7631 7632 41 1
+server_side hostile_ghost/ghost_survives_restart 7631 7632 41 1 65536 0
 
 skt_helper_stop
 skt_helper_unpin "$PIN"

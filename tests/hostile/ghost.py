@@ -10,7 +10,8 @@ meet through files in --dir (NAME.ready, NAME.go, ...). Every wait and every rea
 so a case that goes wrong ends in seconds. Each role prints key=value result lines; the script
 judges them. Only the standard library.
 
-  ghost.py ghost-listener --port P --dir D      attacker: opted-in listener, accepts one
+  ghost.py ghost-listener --port P --dir D [--publish]
+                                                attacker: opted-in listener, accepts one
                                                 connection, disconnects its end, keeps it
                                                 and reports every byte that reaches it
   ghost.py ghost-client --port P --src-port X --dir D
@@ -25,6 +26,7 @@ judges them. Only the standard library.
   ghost.py victim-server --port P --dir D --key K --req N --reply M [--gate F] [--attempts A]
                         [--after-reset]         serves one verified exchange
   ghost.py victim-client --port P --src-port X --dir D --key K --req N --reply M
+                        [--pause-ms MS]         writes of 64 KiB, MS apart
   ghost.py reconnector --port P --src-port X --port2 Q --dir D --key K --req N --reply M
                         --inject N              attacker: paired with the victim, then
                                                 disconnects and reconnects the same fd to Q
@@ -145,9 +147,11 @@ def read_exact(s, n, timeout):
     return bytes(buf), err
 
 
-def drain(args, s, stop, limit=WAIT):
+def drain(args, s, stop, limit=WAIT, publish=False):
     """Every byte that reaches s until the file stop appears (or limit seconds pass),
-    polled without blocking: a CLOSE socket polls readable for ever."""
+    polled without blocking: a CLOSE socket polls readable for ever. With publish, once
+    the first byte is in, two sends (the first only collects the reset's error): the
+    socket's own program runs and makes it a known, no longer blind, target."""
     got = bytearray()
     end = time.monotonic() + limit
     s.setblocking(False)
@@ -156,6 +160,12 @@ def drain(args, s, stop, limit=WAIT):
             d = s.recv(65536)
             if d:
                 got += d
+                for _ in range(2 if publish else 0):
+                    try:
+                        s.send(b"x")
+                    except OSError:
+                        pass
+                publish = False
                 continue
         except (BlockingIOError, InterruptedError):
             pass
@@ -204,7 +214,7 @@ def cmd_ghost_listener(args):
     ls.close()
     out("ghost_state", tcp_state(c))
     touch(args, "ghost.ready", str(cookie_of(c)))
-    report_got("ghost", drain(args, c, "stop"))
+    report_got("ghost", drain(args, c, "stop", publish=args.publish))
     return 0
 
 
@@ -352,8 +362,12 @@ def cmd_victim_client(args):
     s = bound_socket(args.src_port)
     s.connect(("127.0.0.1", args.port))
     out("client_cookie", cookie_of(s))
-    s.sendall(stream(args.key, args.req))
-    touch(args, "client.sent")
+    data = stream(args.key, args.req)
+    for off in range(0, len(data), 65536):  # a stream of writes, optionally paced
+        s.sendall(data[off:off + 65536])
+        if off == 0:
+            touch(args, "client.sent")  # the first write is out
+        time.sleep(args.pause_ms / 1000)
     got, err = read_exact(s, args.reply, 3)
     check("client_reply", got, stream(args.key + 1, args.reply), err)
     touch(args, "client.done")
@@ -396,6 +410,8 @@ def main():
         p.add_argument("--gate", default="")
         p.add_argument("--attempts", type=int, default=1)
         p.add_argument("--after-reset", action="store_true")
+        p.add_argument("--publish", action="store_true")
+        p.add_argument("--pause-ms", type=float, default=0)
     p = sub.add_parser("check-stats")
     p.add_argument("--stats", required=True)
     p.add_argument("--attacker-uid", type=int, required=True)
