@@ -178,11 +178,11 @@ server_side() {
 
 server_side hostile_ghost/server_side_ghost 7601 7602 11 0 65536 0
 
-# The same, but the victim streams twice the blind budget plus 1 MiB (64 KiB writes, 3 ms
-# apart) and the ghost makes itself known (it sends, so its own program runs) once the
-# first byte reached it.
-BUDGET=$(skt_stat rx_budget "$PIN")
-server_side hostile_ghost/published_ghost_past_budget 7651 7652 61 0 $((2 * BUDGET + 1048576)) 3 \
+# The same, but the victim streams 9 MiB (64 KiB writes, 3 ms apart: more than twice the
+# 4 MiB that early builds redirected "blind" before a peer's programs had run) and the
+# ghost makes itself known (it sends, so its own program runs) once the first byte reached
+# it.
+server_side hostile_ghost/published_ghost_past_budget 7651 7652 61 0 $((9 * 1048576)) 3 \
 	--publish
 
 # --- client-side race against a running server ------------------------------------------------
