@@ -34,9 +34,9 @@ struct parser {
 	bool rules_full_said, limits_full_said;
 };
 
-static __attribute__((format(printf, 5, 6))) void diag(struct helperd_policy_diags *d,
-						       bool warning, unsigned int line,
-						       unsigned int col, const char *fmt, ...)
+static __attribute__((format(printf, 5, 6))) void diag(struct helperd_policy_diags *d, bool warning,
+						       unsigned int line, unsigned int col,
+						       const char *fmt, ...)
 {
 	struct helperd_policy_diag *dg;
 	va_list ap;
@@ -113,9 +113,9 @@ static int system_exe(const char *path, char *buf, size_t len)
 }
 
 const struct helperd_policy_resolver helperd_policy_system = {
-	.user = system_user,
-	.group = system_group,
-	.exe = system_exe,
+    .user = system_user,
+    .group = system_group,
+    .exe = system_exe,
 };
 
 /* --- small parsers ------------------------------------------------------------------- */
@@ -272,7 +272,7 @@ static int parse_exe(struct parser *ps, const char *s, unsigned int col,
 /* --- directives ---------------------------------------------------------------------- */
 
 enum key { KEY_USER, KEY_GROUP, KEY_EXE, KEY_PORTS, KEY_COUNT };
-static const char *const key_names[KEY_COUNT] = { "user", "group", "exe", "ports" };
+static const char *const key_names[KEY_COUNT] = {"user", "group", "exe", "ports"};
 
 /* One item of a key's list, appended to the rule's array; 0, -1 (reported) or -ENOMEM. */
 static int parse_item(struct parser *ps, struct helperd_policy_rule *r, enum key k, char *item,
@@ -406,7 +406,7 @@ static int grow(void **array, unsigned int *cap, unsigned int want, size_t size)
 static int parse_rule(struct parser *ps, struct word *w, unsigned int n, bool allow)
 {
 	struct helperd_policy *p = ps->p;
-	struct helperd_policy_rule r = { .allow = allow, .line = ps->line };
+	struct helperd_policy_rule r = {.allow = allow, .line = ps->line};
 	unsigned int seen[KEY_COUNT] = {};
 	bool bad = false;
 	unsigned int i, k;
@@ -428,7 +428,8 @@ static int parse_rule(struct parser *ps, struct word *w, unsigned int n, bool al
 			if (strlen(key_names[k]) == klen && !strncmp(w[i].s, key_names[k], klen))
 				break;
 		if (k == KEY_COUNT) {
-			error_at(ps, w[i].col, "unknown key '%.*s' (expected user, group, exe or ports)",
+			error_at(ps, w[i].col,
+				 "unknown key '%.*s' (expected user, group, exe or ports)",
 				 (int)klen, w[i].s);
 			bad = true;
 			continue;
@@ -513,7 +514,7 @@ static void parse_limit_value(struct parser *ps, const struct word *w, unsigned 
 static int parse_max_per_user(struct parser *ps, struct word *w, unsigned int n)
 {
 	struct helperd_policy *p = ps->p;
-	struct helperd_user_limit l = { .line = ps->line };
+	struct helperd_user_limit l = {.line = ps->line};
 	unsigned int i;
 	bool ok;
 
@@ -542,8 +543,9 @@ static int parse_max_per_user(struct parser *ps, struct word *w, unsigned int n)
 		return 0;
 	for (i = 0; i < p->n_limits; i++) {
 		if (p->limits[i].uid == l.uid) {
-			error_at(ps, w[1].col, "max-per-user for '%s' given twice (first on line %u)",
-				 w[1].s, p->limits[i].line);
+			error_at(ps, w[1].col,
+				 "max-per-user for '%s' given twice (first on line %u)", w[1].s,
+				 p->limits[i].line);
 			return 0;
 		}
 	}
@@ -570,8 +572,9 @@ static bool split(struct parser *ps, char *buf, size_t len, struct word *w, unsi
 		unsigned char c = (unsigned char)buf[i];
 
 		if (c == '\r' && i + 1 == len) {
-			error_at(ps, (unsigned int)i + 1, "carriage return at the end of the line "
-							  "(DOS line endings?)");
+			error_at(ps, (unsigned int)i + 1,
+				 "carriage return at the end of the line "
+				 "(DOS line endings?)");
 			return false;
 		}
 		if (c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
@@ -617,8 +620,10 @@ static int parse_line(struct parser *ps, const char *text, size_t len)
 	}
 	if (!strcmp(w[0].s, "max-per-user"))
 		return parse_max_per_user(ps, w, n);
-	error_at(ps, w[0].col, "unknown directive '%s' (expected allow, deny, default or "
-			       "max-per-user)", w[0].s);
+	error_at(ps, w[0].col,
+		 "unknown directive '%s' (expected allow, deny, default or "
+		 "max-per-user)",
+		 w[0].s);
 	return 0;
 }
 
@@ -677,7 +682,7 @@ int helperd_policy_parse(struct helperd_policy *p, const char *text, size_t len,
 			 const struct helperd_policy_resolver *res, struct helperd_policy_diags *d)
 {
 	struct helperd_policy tmp;
-	struct parser ps = { .p = &tmp, .res = res, .d = d };
+	struct parser ps = {.p = &tmp, .res = res, .d = d};
 	unsigned int errors = d->errors;
 	size_t pos = 0, n;
 	const char *eol;
@@ -721,8 +726,9 @@ bool helperd_policy_file_safe(const struct stat *st, uid_t reader, char *why, si
 		return false;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, len, "writable by %s (mode %04o): anyone who can write it decides "
-				   "who may opt in",
+		snprintf(why, len,
+			 "writable by %s (mode %04o): anyone who can write it decides "
+			 "who may opt in",
 			 st->st_mode & S_IWOTH ? "everyone" : "its group",
 			 (unsigned int)(st->st_mode & 07777));
 		return false;
@@ -809,8 +815,13 @@ static bool rule_matches(const struct helperd_policy_rule *r,
 			return false;
 	}
 	if (r->n_exes) {
+		/*
+		 * Unknown (the reader failed, stalled or lacks the privilege): fail closed. A deny
+		 * rule matches, since the client may be that program; an allow rule does not. So
+		 * what this evaluation allows, every executable the client may run is allowed.
+		 */
 		if (!s->exe)
-			return false;
+			return !r->allow;
 		for (i = 0, hit = false; i < r->n_exes && !hit; i++)
 			hit = !strcmp(r->exes[i].path, s->exe) ||
 			      (r->exes[i].resolved && !strcmp(r->exes[i].resolved, s->exe));

@@ -26,7 +26,9 @@
  *   user=alice,1001             the client's uid (SO_PEERCRED), by name or number
  *   group=web,33                its primary or any supplementary group (SO_PEERGROUPS)
  *   exe=/usr/sbin/nginx         its executable (/proc/PID/exe; symlinks in the rule are
- *                               resolved at load); an unknown executable matches no exe=
+ *                               resolved at load); an unknown executable (not read)
+ *                               fails closed: it matches every deny rule with exe= whose
+ *                               other keys match, and no allow rule with exe=
  *   ports=80,443,8000-8999      the socket's local or remote port (from the kernel)
  *
  * Names are resolved when the file is loaded: an unknown one is an error. Everything is
@@ -43,12 +45,12 @@
 #define HELPERD_DEFAULT_CONFIG "/etc/skaccel/helperd.conf"
 
 #define HELPERD_POLICY_MAX_BYTES (64u * 1024)
-#define HELPERD_POLICY_MAX_LINE 1024u	/* bytes, without the newline */
+#define HELPERD_POLICY_MAX_LINE 1024u /* bytes, without the newline */
 #define HELPERD_POLICY_MAX_RULES 256u
-#define HELPERD_POLICY_MAX_ITEMS 64u	/* in one key's list */
-#define HELPERD_POLICY_MAX_LIMITS 256u	/* max-per-user USER N lines */
-#define HELPERD_POLICY_MAX_DIAGS 20u	/* kept; the rest are only counted */
-#define HELPERD_POLICY_TEXT_MAX 100u	/* a rule as written, for the log */
+#define HELPERD_POLICY_MAX_ITEMS 64u   /* in one key's list */
+#define HELPERD_POLICY_MAX_LIMITS 256u /* max-per-user USER N lines */
+#define HELPERD_POLICY_MAX_DIAGS 20u   /* kept; the rest are only counted */
+#define HELPERD_POLICY_TEXT_MAX 100u   /* a rule as written, for the log */
 
 /* One error or warning: line 0 is about the whole file, column 0 about the whole line. */
 struct helperd_policy_diag {
@@ -59,8 +61,8 @@ struct helperd_policy_diag {
 };
 
 struct helperd_policy_diags {
-	unsigned int n;	       /* in diag[] */
-	unsigned int errors;   /* all of them, also those that did not fit diag[] */
+	unsigned int n;	     /* in diag[] */
+	unsigned int errors; /* all of them, also those that did not fit diag[] */
 	unsigned int warnings;
 	struct helperd_policy_diag diag[HELPERD_POLICY_MAX_DIAGS];
 };
@@ -93,7 +95,7 @@ struct helperd_user_limit {
 };
 
 struct helperd_policy {
-	bool from_file;		   /* false: the built-in policy, allow everyone */
+	bool from_file; /* false: the built-in policy, allow everyone */
 	bool default_allow;
 	unsigned int default_line; /* 0: not written */
 	unsigned int max_per_user; /* the file's global limit, 0 if it sets none */
@@ -123,7 +125,7 @@ struct helperd_policy_subject {
 	uid_t uid;
 	const gid_t *groups; /* primary and supplementary; those in group_refs suffice */
 	unsigned int n_groups;
-	const char *exe; /* NULL: unknown, matches no exe= */
+	const char *exe; /* NULL: unknown: matches deny exe= rules, no allow exe= rule */
 };
 
 /* The built-in policy: no file, allow everyone, no limits of its own. */

@@ -372,7 +372,7 @@ static void test_evaluation(void)
 	ASSERT_TRUE(allows(&p, 1000, none, 1, "/usr/bin/python3", 1, 2, &line));
 	ASSERT_FALSE(allows(&p, 1000, none, 1, "/usr/bin/perl", 1, 2, &line));
 	ASSERT_EQ(line, 0); /* default */
-	/* Unknown exe matches no exe= rule. */
+	/* Unknown exe matches no allow exe= rule. */
 	ASSERT_FALSE(allows(&p, 1000, none, 1, NULL, 1, 2, &line));
 	ASSERT_EQ(line, 0);
 	/* group and ports, ANDed; either end's port counts; ranges are inclusive. */
@@ -401,8 +401,19 @@ static void test_evaluation(void)
 
 	/* default allow, with a deny. */
 	PARSE_OK(&p, "default allow\ndeny exe=/usr/bin/nc\n");
-	ASSERT_TRUE(allows(&p, 1, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_TRUE(allows(&p, 1, NULL, 0, "/usr/bin/cat", 1, 2, &line));
 	ASSERT_FALSE(allows(&p, 1, NULL, 0, "/usr/bin/nc", 1, 2, &line));
+	ASSERT_EQ(line, 2);
+	/* Fail closed: an unknown executable may be nc, so the deny rule refuses it. */
+	ASSERT_FALSE(allows(&p, 1, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_EQ(line, 2);
+	helperd_policy_free(&p);
+
+	/* A deny exe= rule that other keys rule out does not refuse an unknown executable. */
+	PARSE_OK(&p, "default allow\ndeny user=bob exe=/usr/bin/nc\nallow user=alice exe=/x\n");
+	ASSERT_TRUE(allows(&p, 1000, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_EQ(line, 0); /* alice, unknown: line 3 does not decide, the default does */
+	ASSERT_FALSE(allows(&p, 1001, NULL, 0, NULL, 1, 2, &line));
 	ASSERT_EQ(line, 2);
 	helperd_policy_free(&p);
 }
