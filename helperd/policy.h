@@ -94,6 +94,15 @@ struct helperd_user_limit {
 	unsigned int line;
 };
 
+/* ids [start, start + count) belong to owner (a uid; for subgid ranges its primary gid). */
+struct helperd_subid_range {
+	uint32_t start, count, owner;
+};
+
+#define HELPERD_SUBUID_FILE "/etc/subuid"
+#define HELPERD_SUBGID_FILE "/etc/subgid"
+#define HELPERD_SUBID_MAX_RANGES 65536u
+
 struct helperd_policy {
 	bool from_file; /* false: the built-in policy, allow everyone */
 	bool default_allow;
@@ -106,6 +115,9 @@ struct helperd_policy {
 	gid_t *group_refs;
 	unsigned int n_group_refs;
 	bool needs_exe; /* some rule has exe= */
+	/* /etc/subuid and /etc/subgid, sorted by start: whose subordinate ids they are. */
+	struct helperd_subid_range *subuids, *subgids;
+	unsigned int n_subuids, n_subgids;
 };
 
 /* Name lookups, so that the parser can be tested without the system's databases. */
@@ -115,6 +127,8 @@ struct helperd_policy_resolver {
 	int (*group)(const char *name, gid_t *gid);
 	/* path with every symlink resolved, into buf; -errno (-ENOENT: it does not exist). */
 	int (*exe)(const char *path, char *buf, size_t len);
+	/* The primary gid of a user, for /etc/subgid; NULL: subgid ranges are not read. */
+	int (*user_gid)(const char *name, gid_t *gid);
 };
 
 /* getpwnam_r, getgrnam_r and realpath. */
@@ -142,9 +156,11 @@ int helperd_policy_parse(struct helperd_policy *p, const char *text, size_t len,
 			 const struct helperd_policy_resolver *res, struct helperd_policy_diags *d);
 
 /*
- * Read and parse the file at path, as helperd_policy_parse(). The file must be a regular
+ * Read and parse the file at path, as helperd_policy_parse(), then HELPERD_SUBUID_FILE and
+ * HELPERD_SUBGID_FILE (helperd_policy_load_subids). The file must be a regular
  * file of at most HELPERD_POLICY_MAX_BYTES, owned by root or by the reader, and writable
- * by nobody else. Returns 0, -ENOENT when there is no such file (nothing added to diags),
+ * by nobody else. Returns 0, -ENOENT when there is no such file (nothing added to diags;
+ * *p is then the built-in policy with the subordinate ids, to be freed),
  * -EINVAL (diags says why), or another -errno (with a file-level diag).
  */
 int helperd_policy_load(struct helperd_policy *p, const char *path,
@@ -168,6 +184,27 @@ unsigned int helperd_policy_global_limit(const struct helperd_policy *p, unsigne
 /* The limit of uid: its own line in the file, else global. */
 unsigned int helperd_policy_user_limit(const struct helperd_policy *p, uid_t uid,
 				       unsigned int global);
+
+/*
+ * Subordinate ids (rootless containers): one person may run processes under every uid of
+ * their /etc/subuid ranges. A limit counts a person, so a uid in user U's range counts as
+ * U: for max-per-user, for user=U in allow and deny rules (a rule naming the subordinate
+ * uid itself still matches it too), and, through helperd_policy_account_uid(), for the
+ * helper's other per-user counts. A gid in U's /etc/subgid range counts as U's primary
+ * group for group= rules. Both files are read with the policy, at start and on SIGHUP;
+ * a missing file is no range, a malformed line or unknown user a warning (skipped).
+ */
+int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size_t len, bool gids,
+				const struct helperd_policy_resolver *res,
+				struct helperd_policy_diags *d);
+
+/* Read the two files into p (after a parse); 0 or -errno (-ENOMEM). */
+int helperd_policy_load_subids(struct helperd_policy *p, const char *subuid, const char *subgid,
+			       const struct helperd_policy_resolver *res,
+			       struct helperd_policy_diags *d);
+
+/* The uid a per-user count is kept under: the owner of a subordinate uid, else uid. */
+uid_t helperd_policy_account_uid(const struct helperd_policy *p, uid_t uid);
 
 /* Copy those of groups[0, n) that some rule names into out (room for cap); how many. */
 unsigned int helperd_policy_keep_groups(const struct helperd_policy *p, const gid_t *groups,
