@@ -153,3 +153,39 @@ int helperd_pin_dir_check(const char *pin_dir, char *culprit, size_t len, struct
 			return 0;
 	}
 }
+
+void helperd_pin_dir_advice(const char *pin_dir, const char *culprit, const struct stat *st,
+			    int err, char *buf, size_t len)
+{
+	bool mine = st->st_uid == geteuid();
+
+	if (strcmp(culprit, pin_dir) == 0) {
+		if (err == -ENOTDIR)
+			snprintf(buf, len, "remove it ('rm -- %s') and start the helper again",
+				 pin_dir);
+		else if (mine)
+			snprintf(buf, len, "run 'chmod 0700 %s' and start the helper again",
+				 pin_dir);
+		else
+			/* Removing pins unpins nothing anyone uses: maps live while held. */
+			/* Made at once by root, it leaves no moment for another squatter. */
+			snprintf(
+			    buf, len,
+			    "another user made it: replace it with 'rm -r -- %s && mkdir -m 0700 "
+			    "%s' and start the helper again",
+			    pin_dir, pin_dir);
+		return;
+	}
+	if (st->st_uid != 0 && !mine)
+		snprintf(buf, len,
+			 "run 'chown root %s && chmod go-w %s' (or pick another --pin-dir)",
+			 culprit, culprit);
+	else if (helperd_is_bpffs(culprit) == 1)
+		/* A world-writable bpffs lets anyone squat the pin directory's name. */
+		snprintf(buf, len,
+			 "run 'chmod o-w,g-w %s' (or 'chmod +t %s' to keep it writable by all, "
+			 "then the helper's own directory is safe from renames)",
+			 culprit, culprit);
+	else
+		snprintf(buf, len, "run 'chmod go-w %s' (or pick another --pin-dir)", culprit);
+}

@@ -33,4 +33,13 @@ int helperd_bpffs_prepare(const char *pin_dir, bool *mounted);
  */
 int helperd_pin_dir_check(const char *pin_dir, char *culprit, size_t len, struct stat *st);
 
+/*
+ * What to do about a pin directory helperd_pin_dir_check() refused (err, culprit and st as
+ * it returned them): a command line a root shell can run, into buf. A pin directory that
+ * another user made (on a world-writable bpffs, anyone can squat the name first) is to be
+ * removed, a writable one made private, a writable ancestor closed to others.
+ */
+void helperd_pin_dir_advice(const char *pin_dir, const char *culprit, const struct stat *st,
+			    int err, char *buf, size_t len);
+
 #endif /* HELPERD_BPFFS_H */

@@ -152,8 +152,9 @@ static int clear_stale(const struct sockaddr_un *sa)
 
 int helperd_listener_bind(struct helperd_listener *l, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char parent[sizeof(sa.sun_path)];
+	mode_t old_umask;
 	struct stat st;
 	char *slash;
 	int fd = -1, r;
@@ -179,10 +180,16 @@ int helperd_listener_bind(struct helperd_listener *l, const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		r = -errno;
+	/*
+	 * Any local user may opt in (connect needs write permission); the policy decides the
+	 * rest. The mode comes from the umask at bind: a chmod(path) afterwards would follow a
+	 * symlink someone put there in between, onto a file of the attacker's choosing.
+	 */
+	old_umask = umask(0111);
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	umask(old_umask);
+	if (r)
 		goto fail;
-	}
 	l->created_path = true;
 	strcpy(l->path, path);
 	if (lstat(path, &st) < 0) {
@@ -191,8 +198,7 @@ int helperd_listener_bind(struct helperd_listener *l, const char *path)
 	}
 	l->dev = st.st_dev;
 	l->ino = st.st_ino;
-	/* Any local user may opt in for now (connect needs write permission); policy later. */
-	if (chmod(path, 0666) < 0 || listen(fd, SOMAXCONN) < 0) {
+	if (listen(fd, SOMAXCONN) < 0) {
 		r = -errno;
 		goto fail_unlink;
 	}

@@ -37,7 +37,8 @@ int helperd_listener_adopt(struct helperd_listener *l, int fd);
 /*
  * Bind path ourselves: mkdir -p its parent (0755); if a socket file is there, connect to
  * it: a helper answering is -EADDRINUSE, a dead one (ECONNREFUSED) is unlinked; a
- * non-socket file is -EEXIST. Then bind SOCK_SEQPACKET|CLOEXEC|NONBLOCK, chmod 0666,
+ * non-socket file is -EEXIST. Then bind SOCK_SEQPACKET|CLOEXEC|NONBLOCK under umask 0111
+ * (so the socket is 0666 whatever the caller's umask, with no chmod of the path after),
  * listen(SOMAXCONN). 0 or -errno.
  */
 int helperd_listener_bind(struct helperd_listener *l, const char *path);

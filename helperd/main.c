@@ -163,7 +163,7 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		.small_msg = opts->small_msg,
 	};
 	struct helperd_bpf_report rep;
-	char culprit[PATH_MAX];
+	char culprit[PATH_MAX], advice[3 * PATH_MAX];
 	struct stat st;
 	bool mounted;
 	int r;
@@ -185,11 +185,12 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		log_info("Mounted bpffs on " HELPERD_BPFFS_ROOT);
 	r = helperd_pin_dir_check(opts->pin_dir, culprit, sizeof(culprit), &st);
 	if (r == -EACCES || r == -ENOTDIR) {
+		helperd_pin_dir_advice(opts->pin_dir, culprit, &st, r, advice, sizeof(advice));
 		log_err("Failed to trust pin directory %s: %s is %s (owner uid %u, mode %04o); "
 			"it must be a directory that only root can write to, below directories "
-			"only root can write to",
+			"only root can write to: %s",
 			opts->pin_dir, culprit, r == -ENOTDIR ? "not a directory" : "unsafe",
-			(unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+			(unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777), advice);
 		return r;
 	}
 	if (r) {

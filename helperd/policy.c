@@ -34,9 +34,9 @@ struct parser {
 	bool rules_full_said, limits_full_said;
 };
 
-static __attribute__((format(printf, 5, 6))) void diag(struct helperd_policy_diags *d,
-						       bool warning, unsigned int line,
-						       unsigned int col, const char *fmt, ...)
+static __attribute__((format(printf, 5, 6))) void diag(struct helperd_policy_diags *d, bool warning,
+						       unsigned int line, unsigned int col,
+						       const char *fmt, ...)
 {
 	struct helperd_policy_diag *dg;
 	va_list ap;
@@ -113,9 +113,9 @@ static int system_exe(const char *path, char *buf, size_t len)
 }
 
 const struct helperd_policy_resolver helperd_policy_system = {
-	.user = system_user,
-	.group = system_group,
-	.exe = system_exe,
+    .user = system_user,
+    .group = system_group,
+    .exe = system_exe,
 };
 
 /* --- small parsers ------------------------------------------------------------------- */
@@ -272,7 +272,7 @@ static int parse_exe(struct parser *ps, const char *s, unsigned int col,
 /* --- directives ---------------------------------------------------------------------- */
 
 enum key { KEY_USER, KEY_GROUP, KEY_EXE, KEY_PORTS, KEY_COUNT };
-static const char *const key_names[KEY_COUNT] = { "user", "group", "exe", "ports" };
+static const char *const key_names[KEY_COUNT] = {"user", "group", "exe", "ports"};
 
 /* One item of a key's list, appended to the rule's array; 0, -1 (reported) or -ENOMEM. */
 static int parse_item(struct parser *ps, struct helperd_policy_rule *r, enum key k, char *item,
@@ -406,7 +406,7 @@ static int grow(void **array, unsigned int *cap, unsigned int want, size_t size)
 static int parse_rule(struct parser *ps, struct word *w, unsigned int n, bool allow)
 {
 	struct helperd_policy *p = ps->p;
-	struct helperd_policy_rule r = { .allow = allow, .line = ps->line };
+	struct helperd_policy_rule r = {.allow = allow, .line = ps->line};
 	unsigned int seen[KEY_COUNT] = {};
 	bool bad = false;
 	unsigned int i, k;
@@ -428,7 +428,8 @@ static int parse_rule(struct parser *ps, struct word *w, unsigned int n, bool al
 			if (strlen(key_names[k]) == klen && !strncmp(w[i].s, key_names[k], klen))
 				break;
 		if (k == KEY_COUNT) {
-			error_at(ps, w[i].col, "unknown key '%.*s' (expected user, group, exe or ports)",
+			error_at(ps, w[i].col,
+				 "unknown key '%.*s' (expected user, group, exe or ports)",
 				 (int)klen, w[i].s);
 			bad = true;
 			continue;
@@ -513,7 +514,7 @@ static void parse_limit_value(struct parser *ps, const struct word *w, unsigned 
 static int parse_max_per_user(struct parser *ps, struct word *w, unsigned int n)
 {
 	struct helperd_policy *p = ps->p;
-	struct helperd_user_limit l = { .line = ps->line };
+	struct helperd_user_limit l = {.line = ps->line};
 	unsigned int i;
 	bool ok;
 
@@ -542,8 +543,9 @@ static int parse_max_per_user(struct parser *ps, struct word *w, unsigned int n)
 		return 0;
 	for (i = 0; i < p->n_limits; i++) {
 		if (p->limits[i].uid == l.uid) {
-			error_at(ps, w[1].col, "max-per-user for '%s' given twice (first on line %u)",
-				 w[1].s, p->limits[i].line);
+			error_at(ps, w[1].col,
+				 "max-per-user for '%s' given twice (first on line %u)", w[1].s,
+				 p->limits[i].line);
 			return 0;
 		}
 	}
@@ -570,8 +572,9 @@ static bool split(struct parser *ps, char *buf, size_t len, struct word *w, unsi
 		unsigned char c = (unsigned char)buf[i];
 
 		if (c == '\r' && i + 1 == len) {
-			error_at(ps, (unsigned int)i + 1, "carriage return at the end of the line "
-							  "(DOS line endings?)");
+			error_at(ps, (unsigned int)i + 1,
+				 "carriage return at the end of the line "
+				 "(DOS line endings?)");
 			return false;
 		}
 		if (c == '\0' || (c < 0x20 && c != '\t') || c == 0x7f) {
@@ -617,8 +620,10 @@ static int parse_line(struct parser *ps, const char *text, size_t len)
 	}
 	if (!strcmp(w[0].s, "max-per-user"))
 		return parse_max_per_user(ps, w, n);
-	error_at(ps, w[0].col, "unknown directive '%s' (expected allow, deny, default or "
-			       "max-per-user)", w[0].s);
+	error_at(ps, w[0].col,
+		 "unknown directive '%s' (expected allow, deny, default or "
+		 "max-per-user)",
+		 w[0].s);
 	return 0;
 }
 
@@ -670,6 +675,8 @@ void helperd_policy_free(struct helperd_policy *p)
 	free(p->rules);
 	free(p->limits);
 	free(p->group_refs);
+	free(p->subuids);
+	free(p->subgids);
 	helperd_policy_init(p);
 }
 
@@ -677,7 +684,7 @@ int helperd_policy_parse(struct helperd_policy *p, const char *text, size_t len,
 			 const struct helperd_policy_resolver *res, struct helperd_policy_diags *d)
 {
 	struct helperd_policy tmp;
-	struct parser ps = { .p = &tmp, .res = res, .d = d };
+	struct parser ps = {.p = &tmp, .res = res, .d = d};
 	unsigned int errors = d->errors;
 	size_t pos = 0, n;
 	const char *eol;
@@ -721,8 +728,9 @@ bool helperd_policy_file_safe(const struct stat *st, uid_t reader, char *why, si
 		return false;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, len, "writable by %s (mode %04o): anyone who can write it decides "
-				   "who may opt in",
+		snprintf(why, len,
+			 "writable by %s (mode %04o): anyone who can write it decides "
+			 "who may opt in",
 			 st->st_mode & S_IWOTH ? "everyone" : "its group",
 			 (unsigned int)(st->st_mode & 07777));
 		return false;
@@ -745,6 +753,10 @@ int helperd_policy_load(struct helperd_policy *p, const char *path,
 		r = -errno;
 		if (r != -ENOENT)
 			diag(d, false, 0, 0, "cannot open: %s", strerror(-r));
+		/* No file is the built-in policy, which counts persons all the same. */
+		if (r == -ENOENT && helperd_policy_load_subids(p, HELPERD_SUBUID_FILE,
+							       HELPERD_SUBGID_FILE, res, d) < 0)
+			r = -ENOMEM;
 		return r;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -783,21 +795,214 @@ int helperd_policy_load(struct helperd_policy *p, const char *path,
 		goto out;
 	}
 	r = helperd_policy_parse(p, buf, len, res, d);
+	if (r == 0) {
+		r = helperd_policy_load_subids(p, HELPERD_SUBUID_FILE, HELPERD_SUBGID_FILE, res, d);
+		if (r)
+			helperd_policy_free(p);
+	}
 out:
 	free(buf);
 	close(fd);
 	return r;
 }
 
+/* --- subordinate ids ----------------------------------------------------------------- */
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct helperd_subid_range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The owner of id in ranges (sorted by start), else id itself. */
+static uint32_t subid_owner(const struct helperd_subid_range *ranges, unsigned int n, uint32_t id)
+{
+	unsigned int lo = 0, hi = n, mid;
+
+	/* The last range starting at or below id. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (ranges[mid].start <= id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && id - ranges[lo - 1].start < ranges[lo - 1].count)
+		return ranges[lo - 1].owner;
+	return id;
+}
+
+uid_t helperd_policy_account_uid(const struct helperd_policy *p, uid_t uid)
+{
+	return subid_owner(p->subuids, p->n_subuids, uid);
+}
+
+int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size_t len, bool gids,
+				const struct helperd_policy_resolver *res,
+				struct helperd_policy_diags *d)
+{
+	struct helperd_subid_range *ranges = NULL, *a;
+	unsigned int n = 0, cap = 0, line = 0, i;
+	char buf[HELPERD_POLICY_MAX_LINE + 1], *name, *start, *count, *save;
+	unsigned long vs, vc, vo;
+	size_t pos = 0, l;
+	const char *eol;
+	uid_t owner;
+	gid_t g;
+	int r;
+
+	if (gids && !res->user_gid)
+		return 0;
+	while (pos < len) {
+		line++;
+		eol = memchr(text + pos, '\n', len - pos);
+		l = eol ? (size_t)(eol - (text + pos)) : len - pos;
+		memcpy(buf, text + pos, l < sizeof(buf) ? l : sizeof(buf) - 1);
+		buf[l < sizeof(buf) ? l : sizeof(buf) - 1] = '\0';
+		pos += l + 1;
+		if (l >= sizeof(buf) || !buf[0] || buf[0] == '#')
+			continue;
+		name = strtok_r(buf, ":", &save);
+		start = strtok_r(NULL, ":", &save);
+		count = strtok_r(NULL, ":\r", &save);
+		if (!name || !start || !count || parse_num(start, 0, UINT32_MAX - 1, &vs) ||
+		    parse_num(count, 1, UINT32_MAX, &vc) || vs + vc - 1 > UINT32_MAX - 1) {
+			diag(d, true, line, 0, "%s: not USER:START:COUNT, skipped",
+			     gids ? "subgid" : "subuid");
+			continue;
+		}
+		/* The owner by number or name, as newuidmap(1) accepts either. */
+		if (all_digits(name)) {
+			if (gids)
+				continue; /* a number names no user whose primary group we know */
+			r = parse_num(name, 0, UINT32_MAX - 1, &vo) ? -ENOENT : 0;
+			owner = (uid_t)vo;
+		} else {
+			r = res->user(name, &owner);
+		}
+		if (!r && gids) {
+			r = res->user_gid(name, &g);
+			owner = (uid_t)g;
+		}
+		if (r) {
+			diag(d, true, line, 0, "%s: unknown user '%.64s', skipped",
+			     gids ? "subgid" : "subuid", name);
+			continue;
+		}
+		if (n >= HELPERD_SUBID_MAX_RANGES)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			a = realloc(ranges, cap * sizeof(*a));
+			if (!a) {
+				free(ranges);
+				return -ENOMEM;
+			}
+			ranges = a;
+		}
+		ranges[n++] = (struct helperd_subid_range){(uint32_t)vs, (uint32_t)vc, owner};
+	}
+	qsort(ranges, n, sizeof(*ranges), cmp_range);
+	/* Overlapping ranges would make the owner depend on the order: keep the first. */
+	for (i = 1; i < n; i++) {
+		if (ranges[i].start - ranges[i - 1].start < ranges[i - 1].count) {
+			diag(d, true, 0, 0, "%s: range starting at %u overlaps another, skipped",
+			     gids ? "subgid" : "subuid", ranges[i].start);
+			memmove(&ranges[i], &ranges[i + 1], (n - i - 1) * sizeof(*ranges));
+			n--;
+			i--;
+		}
+	}
+	if (gids) {
+		free(p->subgids);
+		p->subgids = ranges;
+		p->n_subgids = n;
+	} else {
+		free(p->subuids);
+		p->subuids = ranges;
+		p->n_subuids = n;
+	}
+	return 0;
+}
+
+static int read_small_file(const char *path, char **text, size_t *len)
+{
+	char *buf = malloc(HELPERD_POLICY_MAX_BYTES * 16 + 1);
+	size_t used = 0, max = HELPERD_POLICY_MAX_BYTES * 16;
+	ssize_t n;
+	int fd, r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		free(buf);
+		return -errno;
+	}
+	while (used < max) {
+		n = read(fd, buf + used, max - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	*text = buf;
+	*len = used;
+	return 0;
+}
+
+int helperd_policy_load_subids(struct helperd_policy *p, const char *subuid, const char *subgid,
+			       const struct helperd_policy_resolver *res,
+			       struct helperd_policy_diags *d)
+{
+	const char *paths[2] = {subuid, subgid};
+	char *text = NULL;
+	size_t len = 0;
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		if (!paths[i])
+			continue;
+		r = read_small_file(paths[i], &text, &len);
+		if (r == -ENOMEM)
+			return r;
+		if (r) {
+			if (r != -ENOENT)
+				diag(d, true, 0, 0,
+				     "cannot read %s: %s; no subordinate ids from it", paths[i],
+				     strerror(-r));
+			continue;
+		}
+		r = helperd_policy_parse_subids(p, text, len, i == 1, res, d);
+		free(text);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* owner: the account uid of s->uid (itself, or the owner of its subordinate range). */
 static bool rule_matches(const struct helperd_policy_rule *r,
-			 const struct helperd_policy_subject *s, uint16_t lport, uint16_t rport)
+			 const struct helperd_policy_subject *s, uid_t owner, uint16_t lport,
+			 uint16_t rport)
 {
 	unsigned int i, j;
 	bool hit;
 
 	if (r->n_users) {
 		for (i = 0, hit = false; i < r->n_users && !hit; i++)
-			hit = r->users[i] == s->uid;
+			hit = r->users[i] == s->uid || r->users[i] == owner;
 		if (!hit)
 			return false;
 	}
@@ -809,8 +1014,13 @@ static bool rule_matches(const struct helperd_policy_rule *r,
 			return false;
 	}
 	if (r->n_exes) {
+		/*
+		 * Unknown (the reader failed, stalled or lacks the privilege): fail closed. A deny
+		 * rule matches, since the client may be that program; an allow rule does not. So
+		 * what this evaluation allows, every executable the client may run is allowed.
+		 */
 		if (!s->exe)
-			return false;
+			return !r->allow;
 		for (i = 0, hit = false; i < r->n_exes && !hit; i++)
 			hit = !strcmp(r->exes[i].path, s->exe) ||
 			      (r->exes[i].resolved && !strcmp(r->exes[i].resolved, s->exe));
@@ -831,10 +1041,11 @@ bool helperd_policy_allows(const struct helperd_policy *p, const struct helperd_
 			   uint16_t local_port, uint16_t remote_port,
 			   const struct helperd_policy_rule **rule)
 {
+	uid_t owner = helperd_policy_account_uid(p, s->uid);
 	unsigned int i;
 
 	for (i = 0; i < p->n_rules; i++) {
-		if (rule_matches(&p->rules[i], s, local_port, remote_port)) {
+		if (rule_matches(&p->rules[i], s, owner, local_port, remote_port)) {
 			if (rule)
 				*rule = &p->rules[i];
 			return p->rules[i].allow;
@@ -858,6 +1069,7 @@ unsigned int helperd_policy_user_limit(const struct helperd_policy *p, uid_t uid
 {
 	unsigned int i;
 
+	uid = helperd_policy_account_uid(p, uid);
 	for (i = 0; i < p->n_limits; i++)
 		if (p->limits[i].uid == uid)
 			return p->limits[i].limit;
@@ -868,12 +1080,16 @@ unsigned int helperd_policy_keep_groups(const struct helperd_policy *p, const gi
 					unsigned int n, gid_t *out, unsigned int cap)
 {
 	unsigned int i, kept = 0;
+	gid_t g;
 
 	if (!p->n_group_refs)
 		return 0;
-	for (i = 0; i < n && kept < cap; i++)
-		if (bsearch(&groups[i], p->group_refs, p->n_group_refs, sizeof(gid_t), cmp_gid))
-			out[kept++] = groups[i];
+	for (i = 0; i < n && kept < cap; i++) {
+		/* A subordinate gid stands for its owner's primary group. */
+		g = subid_owner(p->subgids, p->n_subgids, groups[i]);
+		if (bsearch(&g, p->group_refs, p->n_group_refs, sizeof(gid_t), cmp_gid))
+			out[kept++] = g;
+	}
 	return kept;
 }
 
@@ -901,6 +1117,7 @@ int helperd_policy_check_config(FILE *out, FILE *err, const char *path, bool exp
 	helperd_policy_init(&p);
 	r = helperd_policy_load(&p, path, &helperd_policy_system, &d);
 	if (r == -ENOENT && !explicit) {
+		helperd_policy_free(&p);
 		fprintf(out, "%s: no such file: every user may opt in (default allow, no rules)\n",
 			path);
 		return 0;

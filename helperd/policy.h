@@ -26,7 +26,9 @@
  *   user=alice,1001             the client's uid (SO_PEERCRED), by name or number
  *   group=web,33                its primary or any supplementary group (SO_PEERGROUPS)
  *   exe=/usr/sbin/nginx         its executable (/proc/PID/exe; symlinks in the rule are
- *                               resolved at load); an unknown executable matches no exe=
+ *                               resolved at load); an unknown executable (not read)
+ *                               fails closed: it matches every deny rule with exe= whose
+ *                               other keys match, and no allow rule with exe=
  *   ports=80,443,8000-8999      the socket's local or remote port (from the kernel)
  *
  * Names are resolved when the file is loaded: an unknown one is an error. Everything is
@@ -43,12 +45,12 @@
 #define HELPERD_DEFAULT_CONFIG "/etc/skaccel/helperd.conf"
 
 #define HELPERD_POLICY_MAX_BYTES (64u * 1024)
-#define HELPERD_POLICY_MAX_LINE 1024u	/* bytes, without the newline */
+#define HELPERD_POLICY_MAX_LINE 1024u /* bytes, without the newline */
 #define HELPERD_POLICY_MAX_RULES 256u
-#define HELPERD_POLICY_MAX_ITEMS 64u	/* in one key's list */
-#define HELPERD_POLICY_MAX_LIMITS 256u	/* max-per-user USER N lines */
-#define HELPERD_POLICY_MAX_DIAGS 20u	/* kept; the rest are only counted */
-#define HELPERD_POLICY_TEXT_MAX 100u	/* a rule as written, for the log */
+#define HELPERD_POLICY_MAX_ITEMS 64u   /* in one key's list */
+#define HELPERD_POLICY_MAX_LIMITS 256u /* max-per-user USER N lines */
+#define HELPERD_POLICY_MAX_DIAGS 20u   /* kept; the rest are only counted */
+#define HELPERD_POLICY_TEXT_MAX 100u   /* a rule as written, for the log */
 
 /* One error or warning: line 0 is about the whole file, column 0 about the whole line. */
 struct helperd_policy_diag {
@@ -59,8 +61,8 @@ struct helperd_policy_diag {
 };
 
 struct helperd_policy_diags {
-	unsigned int n;	       /* in diag[] */
-	unsigned int errors;   /* all of them, also those that did not fit diag[] */
+	unsigned int n;	     /* in diag[] */
+	unsigned int errors; /* all of them, also those that did not fit diag[] */
 	unsigned int warnings;
 	struct helperd_policy_diag diag[HELPERD_POLICY_MAX_DIAGS];
 };
@@ -92,8 +94,17 @@ struct helperd_user_limit {
 	unsigned int line;
 };
 
+/* ids [start, start + count) belong to owner (a uid; for subgid ranges its primary gid). */
+struct helperd_subid_range {
+	uint32_t start, count, owner;
+};
+
+#define HELPERD_SUBUID_FILE "/etc/subuid"
+#define HELPERD_SUBGID_FILE "/etc/subgid"
+#define HELPERD_SUBID_MAX_RANGES 65536u
+
 struct helperd_policy {
-	bool from_file;		   /* false: the built-in policy, allow everyone */
+	bool from_file; /* false: the built-in policy, allow everyone */
 	bool default_allow;
 	unsigned int default_line; /* 0: not written */
 	unsigned int max_per_user; /* the file's global limit, 0 if it sets none */
@@ -104,6 +115,9 @@ struct helperd_policy {
 	gid_t *group_refs;
 	unsigned int n_group_refs;
 	bool needs_exe; /* some rule has exe= */
+	/* /etc/subuid and /etc/subgid, sorted by start: whose subordinate ids they are. */
+	struct helperd_subid_range *subuids, *subgids;
+	unsigned int n_subuids, n_subgids;
 };
 
 /* Name lookups, so that the parser can be tested without the system's databases. */
@@ -113,6 +127,8 @@ struct helperd_policy_resolver {
 	int (*group)(const char *name, gid_t *gid);
 	/* path with every symlink resolved, into buf; -errno (-ENOENT: it does not exist). */
 	int (*exe)(const char *path, char *buf, size_t len);
+	/* The primary gid of a user, for /etc/subgid; NULL: subgid ranges are not read. */
+	int (*user_gid)(const char *name, gid_t *gid);
 };
 
 /* getpwnam_r, getgrnam_r and realpath. */
@@ -123,7 +139,7 @@ struct helperd_policy_subject {
 	uid_t uid;
 	const gid_t *groups; /* primary and supplementary; those in group_refs suffice */
 	unsigned int n_groups;
-	const char *exe; /* NULL: unknown, matches no exe= */
+	const char *exe; /* NULL: unknown: matches deny exe= rules, no allow exe= rule */
 };
 
 /* The built-in policy: no file, allow everyone, no limits of its own. */
@@ -140,9 +156,11 @@ int helperd_policy_parse(struct helperd_policy *p, const char *text, size_t len,
 			 const struct helperd_policy_resolver *res, struct helperd_policy_diags *d);
 
 /*
- * Read and parse the file at path, as helperd_policy_parse(). The file must be a regular
+ * Read and parse the file at path, as helperd_policy_parse(), then HELPERD_SUBUID_FILE and
+ * HELPERD_SUBGID_FILE (helperd_policy_load_subids). The file must be a regular
  * file of at most HELPERD_POLICY_MAX_BYTES, owned by root or by the reader, and writable
- * by nobody else. Returns 0, -ENOENT when there is no such file (nothing added to diags),
+ * by nobody else. Returns 0, -ENOENT when there is no such file (nothing added to diags;
+ * *p is then the built-in policy with the subordinate ids, to be freed),
  * -EINVAL (diags says why), or another -errno (with a file-level diag).
  */
 int helperd_policy_load(struct helperd_policy *p, const char *path,
@@ -166,6 +184,27 @@ unsigned int helperd_policy_global_limit(const struct helperd_policy *p, unsigne
 /* The limit of uid: its own line in the file, else global. */
 unsigned int helperd_policy_user_limit(const struct helperd_policy *p, uid_t uid,
 				       unsigned int global);
+
+/*
+ * Subordinate ids (rootless containers): one person may run processes under every uid of
+ * their /etc/subuid ranges. A limit counts a person, so a uid in user U's range counts as
+ * U: for max-per-user, for user=U in allow and deny rules (a rule naming the subordinate
+ * uid itself still matches it too), and, through helperd_policy_account_uid(), for the
+ * helper's other per-user counts. A gid in U's /etc/subgid range counts as U's primary
+ * group for group= rules. Both files are read with the policy, at start and on SIGHUP;
+ * a missing file is no range, a malformed line or unknown user a warning (skipped).
+ */
+int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size_t len, bool gids,
+				const struct helperd_policy_resolver *res,
+				struct helperd_policy_diags *d);
+
+/* Read the two files into p (after a parse); 0 or -errno (-ENOMEM). */
+int helperd_policy_load_subids(struct helperd_policy *p, const char *subuid, const char *subgid,
+			       const struct helperd_policy_resolver *res,
+			       struct helperd_policy_diags *d);
+
+/* The uid a per-user count is kept under: the owner of a subordinate uid, else uid. */
+uid_t helperd_policy_account_uid(const struct helperd_policy *p, uid_t uid);
 
 /* Copy those of groups[0, n) that some rule names into out (room for cap); how many. */
 unsigned int helperd_policy_keep_groups(const struct helperd_policy *p, const gid_t *groups,

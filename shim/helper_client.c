@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,11 +34,61 @@ void shim_client_init(struct shim_client *c, const char *path, int timeout_ms, i
 	c->fd = -1;
 	c->timeout_ms = timeout_ms;
 	c->backoff_ms = backoff_ms;
+	c->helper_uid = (uid_t)-1;
 	/* Too long a path is kept truncated-but-invalid: connect fails with ENAMETOOLONG. */
 	if (strlen(path) > SHIM_CLIENT_PATH_MAX)
 		c->path[0] = '\0';
 	else
 		strcpy(c->path, path);
+}
+
+void shim_client_trust_uid(struct shim_client *c, uid_t uid)
+{
+	c->helper_uid = uid;
+}
+
+int shim_parse_uid(const char *s, uid_t *uid)
+{
+	unsigned long long v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 0xffffffffull)
+			return -EINVAL;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (v >= 0xffffffffull)
+		return -EINVAL;
+	*uid = (uid_t)v;
+	return 0;
+}
+
+int shim_passwd_uid(const char *file, const char *name, uid_t *uid)
+{
+	size_t n = strlen(name);
+	char line[1024], *colon;
+	FILE *f;
+	int r = -ENOENT;
+
+	f = fopen(file, "re");
+	if (!f)
+		return -errno;
+	/* name:password:uid:gid:...; a line too long for the buffer cannot be ours. */
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		colon = strchr(line + n + 1, ':');
+		if (!colon)
+			break;
+		*strchrnul(colon + 1, ':') = '\0';
+		r = shim_parse_uid(colon + 1, uid);
+		if (r)
+			r = -ENOENT;
+		break;
+	}
+	fclose(f);
+	return r;
 }
 
 /* Does c->fd still hold the socket we made? */
@@ -64,6 +115,7 @@ static int conn_open(struct shim_client *c)
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	size_t n = strlen(c->path);
 	socklen_t len;
+	struct ucred cred;
 	struct stat st;
 	int fd, err;
 
@@ -83,6 +135,20 @@ static int conn_open(struct shim_client *c)
 		err = errno;
 		real.close(fd);
 		return -err;
+	}
+	/*
+	 * Who listens: the kernel's record of the listener, not the file's owner (a path is
+	 * only a name; anyone who could write its directory could have bound it).
+	 */
+	len = sizeof(cred);
+	if (real.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		err = errno;
+		real.close(fd);
+		return -err;
+	}
+	if (cred.uid != 0 && cred.uid != geteuid() && cred.uid != c->helper_uid) {
+		real.close(fd);
+		return -EPERM;
 	}
 	c->fd = fd;
 	c->dev = st.st_dev;
@@ -149,7 +215,8 @@ int shim_client_request(struct shim_client *c, enum skaccel_op op, int fd,
 	int ret;
 
 	*fd_sent = false;
-	if (!real.connect && (shim_real_init(), !real.connect || !real.recv || !real.close))
+	if (!real.connect &&
+	    (shim_real_init(), !real.connect || !real.recv || !real.close || !real.getsockopt))
 		return -ENOSYS;
 	/* Another thread is waiting for the helper: give up with it, do not queue behind it. */
 	ret = lock_until(c, deadline);

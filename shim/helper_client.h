@@ -31,16 +31,38 @@ struct shim_client {
 	bool fork_locked;	 /* the fork prepare handler holds lock */
 	int timeout_ms;
 	int backoff_ms;
+	uid_t helper_uid; /* trusted besides root and ourselves; (uid_t)-1: none */
 	char path[SHIM_CLIENT_PATH_MAX + 1]; /* "@name": abstract socket */
 };
 
 void shim_client_init(struct shim_client *c, const char *path, int timeout_ms, int backoff_ms);
 
 /*
+ * Who may serve the helper socket. Before anything is sent, the shim checks the uid the
+ * kernel recorded for the listening end (SO_PEERCRED): root, our own euid (which could
+ * read our memory anyway) or helper_uid. Another user who bound the path (or squatted a
+ * path we were pointed at) gets nothing: the request fails with -EPERM and the socket
+ * stays on plain TCP. shim_client_init() trusts no helper_uid; init.c sets it from
+ * SKACCEL_HELPER_UID, else from the user SHIM_HELPER_USER in /etc/passwd.
+ */
+#define SHIM_HELPER_USER "skaccel"
+void shim_client_trust_uid(struct shim_client *c, uid_t uid);
+
+/*
+ * The uid of name in a passwd(5) file, read directly: a preloaded library must not pull
+ * NSS modules into every program. 0 or -ENOENT / -errno.
+ */
+int shim_passwd_uid(const char *file, const char *name, uid_t *uid);
+
+/* A uid in decimal (SKACCEL_HELPER_UID), 0 or -EINVAL; (uid_t)-1 is not one. */
+int shim_parse_uid(const char *s, uid_t *uid);
+
+/*
  * Send op (with fd attached if fd >= 0) and wait at most timeout_ms for the reply, lock
  * included. Returns 0 with *rep filled (rep->status says what the helper did, refusals
  * included), or -errno if no valid reply came: the helper socket's error, -ETIMEDOUT,
- * -EPROTO for a malformed or mismatched reply, -ECONNRESET if the helper hung up. After
+ * -EPROTO for a malformed or mismatched reply, -ECONNRESET if the helper hung up, -EPERM
+ * if the socket is served by a user we do not trust (see shim_client_trust_uid). After
  * a failure the connection is closed (a late reply can never be taken for the answer to a
  * later request) and for backoff_ms every request fails at once with the same error.
  * *fd_sent says whether the helper got fd, i.e. whether it may have been inserted even

@@ -69,6 +69,23 @@ static void fork_child(void)
 	shim_sig_atfork_child();
 }
 
+/* The helper's own user, besides root: SKACCEL_HELPER_UID, else skaccel's in /etc/passwd. */
+static void trust_helper_user(void)
+{
+	const char *env = secure_getenv("SKACCEL_HELPER_UID");
+	uid_t uid;
+
+	if (env && *env) {
+		if (shim_parse_uid(env, &uid) == 0)
+			shim_client_trust_uid(&shim_helper, uid);
+		else
+			shim_log("ignoring SKACCEL_HELPER_UID=%s: not a uid", env);
+		return;
+	}
+	if (shim_passwd_uid("/etc/passwd", SHIM_HELPER_USER, &uid) == 0)
+		shim_client_trust_uid(&shim_helper, uid);
+}
+
 static void init(void)
 {
 	const char *path;
@@ -90,6 +107,7 @@ static void init(void)
 	}
 	if (!shim_cfg.disabled) {
 		shim_client_init(&shim_helper, path, shim_cfg.timeout_ms, SHIM_CLIENT_BACKOFF_MS);
+		trust_helper_user();
 		pthread_atfork(fork_prepare, fork_parent, fork_child);
 	}
 	__atomic_store_n(&init_done, true, __ATOMIC_RELEASE);

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,7 +66,7 @@ static void test_reader(void)
 	ASSERT_EQ(helperd_exe_of(&r, pidfd, getpid(), got, 4), -ENAMETOOLONG);
 	ASSERT_TRUE(r.pid > 0);
 
-	/* A reader that died: one failure, then the lookups are done here again. */
+	/* A reader whose keeper died: one failure, then the lookups are done here again. */
 	kill(r.pid, SIGKILL);
 	usleep(50 * 1000);
 	ASSERT_EQ(helperd_exe_of(&r, pidfd, getpid(), got, sizeof(got)), -EPIPE);
@@ -80,9 +82,96 @@ static void test_reader(void)
 	close(pidfd);
 }
 
+/* Running, not a zombie. */
+static bool alive(pid_t pid)
+{
+	char path[64], state = 'Z';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+		state = 'Z';
+	fclose(f);
+	return state != 'Z' && state != 'X';
+}
+
+/* The worker the reader's keeper forked: its only child. */
+static pid_t worker_of(pid_t keeper)
+{
+	char path[64];
+	int worker = 0, tries;
+	FILE *f;
+
+	for (tries = 0; tries < 100 && worker <= 0; tries++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)keeper, (int)keeper);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%d", &worker) != 1)
+				worker = 0;
+			fclose(f);
+		}
+		if (worker <= 0)
+			usleep(10 * 1000);
+	}
+	return worker;
+}
+
+/* A reader that stalls or is killed is not given up for good: lookups fail, then recover. */
+static void test_reader_recovers(void)
+{
+	struct helperd_exe_reader r = {};
+	char want[PATH_MAX], got[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", want, sizeof(want) - 1);
+	int pidfd = pidfd_of(getpid());
+	pid_t worker, again;
+
+	want[n > 0 ? n : 0] = '\0';
+	ASSERT_EQ(helperd_exe_reader_start(&r), 0);
+	worker = worker_of(r.pid);
+	ASSERT_TRUE(worker > 0);
+	if (worker <= 0) { /* kill(0, ...) would signal our own process group */
+		helperd_exe_reader_stop(&r);
+		close(pidfd);
+		return;
+	}
+	ASSERT_EQ(helperd_exe_of(&r, pidfd, getpid(), got, sizeof(got)), 0);
+
+	/* Stalled: this lookup times out; the reader is kept. */
+	ASSERT_EQ(kill(worker, SIGSTOP), 0);
+	ASSERT_EQ(helperd_exe_of(&r, pidfd, 0x7ffffff0, got, sizeof(got)), -ETIMEDOUT);
+	ASSERT_TRUE(r.pid > 0);
+	/* Resumed: the late -ENOENT for the request above is dropped, not taken for this one. */
+	ASSERT_EQ(kill(worker, SIGCONT), 0);
+	ASSERT_EQ(helperd_exe_of(&r, pidfd, getpid(), got, sizeof(got)), 0);
+	ASSERT_STREQ(got, want);
+
+	/* Killed: the keeper forks another worker, within the respawn pause. */
+	ASSERT_EQ(kill(worker, SIGKILL), 0);
+	usleep((HELPERD_EXE_READER_RESPAWN_MS + 300) * 1000);
+	again = worker_of(r.pid);
+	ASSERT_TRUE(again > 0 && again != worker);
+	if (again <= 0)
+		again = worker;
+	ASSERT_EQ(helperd_exe_of(&r, pidfd, getpid(), got, sizeof(got)), 0);
+	ASSERT_STREQ(got, want);
+	ASSERT_TRUE(r.pid > 0);
+
+	helperd_exe_reader_stop(&r);
+	ASSERT_EQ(waitpid(-1, NULL, WNOHANG), -1);
+	/* The worker died with its keeper (a zombie until whoever adopted it reaps it). */
+	for (n = 0; n < 100 && alive(again); n++)
+		usleep(10 * 1000);
+	ASSERT_FALSE(alive(again));
+	close(pidfd);
+}
+
 int main(void)
 {
 	test_direct();
 	test_reader();
+	test_reader_recovers();
 	return test_summary();
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Unit tests for the helper's listening socket: LISTEN_FDS parsing, fd checks, binding. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -40,7 +42,7 @@ static int listening(int type, int domain)
 	int fd = socket(domain, type | SOCK_CLOEXEC, 0);
 
 	if (fd >= 0 && domain == AF_UNIX) {
-		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 		/* Autobind to an abstract address. */
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0 ||
@@ -82,7 +84,7 @@ static void test_adopt_sets_flags(void)
 {
 	struct helperd_listener l;
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0); /* no CLOEXEC, blocking, as systemd hands */
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
 	ASSERT_EQ(listen(fd, 1), 0);
@@ -145,11 +147,58 @@ static void test_bind(void)
 	rmdir(dir);
 }
 
+/*
+ * Another user's move in the window after bind: the socket path replaced by a symlink to
+ * a file of theirs choosing (the victim). A chmod(path) by the helper would follow it. This
+ * chmod replaces libc's for the code under test, doing the swap first, then the chmod.
+ */
+static const char *race_victim;
+
+int chmod(const char *path, mode_t mode)
+{
+	if (race_victim) {
+		unlink(path);
+		if (symlink(race_victim, path) < 0)
+			return -1;
+	}
+	return (int)syscall(SYS_fchmodat, AT_FDCWD, path, mode);
+}
+
+static void test_bind_mode_without_chmod(void)
+{
+	char dir[] = "/tmp/test_helperd_listener.XXXXXX", path[128], victim[128];
+	struct helperd_listener l;
+	mode_t old = umask(077); /* a strict umask must not make the socket private */
+	struct stat st;
+	int fd;
+
+	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/h.sock", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	fd = open(victim, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	race_victim = victim;
+	ASSERT_EQ(helperd_listener_bind(&l, path), 0);
+	race_victim = NULL;
+	umask(old);
+	ASSERT_EQ(stat(victim, &st), 0);
+	ASSERT_EQ(st.st_mode & 07777, 0600); /* never made world-writable through the link */
+	ASSERT_EQ(lstat(path, &st), 0);
+	ASSERT_TRUE(S_ISSOCK(st.st_mode));
+	ASSERT_EQ(st.st_mode & 07777, 0666);
+	helperd_listener_close(&l);
+	unlink(path);
+	unlink(victim);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_activation_parse();
 	test_check_fd();
 	test_adopt_sets_flags();
 	test_bind();
+	test_bind_mode_without_chmod();
 	return test_summary();
 }

@@ -18,7 +18,7 @@ static int fake_user(const char *name, uid_t *uid)
 	static const struct {
 		const char *name;
 		uid_t uid;
-	} users[] = { { "root", 0 }, { "alice", 1000 }, { "bob", 1001 }, { "nobody", 65534 } };
+	} users[] = {{"root", 0}, {"alice", 1000}, {"bob", 1001}, {"nobody", 65534}};
 	size_t i;
 
 	if (!strcmp(name, "broken"))
@@ -53,7 +53,16 @@ static int fake_exe(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-static const struct helperd_policy_resolver fake = { fake_user, fake_group, fake_exe };
+static int fake_user_gid(const char *name, gid_t *gid)
+{
+	uid_t uid;
+	int r = fake_user(name, &uid);
+
+	*gid = uid; /* user private groups: alice 1000 is in group 1000 */
+	return r;
+}
+
+static const struct helperd_policy_resolver fake = {fake_user, fake_group, fake_exe, fake_user_gid};
 
 static int parse(struct helperd_policy *p, const char *text, struct helperd_policy_diags *d)
 {
@@ -63,13 +72,13 @@ static int parse(struct helperd_policy *p, const char *text, struct helperd_poli
 }
 
 /* text must parse; returns with *p filled in (free it). */
-#define PARSE_OK(p, text)                                                                       \
-	do {                                                                                    \
-		struct helperd_policy_diags d_;                                                 \
-		int r_ = parse((p), (text), &d_);                                               \
-		CHECK(r_ == 0 && d_.errors == 0, "'%s' refused: %s (line %u col %u)", (text),   \
-		      d_.n ? d_.diag[0].msg : "?", d_.n ? d_.diag[0].line : 0,                  \
-		      d_.n ? d_.diag[0].col : 0);                                               \
+#define PARSE_OK(p, text)                                                                     \
+	do {                                                                                  \
+		struct helperd_policy_diags d_;                                               \
+		int r_ = parse((p), (text), &d_);                                             \
+		CHECK(r_ == 0 && d_.errors == 0, "'%s' refused: %s (line %u col %u)", (text), \
+		      d_.n ? d_.diag[0].msg : "?", d_.n ? d_.diag[0].line : 0,                \
+		      d_.n ? d_.diag[0].col : 0);                                             \
 	} while (0)
 
 /* text must be refused with this first error, at this line and column. */
@@ -185,7 +194,8 @@ static void test_exe_resolution(void)
 	ASSERT_EQ(d.diag[0].line, 2);
 	ASSERT_EQ(d.diag[0].col, 28);
 	ASSERT_TRUE(d.diag[0].warning);
-	ASSERT_STREQ(d.diag[0].msg, "exe '/missing/x' does not exist (yet); it matches once it does");
+	ASSERT_STREQ(d.diag[0].msg,
+		     "exe '/missing/x' does not exist (yet); it matches once it does");
 	helperd_policy_free(&p);
 }
 
@@ -197,7 +207,8 @@ static void test_errors(void)
 	expect_error("permit user=alice\n", 1, 1,
 		     "unknown directive 'permit' (expected allow, deny, default or max-per-user)");
 	expect_error("default\n", 1, 1, "'default' needs 'allow' or 'deny'");
-	expect_error("default maybe\n", 1, 9, "expected 'allow' or 'deny' after 'default', got 'maybe'");
+	expect_error("default maybe\n", 1, 9,
+		     "expected 'allow' or 'deny' after 'default', got 'maybe'");
 	expect_error("default allow now\n", 1, 15, "unexpected 'now' after 'default allow'");
 	expect_error("default allow\n# x\ndefault deny\n", 3, 1,
 		     "'default' given twice (first on line 1)");
@@ -221,13 +232,15 @@ static void test_errors(void)
 	expect_error("default deny\nallow user=broken\n", 2, 12,
 		     "cannot look up user 'broken': Input/output error");
 	expect_error("default deny\nallow user=4294967295\n", 2, 12, "uid 4294967295 out of range");
-	expect_error("default deny\nallow group=99999999999\n", 2, 13, "gid 99999999999 out of range");
+	expect_error("default deny\nallow group=99999999999\n", 2, 13,
+		     "gid 99999999999 out of range");
 
 	/* Ports. */
 	expect_error("default deny\nallow ports=0\n", 2, 13, "port 0 out of range 1-65535");
 	expect_error("default deny\nallow ports=65536\n", 2, 13, "port 65536 out of range 1-65535");
 	expect_error("default deny\nallow ports=80,90-80\n", 2, 16, "port range 90-80 is reversed");
-	expect_error("default deny\nallow ports=10-70000\n", 2, 16, "port 70000 out of range 1-65535");
+	expect_error("default deny\nallow ports=10-70000\n", 2, 16,
+		     "port 70000 out of range 1-65535");
 	expect_error("default deny\nallow ports=http\n", 2, 13,
 		     "'http' is not a port or a port range (like 80 or 8000-8999)");
 	expect_error("default deny\nallow ports=1-2-3\n", 2, 13,
@@ -236,14 +249,16 @@ static void test_errors(void)
 		     "'-5' is not a port or a port range (like 80 or 8000-8999)");
 
 	/* Executables. */
-	expect_error("default deny\nallow exe=nginx\n", 2, 11, "exe 'nginx' is not an absolute path");
+	expect_error("default deny\nallow exe=nginx\n", 2, 11,
+		     "exe 'nginx' is not an absolute path");
 
 	/* Limits. */
 	expect_error("max-per-user\n", 1, 1, "expected 'max-per-user N' or 'max-per-user USER N'");
 	expect_error("max-per-user alice 1 2\n", 1, 22,
 		     "expected 'max-per-user N' or 'max-per-user USER N'");
 	expect_error("max-per-user 0\n", 1, 14, "max-per-user 0 out of range 1-2097152");
-	expect_error("max-per-user 2097153\n", 1, 14, "max-per-user 2097153 out of range 1-2097152");
+	expect_error("max-per-user 2097153\n", 1, 14,
+		     "max-per-user 2097153 out of range 1-2097152");
 	expect_error("max-per-user lots\n", 1, 14, "'lots' is not a number of sockets");
 	expect_error("max-per-user 5\nmax-per-user 6\n", 2, 1,
 		     "global max-per-user given twice (first on line 1)");
@@ -336,7 +351,7 @@ static bool allows(const struct helperd_policy *p, uid_t uid, const gid_t *group
 		   unsigned int n_groups, const char *exe, uint16_t lport, uint16_t rport,
 		   unsigned int *line)
 {
-	struct helperd_policy_subject s = { uid, groups, n_groups, exe };
+	struct helperd_policy_subject s = {uid, groups, n_groups, exe};
 	const struct helperd_policy_rule *rule = (void *)1;
 	bool ok = helperd_policy_allows(p, &s, lport, rport, &rule);
 
@@ -346,7 +361,7 @@ static bool allows(const struct helperd_policy *p, uid_t uid, const gid_t *group
 
 static void test_evaluation(void)
 {
-	static const gid_t web[] = { 1000, 33 }, none[] = { 1000 };
+	static const gid_t web[] = {1000, 33}, none[] = {1000};
 	struct helperd_policy p;
 	unsigned int line;
 
@@ -356,12 +371,12 @@ static void test_evaluation(void)
 	ASSERT_EQ(line, 0);
 
 	PARSE_OK(&p, "default deny\n"
-		     "deny user=nobody\n"				/* 2 */
-		     "allow user=alice exe=/usr/bin/python3\n"		/* 3 */
-		     "allow group=web ports=80,8000-8999\n"		/* 4 */
-		     "deny ports=22\n"					/* 5 */
-		     "allow user=bob\n"					/* 6 */
-		     "allow user=1002 group=staff\n");			/* 7 */
+		     "deny user=nobody\n"		       /* 2 */
+		     "allow user=alice exe=/usr/bin/python3\n" /* 3 */
+		     "allow group=web ports=80,8000-8999\n"    /* 4 */
+		     "deny ports=22\n"			       /* 5 */
+		     "allow user=bob\n"			       /* 6 */
+		     "allow user=1002 group=staff\n");	       /* 7 */
 
 	/* user: first match decides, so nobody is refused even on port 80 with group web. */
 	ASSERT_FALSE(allows(&p, 65534, web, 2, NULL, 80, 5555, &line));
@@ -372,7 +387,7 @@ static void test_evaluation(void)
 	ASSERT_TRUE(allows(&p, 1000, none, 1, "/usr/bin/python3", 1, 2, &line));
 	ASSERT_FALSE(allows(&p, 1000, none, 1, "/usr/bin/perl", 1, 2, &line));
 	ASSERT_EQ(line, 0); /* default */
-	/* Unknown exe matches no exe= rule. */
+	/* Unknown exe matches no allow exe= rule. */
 	ASSERT_FALSE(allows(&p, 1000, none, 1, NULL, 1, 2, &line));
 	ASSERT_EQ(line, 0);
 	/* group and ports, ANDed; either end's port counts; ranges are inclusive. */
@@ -392,7 +407,7 @@ static void test_evaluation(void)
 	/* user AND group. */
 	ASSERT_FALSE(allows(&p, 1002, web, 2, NULL, 1, 2, &line));
 	{
-		static const gid_t staff[] = { 50 };
+		static const gid_t staff[] = {50};
 
 		ASSERT_TRUE(allows(&p, 1002, staff, 1, NULL, 1, 2, &line));
 		ASSERT_EQ(line, 7);
@@ -401,15 +416,79 @@ static void test_evaluation(void)
 
 	/* default allow, with a deny. */
 	PARSE_OK(&p, "default allow\ndeny exe=/usr/bin/nc\n");
-	ASSERT_TRUE(allows(&p, 1, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_TRUE(allows(&p, 1, NULL, 0, "/usr/bin/cat", 1, 2, &line));
 	ASSERT_FALSE(allows(&p, 1, NULL, 0, "/usr/bin/nc", 1, 2, &line));
 	ASSERT_EQ(line, 2);
+	/* Fail closed: an unknown executable may be nc, so the deny rule refuses it. */
+	ASSERT_FALSE(allows(&p, 1, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_EQ(line, 2);
+	helperd_policy_free(&p);
+
+	/* A deny exe= rule that other keys rule out does not refuse an unknown executable. */
+	PARSE_OK(&p, "default allow\ndeny user=bob exe=/usr/bin/nc\nallow user=alice exe=/x\n");
+	ASSERT_TRUE(allows(&p, 1000, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_EQ(line, 0); /* alice, unknown: line 3 does not decide, the default does */
+	ASSERT_FALSE(allows(&p, 1001, NULL, 0, NULL, 1, 2, &line));
+	ASSERT_EQ(line, 2);
+	helperd_policy_free(&p);
+}
+
+/* Subordinate ids: one person, however many uids; limits and rules count the person. */
+static void test_subids(void)
+{
+	static const char subuid[] = "alice:100000:65536\n"
+				     "1001:165536:65536\n"
+				     "# comment\n"
+				     "ghost:300000:10\n" /* unknown: skipped */
+				     "bob:100005:3\n"	 /* overlaps alice's: skipped */
+				     "alice:abc:1\n";	 /* malformed: skipped */
+	static const char subgid[] = "alice:100000:65536\n";
+	static const gid_t sub_groups[] = {100007};
+	struct helperd_policy_diags d = {};
+	struct helperd_policy p;
+	unsigned int line;
+	gid_t out[4];
+
+	PARSE_OK(&p, "default allow\n"
+		     "deny user=alice ports=22\n" /* 2 */
+		     "deny group=1000 ports=23\n" /* 3 */
+		     "max-per-user 50\n"
+		     "max-per-user alice 7\n");
+	ASSERT_EQ(helperd_policy_parse_subids(&p, subuid, sizeof(subuid) - 1, false, &fake, &d), 0);
+	ASSERT_EQ(helperd_policy_parse_subids(&p, subgid, sizeof(subgid) - 1, true, &fake, &d), 0);
+	ASSERT_EQ(p.n_subuids, 2);
+	ASSERT_EQ(p.n_subgids, 1);
+	ASSERT_EQ(d.errors, 0);
+	ASSERT_EQ(d.warnings, 3);
+
+	/* Accounting: alice's container uids are alice; others stay themselves. */
+	ASSERT_EQ(helperd_policy_account_uid(&p, 100000), 1000);
+	ASSERT_EQ(helperd_policy_account_uid(&p, 165535), 1000);
+	ASSERT_EQ(helperd_policy_account_uid(&p, 165536), 1001);
+	ASSERT_EQ(helperd_policy_account_uid(&p, 231071), 1001);
+	ASSERT_EQ(helperd_policy_account_uid(&p, 231072), 231072);
+	ASSERT_EQ(helperd_policy_account_uid(&p, 99999), 99999);
+	ASSERT_EQ(helperd_policy_account_uid(&p, 1000), 1000);
+
+	/* Limits: alice's own line applies to her subordinate uids. */
+	ASSERT_EQ(helperd_policy_user_limit(&p, 100042, 50), 7);
+	ASSERT_EQ(helperd_policy_user_limit(&p, 231072, 50), 50);
+
+	/* deny user=alice holds for her container uids too. */
+	ASSERT_FALSE(allows(&p, 100042, NULL, 0, NULL, 22, 1, &line));
+	ASSERT_EQ(line, 2);
+	ASSERT_TRUE(allows(&p, 231072, NULL, 0, NULL, 22, 1, &line));
+	/* A subordinate gid counts as alice's group 1000: kept, and deny group=1000 holds. */
+	ASSERT_EQ(helperd_policy_keep_groups(&p, sub_groups, 1, out, 4), 1);
+	ASSERT_EQ(out[0], 1000);
+	ASSERT_FALSE(allows(&p, 100042, out, 1, NULL, 23, 1, &line));
+	ASSERT_EQ(line, 3);
 	helperd_policy_free(&p);
 }
 
 static void test_groups_kept(void)
 {
-	static const gid_t mine[] = { 7, 50, 1000, 33, 50 };
+	static const gid_t mine[] = {7, 50, 1000, 33, 50};
 	struct helperd_policy p;
 	gid_t out[8];
 
@@ -515,7 +594,7 @@ static void test_files(void)
 
 static void test_diag_format(void)
 {
-	struct helperd_policy_diag dg = { .line = 4, .col = 12, .msg = "unknown user 'x'" };
+	struct helperd_policy_diag dg = {.line = 4, .col = 12, .msg = "unknown user 'x'"};
 	char buf[128];
 
 	helperd_policy_diag_format(buf, sizeof(buf), "/etc/h.conf", &dg);
@@ -552,6 +631,7 @@ int main(void)
 {
 	test_good_files();
 	test_exe_resolution();
+	test_subids();
 	test_errors();
 	test_every_error_reported();
 	test_evaluation();

@@ -30,7 +30,7 @@ static int fake_exe(const char *path, char *buf, size_t len)
 	return -ENOENT;
 }
 
-static const struct helperd_policy_resolver fake = { fake_user, fake_group, fake_exe };
+static const struct helperd_policy_resolver fake = { fake_user, fake_group, fake_exe, NULL };
 
 /* A loopback pair: *c connected to *a, the server's port in *port. 0 or -1. */
 static int tcp_pair(int *c, int *a, uint16_t *port)

@@ -822,6 +822,74 @@ static void test_hooks(void)
 	CHECK_EQ(0, run_hooks_child(self, lib, "/nonexistent/helperd.sock"));
 }
 
+/*
+ * A socket at the helper's path served by another user: nothing is handed to it. The
+ * listener is bound here and listens as nobody (SO_PEERCRED records the listen()er).
+ */
+static void test_untrusted_helper(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char passwd[64], msg[64];
+	struct skaccel_reply rep;
+	struct shim_client c;
+	int fd, conn, status, sync[2];
+	bool sent = true;
+	pid_t child;
+	uid_t uid;
+	FILE *f;
+
+	if (geteuid() != 0) {
+		printf("SKIP: untrusted helper (needs root to listen as nobody)\n");
+		return;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	CHECK_EQ(0, pipe2(sync, O_CLOEXEC));
+	child = fork();
+	if (child == 0) {
+		ssize_t n;
+
+		if (setresuid(65534, 65534, 65534) < 0 || listen(fd, 4) < 0)
+			_exit(2);
+		close(sync[0]);
+		close(sync[1]); /* listening */
+		conn = accept(fd, NULL, NULL);
+		if (conn < 0)
+			_exit(2);
+		n = recv(conn, msg, sizeof(msg), 0);
+		_exit(n == 0 ? 0 : 1); /* 1: the shim sent us something */
+	}
+	close(sync[1]);
+	CHECK_EQ(0, (int)read(sync[0], msg, 1));
+	close(sync[0]);
+	shim_client_init(&c, path, 250, 300);
+	CHECK_EQ(-EPERM, req(&c, &rep, &sent));
+	CHECK_EQ(false, sent);
+	CHECK_EQ(-1, c.fd);
+	waitpid(child, &status, 0);
+	CHECK_EQ(true, WIFEXITED(status));
+	CHECK_EQ(0, WEXITSTATUS(status)); /* it saw only our hang-up */
+	close(fd);
+	unlink(path);
+
+	/* The helper's own user comes from the passwd file, without NSS. */
+	snprintf(passwd, sizeof(passwd), "/tmp/skaccel-test-passwd.%d", (int)getpid());
+	f = fopen(passwd, "w");
+	fputs("root:x:0:0::/root:/bin/sh\nskaccelx:x:1:1::/:/bin/false\n"
+	      "skaccel:x:991:991:skaccel helper:/:/usr/sbin/nologin\n",
+	      f);
+	fclose(f);
+	CHECK_EQ(0, shim_passwd_uid(passwd, "skaccel", &uid));
+	CHECK_EQ(991, (int)uid);
+	CHECK_EQ(-ENOENT, shim_passwd_uid(passwd, "skacce", &uid));
+	unlink(passwd);
+	CHECK_EQ(0, shim_parse_uid("0", &uid));
+	CHECK_EQ(-EINVAL, shim_parse_uid("4294967295", &uid));
+	CHECK_EQ(-EINVAL, shim_parse_uid("12a", &uid));
+	CHECK_EQ(-EINVAL, shim_parse_uid("", &uid));
+}
+
 int main(int argc, char **argv)
 {
 	int sv[2];
@@ -840,6 +908,7 @@ int main(int argc, char **argv)
 	test_threads();
 	test_register();
 	test_ping();
+	test_untrusted_helper();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
