@@ -175,6 +175,8 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 {
 	const struct helperd_maps *maps = ctx->maps;
 	uid_t uid = who->uid;
+	/* A limit counts a person: a subordinate uid counts as its owner (policy.h). */
+	uid_t acct = ctx->policy ? helperd_policy_account_uid(ctx->policy, uid) : uid;
 	struct helperd_reg_end *me;
 	struct skaccel_conn conn;
 	__u64 value, byte;
@@ -211,7 +213,7 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	}
 	res->limit = ctx->policy ? helperd_policy_user_limit(ctx->policy, uid, ctx->max_per_user)
 				 : ctx->max_per_user;
-	if (helperd_registry_user_count(ctx->registry, uid) >= res->limit) {
+	if (helperd_registry_user_count(ctx->registry, acct) >= res->limit) {
 		res->status = SKACCEL_ERR_QUOTA;
 		return;
 	}
@@ -230,7 +232,7 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	 * (0) The registry entry: memory only, invisible to the kernel, undone below if an
 	 * insert fails. It mirrors skaccel_conns, so it is full exactly when that map is.
 	 */
-	err = -helperd_registry_add(ctx->registry, res->cookie, &res->tuple, uid, &me);
+	err = -helperd_registry_add(ctx->registry, res->cookie, &res->tuple, acct, &me);
 	if (err) {
 		fail(res, err == EEXIST	  ? SKACCEL_ERR_ALREADY
 			  : err == ENOSPC ? SKACCEL_ERR_MAP_FULL
