@@ -296,7 +296,7 @@ EOF
 	if [ "$eagains" -gt 0 ]; then
 		echo
 		echo "Note: a blocking recv() returned EAGAIN $eagains times during the run (retried"
-		echo "by the client; plain TCP never does this, see KERNEL-NOTES §9)."
+		echo "by the client; plain TCP never does this, see docs/KERNEL-NOTES.md §6.4)."
 	fi
 	cat <<EOF
 

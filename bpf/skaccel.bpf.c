@@ -118,7 +118,7 @@ int skaccel_msg(struct sk_msg_md *msg)
 
 	/*
 	 * Backpressure. The redirect path charges the reader but never checks its SO_RCVBUF,
-	 * so a reader that stops would let us queue without bound (KERNEL-NOTES §4.7). Past
+	 * so a reader that stops would let us queue without bound (KERNEL-NOTES §7.1). Past
 	 * what TCP would let this writer run ahead we go back to TCP, whose window throttles
 	 * the sender as TCP always does, and return once the reader is back below that and
 	 * has every TCP byte.

@@ -10,7 +10,7 @@
  * Who writes what:
  *  - skaccel_socks   (SOCKHASH, cookie -> socket): the helper inserts; the kernel removes
  *                    an entry at the socket's last close. Never deleted from userspace:
- *                    that would purge bytes queued for the reader (KERNEL-NOTES §3).
+ *                    that would purge bytes queued for the reader (KERNEL-NOTES §5.2).
  *  - skaccel_conns   (HASH, cookie -> struct skaccel_conn): created by the helper before
  *                    the socket enters the sockhash; afterwards only BPF writes it (the
  *                    helper deletes it once the socket is gone).
@@ -106,7 +106,7 @@ _Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
  */
 #define SKACCEL_DEFAULT_RX_BUDGET (~0ull)
 /*
- * The redirect path has no corking (KERNEL-NOTES §4.5, §5.2): every message is queued and
+ * The redirect path has no corking (KERNEL-NOTES §7.2): every message is queued and
  * wakes the reader on its own, so a stream of small writes is slower than TCP, which
  * merges them. --small-msg sends writes below that size by TCP while the reader is
  * behind; it is off by default because in streams of mixed sizes a small TCP write held

@@ -74,7 +74,7 @@ struct skaccel_req {
 	/*
 	 * CLOCK_MONOTONIC time at which the client stops waiting for the reply (0: none).
 	 * Once a client has given up it uses the socket on plain TCP; inserting it after
-	 * that could strand a reader already blocked in recv() (KERNEL-NOTES §3), so the
+	 * that could strand a reader already blocked in recv() (KERNEL-NOTES §3.5), so the
 	 * helper refuses a request it cannot finish well before this.
 	 */
 	uint64_t deadline_ns;

@@ -106,7 +106,7 @@ static int send_all(int fd, const char *buf, size_t len)
 /*
  * Read exactly len bytes; 0, -errno, or -EPIPE on a premature EOF. A blocking socket
  * without SO_RCVTIMEO must not report EAGAIN, yet one in a sockhash can after its own
- * shutdown(SHUT_WR) (KERNEL-NOTES §9). Wait with poll() and retry, and count it: the
+ * shutdown(SHUT_WR) (docs/KERNEL-NOTES.md §6.4). Wait with poll() and retry, and count it: the
  * count is printed so a benchmark can tell the quirk happened.
  */
 static int recv_all(int fd, char *buf, size_t len)

@@ -81,7 +81,7 @@ static int send_all(int fd, const char *buf, size_t len)
 
 /*
  * recv() that retries EINTR; >= 0 bytes or -errno. A blocking socket should never report
- * EAGAIN without SO_RCVTIMEO, but a socket in a sockhash can (KERNEL-NOTES §9): wait for
+ * EAGAIN without SO_RCVTIMEO, but a socket in a sockhash can (docs/KERNEL-NOTES.md §6.4): wait for
  * data with poll() and retry, so that quirk cannot turn into a lost connection here.
  */
 static ssize_t recv_some(int fd, char *buf, size_t len, bool may_timeout)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The insertion protocol. Its order is what keeps bytes in order (ARCHITECTURE.md,
- * KERNEL-NOTES §1.4): conns before socks (the programs find their state from the first
+ * KERNEL-NOTES §3.1): conns before socks (the programs find their state from the first
  * message on), socks before the flush (the flush moves pre-insertion bytes into the psock
  * queue, ahead of anything redirected later), the flush before pairing (the peer may
  * redirect to us only once that queue is in order), and close last.
@@ -221,7 +221,7 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	/*
 	 * The client stops waiting at deadline_ns and then uses the socket on plain TCP,
 	 * perhaps already blocked reading it: inserting it after that would strand that
-	 * reader (KERNEL-NOTES §3). The margin covers the few system calls up to the insert.
+	 * reader (KERNEL-NOTES §3.5). The margin covers the few system calls up to the insert.
 	 */
 	if (deadline_ns && helperd_now_ns() + HELPERD_DEADLINE_MARGIN_NS > deadline_ns) {
 		res->status = SKACCEL_ERR_TOO_LATE;

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The start-up self-test: a private loopback connection of the helper's, registered like a
- * client's, checked for the kernel behaviour skaccel relies on (KERNEL-NOTES §1, §3, §4).
+ * client's, checked for the kernel behaviour skaccel relies on (KERNEL-NOTES §3, §5, §6).
  *
  * Every check is measured, never assumed: a stable update of 6.18.y already changed
- * FIONREAD on a sockhash socket (KERNEL-NOTES §0), and fixes drift between stables, so
+ * FIONREAD on a sockhash socket (KERNEL-NOTES §1), and fixes drift between stables, so
  * the helper tests the running kernel with its own programs and maps rather than trusting
- * a version number (KERNEL-NOTES §7, pitfall 18). Sockets are non-blocking and every wait
+ * a version number (KERNEL-NOTES §1). Sockets are non-blocking and every wait
  * is a bounded poll: a kernel that strands a reader must fail the test, not hang the
  * helper.
  */

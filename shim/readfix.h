@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Making reads on a registered socket behave as on plain TCP (KERNEL-NOTES §4.3, §9). */
+/* Making reads on a registered socket behave as on plain TCP (KERNEL-NOTES §6.3, §6.4). */
 #ifndef SHIM_READFIX_H
 #define SHIM_READFIX_H
 

@@ -8,7 +8,7 @@
 /*
  * Each runs after the real call, with its result and errno, and never changes either (the
  * hook restores errno). They register synchronously, before the application sees the fd
- * (KERNEL-NOTES §3, §8: a socket inserted later may duplicate or strand bytes).
+ * (KERNEL-NOTES §3.4, §3.5: a socket inserted later may duplicate or strand bytes).
  */
 
 /* connect() returned ret (err = errno when ret < 0). */

@@ -2,7 +2,7 @@
 /*
  * splice() from a registered socket, served by copying. The kernel's splice read
  * (tcp_splice_read) looks only at the TCP receive queue, never at the psock queue where
- * every byte of a socket in the sockhash waits, redirected or not (KERNEL-NOTES §4.4): it
+ * every byte of a socket in the sockhash waits, redirected or not (KERNEL-NOTES §6.5): it
  * reports EOF or waits forever with data queued, a silent loss for proxies and Go-style
  * copy loops. So we peek what is there, write it to the pipe, and only then consume
  * exactly what the pipe took: a full or non-blocking pipe never costs a byte.

@@ -51,7 +51,7 @@ NOT_COVERED = [
      "registered and stay on TCP. No warning (skaccel-run cannot know)."),
     ("Programs that `splice()` from a socket (HAProxy, nginx stream proxy with splice, Go)",
      "On this kernel `splice()` reading from a socket in the sockmap does not see redirected bytes "
-     "(KERNEL-NOTES 4.4). Do not opt such programs in. `sendfile()`/`splice()` *into* a socket works (nginx "
+     "(KERNEL-NOTES.md §6.5). Do not opt such programs in. `sendfile()`/`splice()` *into* a socket works (nginx "
      "`sendfile on`, iperf3 `-Z` above)."),
     ("setuid/setgid programs or programs with file capabilities", "The loader ignores `LD_PRELOAD`. "
      "`skaccel-run` says `skaccel-run: warning: PATH is set-user-ID: the dynamic loader ignores LD_PRELOAD for "

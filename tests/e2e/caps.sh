@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# The helper gives up its privileges once its BPF objects are loaded (issue 4): started
+# The helper gives up its privileges once its BPF objects are loaded (SECURITY.md): started
 # as root with every capability, a serving helper holds none in any of its threads
 # (permitted, effective, inheritable, ambient and bounding sets all empty, no_new_privs
 # set), and it still registers sockets: a connection between two opted-in processes is

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# The helper never blocks on a client (issue 4), against a private helper started with
+# The helper never blocks on a client (SECURITY.md), against a private helper started with
 # --max-clients 1024 explicitly. What happens at each bound:
 #
 #   silent clients below the bound   kept (there is no idle timeout); others are served

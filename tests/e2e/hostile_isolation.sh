@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Isolation through ONE helper (DESIGN.md invariant 8, issue 4):
+# Isolation through ONE helper (SECURITY.md; docs/KERNEL-NOTES.md §8.3):
 #
 #   two_netns_same_tuple         two network namespaces, each with a server on the same
 #                                address and port and a client bound to the same source

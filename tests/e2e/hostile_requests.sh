@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Hostile requests (issue 4, "every request is validated"): against a private helper, one
+# Hostile requests (SECURITY.md, "What the helper trusts"): against a private helper, one
 # fresh connection per kind of bad request (wrong size, magic, version, op, reserved bits;
 # no fd, 2, 4, 5 and 253 fds; truncated data and control data; a file, directory, pipe,
 # FIFO, eventfd, memfd, epoll fd; UDP, Unix, netlink and MPTCP sockets; TCP sockets that

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Restarts and uninstall (issue 4, "restarts and faults"):
+# Restarts and uninstall (SECURITY.md; docs/KERNEL-NOTES.md §5.7):
 #
 #   sigkill_midtransfer_intact    SIGKILL the helper while an accelerated, checksummed
 #                                 transfer runs (tcp_xfer verifies every byte both ways):

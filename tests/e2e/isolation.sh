@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Isolation (DESIGN.md invariant 8): two network namespaces run connections with
+# Isolation (SECURITY.md, KERNEL-NOTES §8.3): two network namespaces run connections with
 # identical 4-tuples (same addresses, same server port, same client source port) at the
 # same time, all opted in, one helper. Each namespace uses its own stream key, so a byte
 # delivered to the other namespace's socket fails verification; and both pairs must be

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Who may register what (issue 4): the policy file, socket ownership and namespaces.
+# Who may register what (SECURITY.md): the policy file, socket ownership and namespaces.
 #
 #   check_config/*        --check-config on a good file (also as nobody: no privileges
 #                         needed), on the shipped example, and on bad ones: the exact

@@ -15,7 +15,7 @@ PROGS=(xfer_check nb_check sem_check bp_check)
 ADDRS=(127.0.0.1 ::1 ::ffff:127.0.0.1)
 # Scenarios that move no payload, or test only the verifier: nothing to redirect.
 NO_REDIRECT=" xfer_check:selftest sem_check:refused "
-# Sockets the helper must refuse (SO_ZEROCOPY before connect: KERNEL-NOTES §4.6).
+# Sockets the helper must refuse (SO_ZEROCOPY before connect: KERNEL-NOTES §7.3).
 MUST_NOT_REDIRECT=" sem_check:zerocopy "
 # TCP semantics the sockmap path cannot give on this kernel, documented in README.md ("What
 # is not covered"): MSG_ZEROCOPY completions once SO_ZEROCOPY is set after connect() (the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# The sockhash full (issue 4): a helper whose maps hold 16 sockets serves 12 concurrent
+# The sockhash full (SECURITY.md): a helper whose maps hold 16 sockets serves 12 concurrent
 # connections, i.e. 24 sockets. The first 16 registrations fit; the others must be refused
 # as map_full, counted and logged, and their connections must carry every byte on plain
 # TCP, exactly like the accelerated ones. Once those connections are gone, the room comes

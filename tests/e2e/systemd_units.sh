@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# The systemd deployment (issue 4), without a running systemd:
+# The systemd deployment (SECURITY.md, "Deployment"), without a running systemd:
 #
 #   install_layout             `make install DESTDIR=` puts both units under
 #                              $(PREFIX)/lib/systemd/system with @SBINDIR@ substituted,

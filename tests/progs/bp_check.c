@@ -6,7 +6,7 @@
  *
  * Why this can fail: the sockmap redirect path charges the reader's memory but never
  * checks its SO_RCVBUF, so without skaccel's budget a writer pushes hundreds of MB into a
- * reader that does not read (KERNEL-NOTES §4.7, T6: 256 MB without one EAGAIN).
+ * reader that does not read (KERNEL-NOTES §7.1: 256 MB without one EAGAIN).
  *
  * The bound. Plain TCP holds at most the reader's receive buffer (tcp_rmem[2] when
  * autotuned) plus the writer's send buffer (tcp_wmem[2]) for one connection. skaccel may

@@ -20,7 +20,7 @@
 
 /*
  * Blocking recv bounded by SO_RCVTIMEO. On timeout (EAGAIN after ~WAIT_MS) the reader
- * was stranded; EAGAIN well before the timeout is the spurious EAGAIN of KERNEL-NOTES §9.
+ * was stranded; EAGAIN well before the timeout is the spurious EAGAIN of KERNEL-NOTES §6.4.
  * Returns recv()'s result otherwise (errno kept for the caller on -1).
  */
 static ssize_t recv_timed(int fd, void *buf, size_t len, int flags, const char *what)
@@ -36,7 +36,7 @@ static ssize_t recv_timed(int fd, void *buf, size_t len, int flags, const char *
 		ms = (now_ns() - t0) / 1000000;
 		if (ms < WAIT_MS * 9 / 10)
 			fail("%s: blocking recv() returned EAGAIN after %" PRIu64
-			     " ms, before its %d ms timeout (spurious EAGAIN, KERNEL-NOTES §9)",
+			     " ms, before its %d ms timeout (spurious EAGAIN, KERNEL-NOTES §6.4)",
 			     what, ms, WAIT_MS);
 		fail("%s: nothing arrived within %d ms: reader stranded", what, WAIT_MS);
 	}
@@ -179,7 +179,7 @@ static void run_eof(struct rng *r)
 }
 
 /*
- * After shutdown(SHUT_WR) a send fails with EPIPE (KERNEL-NOTES §3: the redirect path
+ * After shutdown(SHUT_WR) a send fails with EPIPE (KERNEL-NOTES §5.3: the redirect path
  * would accept it and strand it behind the FIN). The peer reads exactly the bytes sent
  * before, then EOF; the other direction keeps working.
  */
@@ -247,7 +247,7 @@ static void *hc_server_run(void *arg)
 
 /*
  * Request, shutdown(SHUT_WR), blocking read of the reply that comes 300 ms later
- * (HTTP/1.0 clients, netcat): KERNEL-NOTES §9, the reader must not see EAGAIN. With
+ * (HTTP/1.0 clients, netcat): KERNEL-NOTES §6.4, the reader must not see EAGAIN. With
  * threaded, the reader is already blocked in recv() when another thread sends the
  * request and half-closes.
  */
@@ -512,7 +512,7 @@ static void run_fionread(struct rng *r)
 	close(s);
 }
 
-/* Bytes that arrived before accept() count in FIONREAD right after it (KERNEL-NOTES §4.2). */
+/* Bytes that arrived before accept() count in FIONREAD right after it (KERNEL-NOTES §6.2). */
 static void run_fionread_preaccept(struct rng *r)
 {
 	struct vstream w, rd;
@@ -634,7 +634,7 @@ static void run_waitall(struct rng *r)
 	close(s);
 }
 
-/* A thread blocked in recv() before the peer writes gets the data (KERNEL-NOTES §3, T8). */
+/* A thread blocked in recv() before the peer writes gets the data (KERNEL-NOTES §3.5). */
 static void run_blocked_reader(struct rng *r)
 {
 	struct later l = {.delay_us = rng_range(r, 20000, 300000), .then = LATER_NONE};
@@ -728,7 +728,7 @@ static void run_refused(struct rng *r)
 
 /*
  * Closing the application's last reference sends the FIN at once: nobody else (the
- * helper) may hold the socket (DESIGN.md invariant 4). Closed by close(), by dup2() over
+ * helper) may hold the socket (KERNEL-NOTES §5.1). Closed by close(), by dup2() over
  * the fd, or by a forked child that held a copy and exits after the parent closed.
  */
 static void run_close_eof(struct rng *r)
@@ -787,7 +787,7 @@ static void run_close_eof(struct rng *r)
 
 /*
  * A reader that moves bytes with splice(socket -> pipe), as Go's io.Copy, HAProxy and
- * nginx do. KERNEL-NOTES §4.4: splice reads only the TCP receive queue, so redirected
+ * nginx do. KERNEL-NOTES §6.5: splice reads only the TCP receive queue, so redirected
  * bytes are invisible to it unless something handles that.
  */
 static void run_splice(struct rng *r)
@@ -815,7 +815,7 @@ static void run_splice(struct rng *r)
 		if (n < 0 && errno == EAGAIN)
 			fail("splice: nothing for %" PRIu64 " ms at offset %" PRIu64 " of %" PRIu64
 			     " although the peer sent everything: spliced reader stranded "
-			     "(KERNEL-NOTES §4.4)",
+			     "(KERNEL-NOTES §6.5)",
 			     (now_ns() - t0) / 1000000, vs.off, vs.total);
 		CHECK(n >= 0, "splice failed: %s", strerror(errno));
 		if (n == 0)
@@ -885,7 +885,7 @@ static void run_sendfile(struct rng *r)
 /*
  * MSG_ZEROCOPY: every send is completed by a notification on the error queue. A socket
  * with SO_ZEROCOPY set before connect() may not be accelerated (the redirect path copies
- * and never posts completions, KERNEL-NOTES §4.6); with late, SO_ZEROCOPY is set on a
+ * and never posts completions, KERNEL-NOTES §7.3); with late, SO_ZEROCOPY is set on a
  * connection that is already established (and possibly accelerated).
  */
 static void zerocopy(struct rng *r, bool late)

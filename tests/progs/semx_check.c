@@ -336,7 +336,7 @@ enum lowat_when {
  * count_inq: also check that SIOCINQ counts the bytes held below the mark. Its own
  * scenario (rcvlowat_fionread), because under skaccel it cannot: tcp_data_ready() keeps
  * them in the TCP receive queue, and tcp_bpf's SIOCINQ counts only the psock queue
- * (KERNEL-NOTES §4.2). poll() and recv() are right either way.
+ * (KERNEL-NOTES §6.2). poll() and recv() are right either way.
  */
 static void rcvlowat(struct rng *r, enum lowat_when when, bool count_inq)
 {
@@ -476,7 +476,7 @@ static void run_rcvlowat_fionread(struct rng *r)
 
 /*
  * A blocking read on an empty socket with SO_RCVTIMEO T returns -1/EAGAIN after about T:
- * not at once (the spurious EAGAIN of KERNEL-NOTES §9, sometimes after the reader's own
+ * not at once (the spurious EAGAIN of KERNEL-NOTES §6.4, sometimes after the reader's own
  * SHUT_WR), not never. Bounds are generous (T/2 .. 5T + 250 ms): two shared CPUs. Then
  * data sent later is read; a read whose data comes before the timeout gets the data; and
  * MSG_WAITALL with too little data returns the partial count when the timeout expires.
@@ -522,7 +522,7 @@ static void run_rcvtimeo(struct rng *r)
 	      hows[how], t, half ? " (after its own SHUT_WR)" : "", RES(n, err), ms);
 	CHECK(ms >= t / 2 && ms <= 5 * t + 250, "SO_RCVTIMEO %u ms: EAGAIN after %" PRIu64 " ms%s",
 	      t, ms,
-	      ms < t / 2 ? " (too early: spurious EAGAIN, KERNEL-NOTES §9)" : " (far too late)");
+	      ms < t / 2 ? " (too early: spurious EAGAIN, KERNEL-NOTES §6.4)" : " (far too late)");
 	obs("%s, SO_RCVTIMEO, empty%s: -1/EAGAIN after about the timeout", hows[how],
 	    half ? ", own SHUT_WR" : "");
 
@@ -981,7 +981,7 @@ static void small_writes(int fd, struct vstream *w, struct rng *r, int flags)
 
 /*
  * Corked, MSG_MORE and TCP_NODELAY writes, and a close while still corked: every byte
- * arrives, in order, then EOF. (Timing differs by design, KERNEL-NOTES §4.5: the redirect
+ * arrives, in order, then EOF. (Timing differs by design, KERNEL-NOTES §7.2: the redirect
  * path delivers each write at once; content and order must not.)
  */
 static void run_cork(struct rng *r)
@@ -1372,7 +1372,7 @@ static void run_linger(struct rng *r)
  * A socket closed with unread bytes in its receive queue sends a RST (RFC 2525 2.17),
  * so its peer sees ECONNRESET. README.md ("What is not covered") documents that under
  * skaccel the peer sees EOF instead: the sockmap purges the queue before tcp_close()
- * looks at it (KERNEL-NOTES §3).
+ * looks at it (KERNEL-NOTES §5.5).
  */
 static void run_close_unread(struct rng *r)
 {
@@ -1478,8 +1478,8 @@ static void run_sendfile_reset(struct rng *r)
  * A process that got its socket some other way than connect()/accept() runs this as the
  * client; peer_protocol_server() is the other end. It exercises what depends on the
  * shim knowing the socket is accelerated (readfix.c): a MSG_WAITALL read of a message
- * that trickles in (KERNEL-NOTES §4.3), then a request, shutdown(SHUT_WR) and a blocking
- * read of a reply that comes 200 ms later (§9), then EOF.
+ * that trickles in (KERNEL-NOTES §6.3), then a request, shutdown(SHUT_WR) and a blocking
+ * read of a reply that comes 200 ms later (§6.4), then EOF.
  */
 struct proto_hdr {
 	uint64_t trickle, request, reply;
@@ -1788,7 +1788,7 @@ static void *duplex_writer_run(void *arg)
 /*
  * Two threads on each socket of a pair, one reading and one writing at the same time,
  * both directions at once; each writer half-closes when done while the reader thread of
- * the same socket still waits for the other direction (KERNEL-NOTES §9 in a thread).
+ * the same socket still waits for the other direction (KERNEL-NOTES §6.4 in a thread).
  */
 static void run_threads(struct rng *r)
 {

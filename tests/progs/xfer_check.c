@@ -34,7 +34,7 @@ static void *late_client_run(void *arg)
 }
 
 /*
- * KERNEL-NOTES §1.2 T1 and §8: bytes that reached the server before its socket was
+ * KERNEL-NOTES §3.1 and §3.4: bytes that reached the server before its socket was
  * accepted (and registered) must come out before anything redirected afterwards. Small
  * sizes complete before accept(); large ones block the client mid-stream, so the switch
  * happens with the server's receive queue and the client's send queue both loaded.
@@ -186,7 +186,7 @@ static void send_nonblocking(int fd, struct vstream *vs, uint64_t total, struct 
 }
 
 /*
- * KERNEL-NOTES §1.2 T2 and §8: megabytes still unsent or unacked in the client's TCP send
+ * KERNEL-NOTES §3.2: megabytes still unsent or unacked in the client's TCP send
  * queue when the connection becomes accelerated (at accept()). Bytes sent after the
  * switch must not overtake them. Two ways to be full: a non-blocking writer that hit
  * EAGAIN, or a thread blocked inside send().
@@ -297,7 +297,7 @@ static void run_partial(struct rng *r)
 /*
  * Both directions busy at once, each end with a reader and a writer thread. Each writer
  * half-closes when done while its own reader may still be blocked in recv(): the pattern
- * of KERNEL-NOTES §9, which must not produce EAGAIN.
+ * of KERNEL-NOTES §6.4, which must not produce EAGAIN.
  */
 static void run_duplex(struct rng *r)
 {

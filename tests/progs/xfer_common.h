@@ -556,7 +556,7 @@ static inline void send_all(int fd, const void *buf, size_t len, const char *wha
 /*
  * With --raw-syscalls, blocking reads bypass libc (syscall(SYS_recvfrom)), as Go and other
  * runtimes without libc do, so no preloaded library can fix up what the kernel returns:
- * the tests then see the kernel's own sockmap behaviour (e.g. KERNEL-NOTES §9).
+ * the tests then see the kernel's own sockmap behaviour (e.g. KERNEL-NOTES §6.4).
  */
 static int g_raw_syscalls;
 
@@ -569,7 +569,7 @@ static inline ssize_t test_recv(int fd, void *buf, size_t len, int flags)
 
 /*
  * Blocking recv that treats EAGAIN as the failure it is on a socket without a receive
- * timeout (KERNEL-NOTES §9: sockmap can hand a blocking reader EAGAIN).
+ * timeout (KERNEL-NOTES §6.4: sockmap can hand a blocking reader EAGAIN).
  */
 static inline ssize_t recv_blocking(int fd, void *buf, size_t len, int flags, const char *what)
 {

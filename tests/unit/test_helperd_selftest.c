@@ -87,7 +87,7 @@ static void test_overtaken(void)
 {
 	size_t n = 0;
 
-	/* KERNEL-NOTES §1: redirected bytes read ahead of older TCP bytes. */
+	/* KERNEL-NOTES §3.1: redirected bytes read ahead of older TCP bytes. */
 	take(0, 96, 216, &n);
 	take(0, 0, 96, &n);
 	ASSERT_EQ(check(n, 216, 96, 0), -EPROTO);
@@ -125,7 +125,7 @@ static void test_duplicated(void)
 {
 	size_t n = 0;
 
-	/* KERNEL-NOTES §8: a partly read skb queued again whole. */
+	/* KERNEL-NOTES §3.4: a partly read skb queued again whole. */
 	take(0, 0, 100, &n);
 	take(0, 90, 216, &n);
 	ASSERT_EQ(check(n, 216, 96, 0), -EPROTO);
