@@ -69,21 +69,19 @@ static unsigned int user_closes(const struct helperd_daemon *d, uid_t uid)
 
 /*
  * May we read this client's next message, which may bring SKACCEL_FD_PASS_MAX fds for the
- * closer? Its closes owed stay within HELPERD_CLOSER_PER_CLIENT, its user's within a
- * quarter of the closer's budget, everybody's within the budget.
+ * closer? Its closes owed stay within HELPERD_CLOSER_PER_CLIENT, its user's within
+ * HELPERD_CLOSER_PER_USER, everybody's within the closer's budget.
  */
 static bool closer_room(const struct helperd_daemon *d, const struct helperd_client *c)
 {
 	const unsigned int need = SKACCEL_FD_PASS_MAX;
 	unsigned int budget = helperd_closer_budget(), pending = helperd_closer_pending();
-	unsigned int per_user = budget / 4 > HELPERD_CLOSER_PER_CLIENT ? budget / 4
-								       : HELPERD_CLOSER_PER_CLIENT;
 
 	if (!pending)
 		return true; /* the common case: nothing owed by anybody */
 	if (atomic_load(&c->closes) + need > HELPERD_CLOSER_PER_CLIENT || pending + need > budget)
 		return false;
-	return user_closes(d, c->uid) + need <= per_user;
+	return user_closes(d, c->uid) + need <= HELPERD_CLOSER_PER_USER;
 }
 
 static uint64_t client_token(const struct helperd_daemon *d, const struct helperd_client *c)

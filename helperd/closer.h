@@ -18,6 +18,11 @@
  * closed: its requests, and the fds in them, wait in its own socket queue, charged to it.
  */
 #define HELPERD_CLOSER_PER_CLIENT 16
+/*
+ * And all clients of one user: the closes of others queue behind at most this many of
+ * each user's, however many connections it opens.
+ */
+#define HELPERD_CLOSER_PER_USER 64
 
 /*
  * Raise the soft fd limit to the hard one, size the queue from what remains after
