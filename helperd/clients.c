@@ -38,14 +38,50 @@
 /* SO_PEERGROUPS answers at most NGROUPS_MAX groups. */
 #define MAX_PEER_GROUPS 65536u
 
-/* Connections this user holds now: a scan, cheap next to accept() at these sizes. */
+static bool slot_used(const struct helperd_client *c)
+{
+	return c->fd >= 0 || c->zombie;
+}
+
+/*
+ * Connections this user holds now, those whose closes are still owed included: a scan,
+ * cheap next to accept() at these sizes.
+ */
 static unsigned int user_clients(const struct helperd_daemon *d, uid_t uid)
 {
 	unsigned int i, n = 0;
 
 	for (i = 0; i < d->high_water; i++)
-		n += d->clients[i].fd >= 0 && d->clients[i].uid == uid;
+		n += slot_used(&d->clients[i]) && d->clients[i].uid == uid;
 	return n;
+}
+
+/* Closes the closer owes this user's clients. */
+static unsigned int user_closes(const struct helperd_daemon *d, uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < d->high_water; i++)
+		if (slot_used(&d->clients[i]) && d->clients[i].uid == uid)
+			n += atomic_load(&d->clients[i].closes);
+	return n;
+}
+
+/*
+ * May we read this client's next message, which may bring SKACCEL_FD_PASS_MAX fds for the
+ * closer? Its closes owed stay within HELPERD_CLOSER_PER_CLIENT, its user's within
+ * HELPERD_CLOSER_PER_USER, everybody's within the closer's budget.
+ */
+static bool closer_room(const struct helperd_daemon *d, const struct helperd_client *c)
+{
+	const unsigned int need = SKACCEL_FD_PASS_MAX;
+	unsigned int budget = helperd_closer_budget(), pending = helperd_closer_pending();
+
+	if (!pending)
+		return true; /* the common case: nothing owed by anybody */
+	if (atomic_load(&c->closes) + need > HELPERD_CLOSER_PER_CLIENT || pending + need > budget)
+		return false;
+	return user_closes(d, c->uid) + need <= HELPERD_CLOSER_PER_USER;
 }
 
 static uint64_t client_token(const struct helperd_daemon *d, const struct helperd_client *c)
@@ -293,6 +329,7 @@ void helperd_clients_accept(struct helperd_daemon *d)
 		c->logged = 0;
 		c->n_logged_rules = 0;
 		c->unlogged = 0;
+		c->paused = false;
 		d->n_clients++;
 		ev.data.u64 = client_token(d, c);
 		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
@@ -314,15 +351,21 @@ void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c)
 		log_info("Client %s left after %u more refusals, not logged: each reason is "
 			 "logged once per connection",
 			 client_name(c, who, sizeof(who)), c->unlogged);
-	close(c->fd); /* also removes it from the epoll set */
+	/* Explicitly: a close by the closer comes later, and the hang-up would wake us. */
+	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	helperd_close_client_conn(c->fd, &c->closes);
 	c->fd = -1;
+	c->paused = false;
 	free(c->groups);
 	free(c->exe);
 	c->groups = NULL;
 	c->exe = NULL;
 	c->n_groups = 0;
 	helperd_daemon_flush_counters(d);
-	d->free_slots[d->n_free++] = (uint32_t)(c - d->clients);
+	/* Its slot is its user's until the closes it caused are done. */
+	c->zombie = atomic_load(&c->closes) > 0;
+	if (!c->zombie)
+		d->free_slots[d->n_free++] = (uint32_t)(c - d->clients);
 	if (d->n_clients)
 		d->n_clients--;
 	if (d->listener_paused) {
@@ -494,7 +537,10 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	int32_t status;
 	ssize_t n;
 
+	/* Surplus fds are dropped by the kernel, in this call: their close is watched. */
+	helperd_closer_guard_begin();
 	n = skaccel_recv_fds(c->fd, buf, sizeof(buf), fds, &nfds, &truncated, MSG_DONTWAIT);
+	helperd_closer_guard_end();
 	if (n < 0)
 		return n == -EWOULDBLOCK ? -EAGAIN : (int)n;
 	if (n == 0 && nfds == 0 && !truncated)
@@ -508,7 +554,7 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	if (truncated) {
 		/* dbus-broker's rule: whoever sends us truncated control data is cut off. */
 		for (i = 0; i < nfds; i++)
-			helperd_close_untrusted(fds[i]);
+			helperd_close_untrusted(fds[i], &c->closes);
 		count(d, SKACCEL_ERR_TRUNCATED);
 		if (client_log_once(d, c, SKACCEL_ERR_TRUNCATED, -1))
 			log_warn("Failed to read request from %s: %s, disconnecting",
@@ -521,7 +567,7 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	status = skaccel_req_validate(buf, n, nfds);
 	if (status != 0) {
 		for (i = 0; i < nfds; i++)
-			helperd_close_untrusted(fds[i]);
+			helperd_close_untrusted(fds[i], &c->closes);
 		count(d, status);
 		if (client_log_once(d, c, status, -1))
 			log_warn("Failed to serve request from %s: %s",
@@ -536,9 +582,9 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
 	do_register(d, c, fds[0], req.deadline_ns, &res);
 	/* (5) at once: the app's close() must be the last one */
 	if (res.have_tuple) /* SO_COOKIE and getpeername answered: a TCP socket */
-		helperd_close_untrusted_socket(fds[0]);
+		helperd_close_untrusted_socket(fds[0], &c->closes);
 	else
-		helperd_close_untrusted(fds[0]);
+		helperd_close_untrusted(fds[0], &c->closes);
 	count(d, res.status);
 	log_registration(d, c, &res);
 	return reply(c, &req, res.status, res.err, res.have_tuple ? res.cookie : 0);
@@ -552,8 +598,21 @@ static int serve_one(struct helperd_daemon *d, struct helperd_client *c)
  */
 void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c)
 {
+	struct epoll_event ev = { .events = 0, .data.u64 = client_token(d, c) };
 	int r;
 
+	if (!closer_room(d, c)) {
+		/* Its requests wait in its socket, their fds charged to it, not to us. */
+		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0) {
+			c->paused = true;
+			return;
+		}
+		/* Cannot pause it (ENOMEM): drop it rather than hold more of its fds. */
+		log_debug("Dropping client pid %d (uid %u): too many closes owed", (int)c->pid,
+			  (unsigned int)c->uid);
+		helperd_client_drop(d, c);
+		return;
+	}
 	r = serve_one(d, c);
 	if (r == 0 || r == -EAGAIN)
 		return;
@@ -563,4 +622,24 @@ void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c)
 		log_debug("Dropping client pid %d (uid %u): %s", (int)c->pid, (unsigned int)c->uid,
 			  r == -ENOBUFS ? "not reading its replies" : strerror(-r));
 	helperd_client_drop(d, c);
+}
+
+void helperd_clients_closes_done(struct helperd_daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct helperd_client *c;
+	unsigned int i;
+
+	helperd_closer_event_clear();
+	for (i = 0; i < d->high_water; i++) {
+		c = &d->clients[i];
+		if (c->zombie && !atomic_load(&c->closes)) {
+			c->zombie = false;
+			d->free_slots[d->n_free++] = i;
+		} else if (c->paused && closer_room(d, c)) {
+			ev.data.u64 = client_token(d, c);
+			if (epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+				c->paused = false;
+		}
+	}
 }

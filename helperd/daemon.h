@@ -4,6 +4,7 @@
 #define HELPERD_DAEMON_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -33,6 +34,7 @@ enum {
 	HELPERD_TOKEN_LISTENER = 0,
 	HELPERD_TOKEN_SIGNAL = 1,
 	HELPERD_TOKEN_TIMER = 2,
+	HELPERD_TOKEN_CLOSER = 3, /* closes a client was charged for are done */
 	HELPERD_TOKEN_CLIENT_BASE = 16, /* + slot number */
 };
 
@@ -54,6 +56,14 @@ struct helperd_client {
 	int16_t logged_rules[HELPERD_CLIENT_LOGGED_RULES]; /* rule index, -1: the default */
 	unsigned int n_logged_rules;
 	unsigned int unlogged; /* refusals not logged since they were logged once */
+	/*
+	 * Its fds the closer threads still owe a close (closer.h), its connection's included.
+	 * Over HELPERD_CLOSER_PER_CLIENT, it is paused: not read until they are done. A slot
+	 * dropped with closes owed is a zombie: not reused, and still its user's, until then.
+	 */
+	atomic_uint closes;
+	bool paused;
+	bool zombie;
 };
 
 struct helperd_daemon {
@@ -126,5 +136,7 @@ void helperd_daemon_flush_counters(struct helperd_daemon *d);
 void helperd_clients_accept(struct helperd_daemon *d);
 void helperd_client_serve(struct helperd_daemon *d, struct helperd_client *c);
 void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c);
+/* clients.c: the closer finished closes: resume paused clients, free zombie slots. */
+void helperd_clients_closes_done(struct helperd_daemon *d);
 
 #endif /* HELPERD_DAEMON_H */

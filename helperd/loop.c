@@ -16,6 +16,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "closer.h"
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
@@ -164,6 +165,8 @@ int helperd_daemon_init(struct helperd_daemon *d)
 		r = epoll_add(d->epoll_fd, d->signal_fd, HELPERD_TOKEN_SIGNAL);
 	if (!r)
 		r = epoll_add(d->epoll_fd, d->timer_fd, HELPERD_TOKEN_TIMER);
+	if (!r && helperd_closer_event_fd() >= 0)
+		r = epoll_add(d->epoll_fd, helperd_closer_event_fd(), HELPERD_TOKEN_CLOSER);
 	return r;
 }
 
@@ -288,6 +291,9 @@ int helperd_daemon_run(struct helperd_daemon *d)
 				continue;
 			case HELPERD_TOKEN_TIMER:
 				handle_timer(d);
+				continue;
+			case HELPERD_TOKEN_CLOSER:
+				helperd_clients_closes_done(d);
 				continue;
 			}
 			c = client_of(d, token);

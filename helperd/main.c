@@ -402,7 +402,7 @@ static int run_daemon(const struct helperd_options *opts)
 		.enabled = accelerate,
 	};
 	d.max_clients_per_user = opts->max_clients_per_user;
-	r = helperd_closer_start();
+	r = helperd_closer_start(opts->max_clients);
 	if (r) {
 		log_err("Failed to start the closer thread: %s", strerror(-r));
 		goto out;

@@ -18,6 +18,7 @@ instead of a copy of it.
   skhostile.py noread   --socket S --name NAME [--max-ms MS]
   skhostile.py flood    --socket S [--seconds T] [--window W] [--kind ping|register-pipe]
   skhostile.py linger   --socket S --name NAME [--max-ms MS]
+  skhostile.py fdflood  --socket S [--lingering K] [--count N] [--window W] [--hold SECONDS]
   skhostile.py check-pairing --stats FILE --name NAME --port P... --expect N [--uid U...]
   skhostile.py register-many --socket S --port P --count N --expect STATUS
   skhostile.py ownership --socket S --name NAME --uid U --gid G [--limit N]
@@ -1029,6 +1030,117 @@ def cmd_linger(args):
     return 0
 
 
+# --- fdflood: lingering closes, then fds as fast as the helper takes them --------------
+
+
+def lingering_socket(objs):
+    """A TCP socket whose last close lingers: SO_LINGER {1, 3600} and unsent data its peer
+    (kept open in objs, never read) has no room for. Small buffers: many fit in memory."""
+    lst = objs.add(socket.socket())
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(1)
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    c.connect(lst.getsockname())
+    a, _ = lst.accept()
+    objs.add(a)
+    lst.close()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the peer never reads
+    c.setblocking(False)
+    queued = 0
+    try:
+        while True:
+            queued += c.send(b"L" * 65536)
+    except BlockingIOError:
+        pass
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 3600))
+    return c, queued
+
+
+def cmd_fdflood(args):
+    """
+    One connection: first --lingering REGISTER requests each with a lingering TCP socket
+    whose only other copy is then closed, so the helper's close is the last and waits;
+    then --count REGISTER requests each with /dev/null, as fast as the helper takes them,
+    reading the replies as they come (at most --window unanswered: a client that does not
+    read is dropped, which is not the attack). Then hold everything --hold seconds; the
+    calling script watches the helper's fds meanwhile. Prints one "fdflood:" line.
+    """
+    raise_nofile(2 * args.lingering + 256)
+    objs = Objs()
+    s = objs.add(hconnect(args.socket))
+    s.setblocking(False)
+    null = objs.add(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
+    sent = replies = 0
+    statuses = {}
+    eof = None
+    t0 = time.time()
+    deadline = t0 + args.max_seconds
+
+    def read_replies(wait=0.0):
+        nonlocal replies, eof
+        select.select([s], [], [], wait)
+        while True:
+            try:
+                data = s.recv(64)
+            except BlockingIOError:
+                return
+            except (ConnectionResetError, BrokenPipeError):
+                data = b""
+            if not data:
+                eof = eof or "eof after %d replies" % replies
+                return
+            r = Reply(data)
+            replies += 1
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+
+    # Each lingering socket goes from a child that closes its copy by exiting right after
+    # the send, most often before the helper has received it: an exiting task's close
+    # never lingers (inet_release()), so only the helper's close can wait, and does.
+    # We keep the peers, never reading them.
+    while sent < args.lingering + args.count and eof is None and time.time() < deadline:
+        if sent - replies >= args.window:
+            read_replies(0.05)
+            continue
+        try:
+            if sent < args.lingering:
+                c = lingering_socket(objs)[0]
+                go_r, go_w = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        os.close(go_w)
+                        os.read(go_r, 1)  # our parent's copy is closed: never the last
+                        hsend(s, req(OP_REG, sent), [c.fileno()])
+                    finally:
+                        os._exit(0)
+                c.close()
+                os.close(go_r)
+                os.close(go_w)
+                os.waitpid(pid, 0)
+            else:
+                hsend(s, req(OP_REG, sent), [null])
+            sent += 1
+        except BlockingIOError:
+            read_replies(0.05)
+        except (BrokenPipeError, ConnectionResetError) as e:
+            eof = "send: %s after %d requests" % (e, sent)
+        read_replies()
+    send_secs = time.time() - t0
+    while replies < sent and eof is None and time.time() < deadline:
+        read_replies(0.05)
+    line = "fdflood: sent=%d replies=%d send_secs=%.3f all_secs=%.3f statuses=%s%s" % (
+        sent, replies, send_secs, time.time() - t0,
+        ",".join("%s:%d" % (k, v) for k, v in sorted(statuses.items(), key=str)),
+        " " + eof if eof else "")
+    print(line, flush=True)
+    end = time.time() + args.hold
+    while time.time() < end:
+        time.sleep(0.05)
+    objs.close()
+    return 0
+
+
 # --- check-pairing: who is paired with whom, from --stats --json ----------------------
 
 
@@ -1306,6 +1418,13 @@ def main():
     p.add_argument("--socket", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--max-ms", type=float, default=1000)
+    p = sub.add_parser("fdflood")
+    p.add_argument("--socket", required=True)
+    p.add_argument("--lingering", type=int, default=1)
+    p.add_argument("--count", type=int, default=1100)
+    p.add_argument("--max-seconds", type=float, default=60)
+    p.add_argument("--window", type=int, default=16)
+    p.add_argument("--hold", type=float, default=0)
     p = sub.add_parser("check-pairing")
     p.add_argument("--stats", required=True, help="a file with skaccel-helperd --stats --json")
     p.add_argument("--name", required=True)
@@ -1333,6 +1452,7 @@ def main():
     args = ap.parse_args()
     return {"requests": cmd_requests, "leak": cmd_leak, "hold": cmd_hold, "probe": cmd_probe,
             "noread": cmd_noread, "flood": cmd_flood, "linger": cmd_linger,
+            "fdflood": cmd_fdflood,
             "check-pairing": cmd_check_pairing, "register-many": cmd_register_many,
             "ownership": cmd_ownership, "netns": cmd_netns,
             "give-pair": cmd_give_pair}[args.cmd](args)
