@@ -33,7 +33,7 @@ static void test_counters(void)
 		ASSERT_EQ(helperd_counter_is_fallback(i), strncmp(key, "fb_", 3) == 0);
 		fallbacks += helperd_counter_is_fallback(i);
 	}
-	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_RCVLOWAT - SKACCEL_CNT_FB_DISABLED + 1);
+	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_LEFT_CONN - SKACCEL_CNT_FB_DISABLED + 1);
 	ASSERT_STREQ(helperd_counter_key(SKACCEL_CNT_REDIR_BYTES), "redir_bytes");
 	ASSERT_TRUE(helperd_counter_key(SKACCEL_CNT_MAX) == NULL);
 	ASSERT_FALSE(helperd_counter_is_fallback(0));
