@@ -14,7 +14,6 @@
 #include "fdtab.h"
 #include "init.h"
 #include "locality.h"
-#include "notsent.h"
 #include "real.h"
 #include "register.h"
 
@@ -86,8 +85,6 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	else
 		registered = sent;
 	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
-	if (ret == 0 && registered)
-		shim_notsent_take(fd);
 
 	if (ret < 0) {
 		log_outcome(fd, ep, "helper unreachable", strerrordesc_np(-ret));
