@@ -33,6 +33,24 @@ static __always_inline bool seq_between(__u32 x, __u32 lo, __u32 hi)
 	return x - lo <= hi - lo;
 }
 
+/*
+ * Does the receiver hold what the sender sent: snd_una <= rcv_nxt <= snd_nxt? Bytes may
+ * be in flight while we read, so the reads go in this order, each value only growing:
+ * snd_una then (no later than) rcv_nxt then snd_nxt; read otherwise, a segment arriving
+ * in between made a live pair look like two connections.
+ */
+static __always_inline bool seq_in_flight(struct tcp_sock *snd, struct tcp_sock *rcv)
+{
+	__u32 una, nxt, got;
+
+	una = snd->snd_una;
+	asm volatile("" ::: "memory");
+	got = rcv->rcv_nxt;
+	asm volatile("" ::: "memory");
+	nxt = snd->snd_nxt;
+	return seq_between(got, una, nxt);
+}
+
 /* The verdict on one end; on success its state and its struct tcp_sock. */
 static __always_inline __u32 check_end(struct bpf_sock *bsk, __u64 cookie,
 				       struct skaccel_conn **conn, struct tcp_sock **tp)
@@ -69,8 +87,7 @@ static __always_inline __u32 link(__u64 a, __u64 b, struct skaccel_conn *ca,
 {
 	if (!is_mirror(&ca->tuple, &cb->tuple))
 		return SKACCEL_PAIR_NOT_MIRROR;
-	if (!seq_between(tb->rcv_nxt, ta->snd_una, ta->snd_nxt) ||
-	    !seq_between(ta->rcv_nxt, tb->snd_una, tb->snd_nxt))
+	if (!seq_in_flight(ta, tb) || !seq_in_flight(tb, ta))
 		return SKACCEL_PAIR_SEQ_MISMATCH;
 	/*
 	 * Where each socket lives, for the other's backpressure and liveness checks; from
