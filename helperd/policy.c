@@ -903,7 +903,8 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 		}
 		ranges[n++] = (struct helperd_subid_range){(uint32_t)vs, (uint32_t)vc, owner};
 	}
-	qsort(ranges, n, sizeof(*ranges), cmp_range);
+	if (n) /* qsort() takes no NULL array, even of 0 elements */
+		qsort(ranges, n, sizeof(*ranges), cmp_range);
 	/* Overlapping ranges would make the owner depend on the order: keep the first. */
 	for (i = 1; i < n; i++) {
 		if (ranges[i].start - ranges[i - 1].start < ranges[i - 1].count) {
