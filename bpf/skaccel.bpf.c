@@ -74,7 +74,7 @@ int skaccel_msg(struct sk_msg_md *msg)
 	struct skaccel_config *cfg;
 	struct tcp_sock *tp, *ptp;
 	__u32 zero = 0, size = msg->size;
-	__u64 cookie, *peer, rmem, rcvbuf, limit;
+	__u64 cookie, *peer, rmem, rcvbuf, limit, cap;
 	struct sock *psk;
 
 	tp = bpf_skc_to_tcp_sock(msg->sk);
@@ -119,18 +119,24 @@ int skaccel_msg(struct sk_msg_md *msg)
 	/*
 	 * Backpressure. The redirect path charges the reader but never checks its SO_RCVBUF,
 	 * so a reader that stops would let us queue without bound (KERNEL-NOTES §7.1). Past
-	 * the budget we go back to TCP, whose window throttles the sender as TCP always
-	 * does, and return once the reader is below rx_resume and has every TCP byte.
+	 * what TCP would let this writer run ahead we go back to TCP, whose window throttles
+	 * the sender as TCP always does, and return once the reader is back below that and
+	 * has every TCP byte.
 	 */
 	rmem = (__u32)psk->sk_backlog.rmem_alloc.counter; /* charged by bpf_tcp_ingress() */
 	/*
-	 * Never below the reader's own receive buffer: on TCP the window lets the reader
-	 * hold about that much, and a smaller limit would keep a stream whose reader is
-	 * slower than its writer on TCP for good.
+	 * What TCP lets a writer run ahead of its reader: the reader's receive buffer (the
+	 * window) plus the writer's send buffer; programs rely on both more and not more than
+	 * that. Here the reader holds it all. The helper's budget may only lower it (it is
+	 * unlimited by default), and never below the reader's receive buffer: a smaller limit
+	 * would keep a stream whose reader is slower than its writer on TCP for good.
 	 */
 	rcvbuf = (__u32)psk->sk_rcvbuf;
-	limit = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
-	if (rmem >= (limit > rcvbuf ? limit : rcvbuf))
+	limit = rcvbuf + (__u32)tp->inet_conn.icsk_inet.sk.sk_sndbuf;
+	cap = self->redirecting ? cfg->rx_budget : cfg->rx_resume;
+	if (cap < limit)
+		limit = cap > rcvbuf ? cap : rcvbuf;
+	if (rmem >= limit)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_BACKLOG, size);
 	/*
 	 * A reader with a backlog is not waiting for this one, so latency does not matter,

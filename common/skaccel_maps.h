@@ -94,12 +94,17 @@ enum skaccel_counter {
 struct skaccel_config {
 	__u32 enabled;	   /* 0: every program returns SK_PASS untouched (kill switch) */
 	__u32 small_msg;   /* below this size, redirect only to a reader with nothing unread */
-	__u64 rx_budget;   /* stop redirecting to a reader holding this much receive memory */
+	__u64 rx_budget;   /* at most this much reader memory, below TCP's limit (~0: none) */
 	__u64 rx_resume;   /* ... and start again only below this */
 };
 _Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
 
-#define SKACCEL_DEFAULT_RX_BUDGET (4ull << 20)
+/*
+ * No budget of our own by default: a writer may run ahead of its reader as far as TCP
+ * would let it, the reader's SO_RCVBUF plus the writer's SO_SNDBUF (bpf/). --rx-budget
+ * can only lower that.
+ */
+#define SKACCEL_DEFAULT_RX_BUDGET (~0ull)
 /*
  * The redirect path has no corking (KERNEL-NOTES §7.2): every message is queued and
  * wakes the reader on its own, so a stream of small writes is slower than TCP, which

@@ -353,7 +353,7 @@ void helperd_usage(FILE *out, const char *prog)
 		"                      systemd socket activation (LISTEN_FDS)\n"
 		"  --pin-dir DIR       bpffs directory for the pinned maps and programs\n"
 		"                      (default %3$s)\n"
-		"  --config FILE       the policy file (default %11$s).\n"
+		"  --config FILE       the policy file (default %9$s).\n"
 		"                      A missing default file lets everyone opt in; a file\n"
 		"                      named with --config must exist\n"
 		"  --user NAME         once the programs are loaded and pinned, switch to this\n"
@@ -364,20 +364,22 @@ void helperd_usage(FILE *out, const char *prog)
 		"  --max-clients N     concurrent client connections (default %4$u)\n"
 		"  --max-clients-per-user N\n"
 		"                      concurrent client connections of one user other than\n"
-		"                      root, so that no user can lock the others out (default %9$u)\n"
+		"                      root, so that no user can lock the others out (default %7$u)\n"
 		"  --max-per-user N    registered sockets per user (default %5$u); beats the\n"
 		"                      policy file's global max-per-user, not its per-user lines\n"
 		"  --max-socks N       sockets the sockhash holds, all users together (default\n"
-		"                      %10$u); applies when the maps are created: pinned maps\n"
+		"                      %8$u); applies when the maps are created: pinned maps\n"
 		"                      keep their size. When full, new connections stay on TCP\n"
 		"                      (counted as map_full)\n"
 		"  --rx-budget BYTES   stop redirecting to a reader holding this much receive\n"
-		"                      memory (default %6$lluM; suffixes K, M, G)\n"
+		"                      memory, when that is less than TCP would let the writer\n"
+		"                      run ahead (its SO_SNDBUF plus the reader's SO_RCVBUF);\n"
+		"                      default: no budget, TCP's limit (suffixes K, M, G)\n"
 		"  --rx-resume BYTES   redirect again only below this (default: the budget,\n"
-		"                      %7$lluM, i.e. no hysteresis)\n"
+		"                      i.e. no hysteresis)\n"
 		"  --small-msg BYTES   writes below this size go by TCP while the reader still\n"
 		"                      has unread bytes: TCP merges them, the redirect path\n"
-		"                      wakes the reader once per write (default %8$uK: off)\n"
+		"                      wakes the reader once per write (default %6$uK: off)\n"
 		"  --disable           acceleration off: the programs pass every byte to TCP and\n"
 		"                      new registrations are refused; existing sockets stay\n"
 		"  --stats             print counters and live sockets from the pinned maps, exit\n"
@@ -421,7 +423,7 @@ void helperd_usage(FILE *out, const char *prog)
 		"\n"
 		"Files:\n"
 		"  %2$s   default listening socket\n"
-		"  %11$s  policy (optional)\n"
+		"  %9$s  policy (optional)\n"
 		"  %3$s/skaccel_*   pinned maps; prog_msg, prog_skb: pinned programs\n"
 		"\n"
 		"Exit status:\n"
@@ -438,8 +440,7 @@ void helperd_usage(FILE *out, const char *prog)
 		"  %1$s --check-config /etc/skaccel/helperd.conf.new\n"
 		"  %1$s --unpin                       after stopping the service\n",
 		prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
-		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_RX_BUDGET >> 20,
-		SKACCEL_DEFAULT_RX_RESUME >> 20, SKACCEL_DEFAULT_SMALL_MSG >> 10,
+		HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_SMALL_MSG >> 10,
 		HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS,
 		HELPERD_DEFAULT_CONFIG);
 }

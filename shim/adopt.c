@@ -21,6 +21,7 @@
 #include "fdtab.h"
 #include "init.h"
 #include "locality.h"
+#include "notsent.h"
 #include "real.h"
 
 void shim_adopt_fd(int fd, const char *how)
@@ -34,7 +35,10 @@ void shim_adopt_fd(int fd, const char *how)
 		return;
 	}
 	fl = real.fcntl(fd, F_GETFL);
-	shim_fd_set(fd, SHIM_FD_REGISTERED | (fl >= 0 && (fl & O_NONBLOCK) ? SHIM_FD_NONBLOCK : 0));
+	/* Another process holds or held it: its close() here may not be the last. */
+	shim_fd_set(fd, SHIM_FD_REGISTERED | SHIM_FD_SHARED |
+				(fl >= 0 && (fl & O_NONBLOCK) ? SHIM_FD_NONBLOCK : 0));
+	shim_notsent_adopt(fd);
 	if (shim_cfg.debug)
 		shim_log("fd %d %s -> %s: %s, read fixups on", fd,
 			 shim_addr_format((const struct sockaddr *)&ep.self, self, sizeof(self)),

@@ -103,6 +103,22 @@ void shim_fd_clear_range(unsigned int first, unsigned int last)
 		shim_fd_clear((int)fd);
 }
 
+void shim_fd_add_all(unsigned int mask, unsigned int flags)
+{
+	unsigned int fd, high = shim_fd_high();
+
+	if (!tracked(0))
+		return;
+	for (fd = 0; fd <= high && tracked((int)fd); fd++)
+		if (shim_fd_get((int)fd) & mask)
+			__atomic_fetch_or(&shim_fdtab[fd], (uint8_t)flags, __ATOMIC_RELAXED);
+}
+
+unsigned int shim_fd_high(void)
+{
+	return __atomic_load_n(&fdtab_high, __ATOMIC_RELAXED);
+}
+
 void shim_fd_copy(int oldfd, int newfd)
 {
 	if (oldfd != newfd)

@@ -11,6 +11,14 @@
 #define SHIM_FD_PENDING 0x02
 /* Cached O_NONBLOCK, valid only while REGISTERED or PENDING is set; a hint, see readfix.c. */
 #define SHIM_FD_NONBLOCK 0x04
+/* The shim set TCP_NOTSENT_LOWAT on this socket (notsent.c); the application never did. */
+#define SHIM_FD_LOWAT 0x08
+/*
+ * The socket may also be open outside this fd table: it was inherited, received, passed
+ * on by SCM_RIGHTS, or this process forked while it was open. Its close() here may not be
+ * the last one, so close.c does not turn it into a reset.
+ */
+#define SHIM_FD_SHARED 0x10
 
 /* Never map more than this many entries (1 MiB); fds above it are simply not tracked. */
 #define SHIM_FDTAB_MAX (1u << 20)
@@ -43,6 +51,12 @@ void shim_fd_clear(int fd);
 
 /* Forget every fd in [first, last]: close_range(). */
 void shim_fd_clear_range(unsigned int first, unsigned int last);
+
+/* Add flags to every fd whose state has any of the bits in mask (fork: SHARED). */
+void shim_fd_add_all(unsigned int mask, unsigned int flags);
+
+/* The highest fd that was ever given state: fds above it are all 0. */
+unsigned int shim_fd_high(void);
 
 /* newfd now refers to oldfd's file (dup*, F_DUPFD): it inherits oldfd's state. */
 void shim_fd_copy(int oldfd, int newfd);

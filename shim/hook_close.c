@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The close() and close_range() hooks: closed fds lose their state. */
+/*
+ * The close() and close_range() hooks: closed fds lose their state, and the last close
+ * of a registered socket with unread bytes resets the connection (reset.c).
+ */
 #include <unistd.h>
 
 #include "fdtab.h"
 #include "real.h"
+#include "reset.h"
 
 SHIM_EXPORT int close(int fd)
 {
 	if (!SHIM_REAL_READY(close))
 		return shim_enosys();
+	if (__builtin_expect((shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) ==
+				     SHIM_FD_REGISTERED,
+			     0))
+		shim_reset_if_unread(fd);
 	/*
 	 * Forget first: once the real close() returns, another thread may get the same number
 	 * from accept() and register it, and we must not wipe that. (close() frees the number

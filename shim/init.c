@@ -53,6 +53,8 @@ int shim_env_timeout_ms(const char *value)
 
 static void fork_prepare(void)
 {
+	/* The child holds every socket open now: a close() in either is no longer the last. */
+	shim_fd_add_all(SHIM_FD_REGISTERED, SHIM_FD_SHARED);
 	shim_client_atfork_prepare(&shim_helper);
 }
 

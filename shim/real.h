@@ -26,10 +26,12 @@
 	X(int, dup2, (int oldfd, int newfd))                                                  \
 	X(int, dup3, (int oldfd, int newfd, int flags))                                       \
 	X(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len))          \
+	X(int, setsockopt, (int fd, int level, int name, const void *val, socklen_t len))     \
 	X(ssize_t, recv, (int fd, void *buf, size_t len, int flags))                          \
 	X(ssize_t, recvfrom,                                                                  \
 	  (int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)) \
 	X(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags))                          \
+	X(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags))                    \
 	X(ssize_t, read, (int fd, void *buf, size_t len))                                     \
 	X(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt))                      \
 	X(ssize_t, __recv_chk, (int fd, void *buf, size_t len, size_t buflen, int flags))     \

@@ -14,6 +14,7 @@
 #include "fdtab.h"
 #include "init.h"
 #include "locality.h"
+#include "notsent.h"
 #include "real.h"
 #include "register.h"
 
@@ -85,6 +86,8 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	else
 		registered = sent;
 	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
+	if (ret == 0 && registered)
+		shim_notsent_take(fd);
 
 	if (ret < 0) {
 		log_outcome(fd, ep, "helper unreachable", strerrordesc_np(-ret));

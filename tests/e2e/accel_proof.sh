@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # Acceleration proof: 100 MB between two opted-in processes, over every kind of local
-# address, in 128 KiB writes (and once in random sizes), must bypass TCP/IP. Two independent witnesses: the namespace's IP-layer byte
-# counter (IpExt OutOctets) stays under 1% of the payload, and the helper's
-# redirected-bytes counter covers the payload. The same transfer on plain TCP (and with
-# SKACCEL_DISABLE=1) must show OutOctets >= payload, which proves the witness can fail.
-# The claim here is which path carries the bytes, not backpressure: a reader that falls
-# more than the budget (4 MiB by default) behind its writer is sent by TCP by design,
-# which bp_check and the scenarios test, and on a shared 2-core VM a reader descheduled
-# for a few milliseconds falls that far behind. So this helper runs with a budget larger
-# than the payload, and the reader checks every byte at memcmp speed (tcp_xfer --fast).
+# address, in 128 KiB writes (and once in 64 KiB, once in random sizes), must bypass TCP/IP. Two
+# independent witnesses: the namespace's IP-layer byte counter (IpExt OutOctets) stays
+# under 5% of the payload, and the helper's redirected-bytes counter covers 95% of it.
+# The same transfer on plain TCP (and with SKACCEL_DISABLE=1) must show OutOctets >=
+# payload, which proves the witness can fail. The helper runs with the defaults users
+# get: a reader that falls as far behind its writer as TCP allows (its SO_RCVBUF plus the
+# writer's SO_SNDBUF) is sent a message by TCP by design, whose closed window blocks the
+# writer until the reader catches up (bp_check and the scenarios test that); on a shared
+# 2-core VM a reader that checks every byte does fall that far behind now and then, and
+# each time costs one write by TCP, so the bound is 5%, not 0.
 #
 # SKACCEL_DISABLE=1 tests/e2e/accel_proof.sh must make every proof FAIL.
 # shellcheck source=tests/lib/skt.sh
@@ -20,11 +21,11 @@ PAYLOAD=$((100 * 1024 * 1024))
 REPLY=$((1024 * 1024))
 TESTS=(accel_proof/ipv4_loopback accel_proof/ipv6_loopback accel_proof/v4_mapped
        accel_proof/dual_stack_v4_client accel_proof/ipv4_local_nonloopback
-       accel_proof/ipv6_local_nonloopback accel_proof/mixed_write_sizes accel_proof/plain_tcp_control
+       accel_proof/ipv6_local_nonloopback accel_proof/mixed_write_sizes accel_proof/writes_64k accel_proof/plain_tcp_control
        accel_proof/shim_disabled_control)
 skt_require "${TESTS[@]}"
 
-if ! skt_helper_start --rx-budget $((2 * PAYLOAD)); then
+if ! skt_helper_start; then
 	for t in "${TESTS[@]}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
@@ -83,10 +84,10 @@ prove() {
 	transfer "$@"
 	if [ -n "$ERR" ]; then
 		skt_fail "$name" "transfer failed: $ERR"
-	elif [ "$OUT" -ge $((PAYLOAD / 100)) ]; then
-		skt_fail "$name" "NOT ACCELERATED: IP OutOctets grew by $OUT bytes for a $PAYLOAD-byte payload (limit 1%); helper redirected $REDIR bytes; $WHY"
-	elif [ "$REDIR" -lt "$PAYLOAD" ]; then
-		skt_fail "$name" "helper's redir_bytes grew by $REDIR, less than the $PAYLOAD-byte payload (OutOctets +$OUT); $WHY"
+	elif [ "$OUT" -ge $((PAYLOAD / 20)) ]; then
+		skt_fail "$name" "NOT ACCELERATED: IP OutOctets grew by $OUT bytes for a $PAYLOAD-byte payload (limit 5%); helper redirected $REDIR bytes; $WHY"
+	elif [ "$REDIR" -lt $((PAYLOAD / 20 * 19)) ]; then
+		skt_fail "$name" "helper's redir_bytes grew by $REDIR, less than 95% of the $PAYLOAD-byte payload (OutOctets +$OUT); $WHY"
 	else
 		skt_pass "$name"
 	fi
@@ -115,6 +116,7 @@ prove accel_proof/dual_stack_v4_client opted :: 127.0.0.1 128K
 prove accel_proof/ipv4_local_nonloopback opted 10.200.0.1 10.200.0.1 128K 10.200.0.1/24
 prove accel_proof/ipv6_local_nonloopback opted fd00:5ac::1 fd00:5ac::1 128K fd00:5ac::1/64
 prove accel_proof/mixed_write_sizes opted 127.0.0.1 127.0.0.1 0
+prove accel_proof/writes_64k opted 127.0.0.1 127.0.0.1 64K
 control accel_proof/plain_tcp_control plain 127.0.0.1 127.0.0.1 128K
 control accel_proof/shim_disabled_control disabled 127.0.0.1 127.0.0.1 128K
 

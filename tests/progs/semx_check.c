@@ -16,6 +16,8 @@
 #include <linux/close_range.h>
 #include <linux/sockios.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/select.h>
 #include <sys/wait.h>
 
@@ -1391,6 +1393,85 @@ static void run_close_unread(struct rng *r)
 	close(peer);
 }
 
+/*
+ * A sendfile() of a file much larger than TCP lets a writer run ahead (the reader's
+ * receive buffer plus the writer's send buffer, about 10 MiB at most with the default
+ * sysctls) to a peer that reads a little, then closes with unread data: on TCP the
+ * writer blocks once the peer stops reading, the close resets the connection, and the
+ * blocked sendfile() returns a short count, the next one a connection error. A path
+ * without TCP's limit would accept the whole file into the peer's queue, and one whose
+ * close sends a FIN would leave the writer blocked (SO_SNDTIMEO: EAGAIN).
+ */
+struct sf_writer {
+	int fd, file;
+	uint64_t len, sent;
+	int err; /* errno of the failed call, 0 if every byte was accepted */
+};
+
+static void *sf_writer_run(void *arg)
+{
+	struct sf_writer *w = arg;
+	off_t off = 0;
+
+	while ((uint64_t)off < w->len) {
+		ssize_t n = sendfile(w->fd, w->file, &off, w->len - (uint64_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->err = n < 0 ? errno : EIO;
+			break;
+		}
+	}
+	w->sent = (uint64_t)off;
+	return NULL;
+}
+
+static void run_sendfile_reset(struct rng *r)
+{
+	const uint64_t len = 64 * MIB;
+	struct sf_writer w = {.len = len};
+	struct vstream rd;
+	uint64_t head = rng_logsize(r, 1, 256 * KIB);
+	uint8_t *buf = malloc(MIB);
+	pthread_t th;
+	int c, s, peer;
+	uint64_t off;
+
+	CHECK(buf, "out of memory");
+	w.file = memfd_create("semx-sendfile", MFD_CLOEXEC);
+	CHECK_SYS(w.file >= 0, "memfd_create");
+	vs_init(&rd, g_opt.key, stream_id(1), head, "sendfile");
+	for (off = 0; off < len; off += MIB) {
+		pat_fill(rd.base, off, buf, MIB);
+		CHECK_SYS(write(w.file, buf, MIB) == (ssize_t)MIB, "write to the memfd");
+	}
+	test_pair(&c, &s);
+	w.fd = rng_chance(r, 50) ? c : s;
+	peer = w.fd == c ? s : c;
+	set_timeo(w.fd, SO_SNDTIMEO, WAIT_MS);
+	set_phase("sendfile to a reader that reads a little");
+	CHECK(!pthread_create(&th, NULL, sf_writer_run, &w), "pthread_create failed");
+	recv_exact(peer, &rd, "the head of the file");
+	sleep_us(300000); /* the writer runs as far ahead as it may, and blocks */
+	set_phase("the reader closes with unread data");
+	CHECK_SYS(!close(peer), "close");
+	CHECK(!pthread_join(th, NULL), "pthread_join failed");
+	CHECK(w.sent < len,
+	      "sendfile() sent the whole %" PRIu64 " byte file to a peer that read %" PRIu64
+	      " bytes: no flow control",
+	      len, head);
+	CHECK(w.err == ECONNRESET || w.err == EPIPE,
+	      "sendfile() to a peer that closed with unread data ended with %s after %" PRIu64
+	      " bytes; plain TCP reports ECONNRESET or EPIPE",
+	      w.err ? strerrorname_np(w.err) : "no error", w.sent);
+	obs("sendfile of %" PRIu64 " MiB to a peer that read some and closed: a connection error",
+	    len / MIB);
+	close(w.fd);
+	close(w.file);
+	free(buf);
+}
+
 /* --- the peer protocol: what a forked, exec'd or fd-passed process does ----------------------- */
 
 /*
@@ -2102,6 +2183,8 @@ static const struct scenario scenarios[] = {
     {"big_write", run_big_write, 2, "one write larger than all buffers to a slow reader"},
     {"linger", run_linger, 6, "SO_LINGER {1,0}: peer sees ECONNRESET; {1,N}: data then EOF"},
     {"close_unread", run_close_unread, 4, "close with unread data: the peer sees a reset"},
+    {"sendfile_reset", run_sendfile_reset, 2,
+     "sendfile to a peer that reads a little and closes: a connection error"},
     {"fork", run_fork, 4, "socket shared across fork: EOF only at the last close"},
     {"exec_cat", run_exec_cat, 2, "socket inherited by sh -c 'cat <&9 >&9': echo, then EOF"},
     {"exec_child", run_exec_child, 2, "socket inherited across execve: WAITALL, half-close"},

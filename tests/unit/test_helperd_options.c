@@ -175,7 +175,7 @@ static void test_budget_only(void)
 static void test_refusals(void)
 {
 	struct helperd_options o;
-	char *cases[][5] = {
+	char *cases[][6] = {
 		{ "h", "--bogus", NULL },
 		{ "h", "-x", NULL },
 		{ "h", "positional", NULL },
@@ -192,7 +192,7 @@ static void test_refusals(void)
 		{ "h", "--rx-budget", "0", NULL },
 		{ "h", "--rx-budget", "4X", NULL },
 		{ "h", "--rx-resume", "0", NULL },
-		{ "h", "--rx-resume", "8M", NULL }, /* above the 4M default budget */
+		{ "h", "--rx-budget", "4M", "--rx-resume", "8M", NULL }, /* above the budget */
 		{ "h", "--json", NULL },
 		{ "h", "--stats", "--unpin", NULL },
 		{ "h", "--unpin", "--help", NULL },

@@ -68,7 +68,8 @@ static int pass_fd(int fd, struct msghdr *m, char *control, size_t clen)
 
 int main(void)
 {
-	const unsigned int R = SHIM_FD_REGISTERED, N = SHIM_FD_NONBLOCK;
+	/* Adopted sockets may have another holder: SHARED (no reset at their close). */
+	const unsigned int R = SHIM_FD_REGISTERED | SHIM_FD_SHARED, N = SHIM_FD_NONBLOCK;
 	char control[CMSG_SPACE(sizeof(int))];
 	int c = -1, s = -1, u[2], p[2], l, got;
 	struct msghdr m;

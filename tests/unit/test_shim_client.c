@@ -484,6 +484,8 @@ static int so_error(int fd)
 static void test_register(void)
 {
 	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_PENDING, N = SHIM_FD_NONBLOCK;
+	/* Registered with a reply from the helper: the shim set TCP_NOTSENT_LOWAT. */
+	const unsigned int L = SHIM_FD_LOWAT;
 	struct sockaddr_in la;
 	struct fake_helper h;
 	int lfd, c, s, n, errpipe[2], saved_stderr;
@@ -525,10 +527,10 @@ static void test_register(void)
 	}
 	setenv("SKACCEL_DEBUG", "0", 1);
 	shim_cfg.debug = false;
-	CHECK_EQ(R, shim_fd_get(c));
+	CHECK_EQ(R | L, shim_fd_get(c));
 	CHECK_EQ(1, get(&h.fds));
 	s = hooked_accept4(lfd, 0);
-	CHECK_EQ(R, shim_fd_get(s));
+	CHECK_EQ(R | L, shim_fd_get(s));
 	CHECK_EQ(2, get(&h.fds));
 	close(s);
 	close(c);
@@ -539,9 +541,9 @@ static void test_register(void)
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK_EQ(-1, hooked_connect(c, &la));
 	CHECK_EQ(EINPROGRESS, errno);
-	CHECK_EQ(R | N, shim_fd_get(c));
+	CHECK_EQ(R | L | N, shim_fd_get(c));
 	s = hooked_accept4(lfd, SOCK_NONBLOCK);
-	CHECK_EQ(R | N, shim_fd_get(s));
+	CHECK_EQ(R | L | N, shim_fd_get(s));
 	CHECK_EQ(4, get(&h.fds));
 	/* The application still sees a plain completion. */
 	CHECK_EQ(0, so_error(c));
@@ -608,7 +610,7 @@ static void test_register(void)
 	put(&h.status, SKACCEL_ERR_ALREADY); /* ... unless it says the fd is in already */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK_EQ(0, hooked_connect(c, &la));
-	CHECK_EQ(R, shim_fd_get(c));
+	CHECK_EQ(R | L, shim_fd_get(c));
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
 	close(c);
@@ -635,7 +637,7 @@ static void test_register(void)
 	pfd = (struct pollfd){.fd = s, .events = POLLOUT};
 	CHECK_EQ(1, poll(&pfd, 1, 5000));
 	CHECK_EQ(0, so_error(s));
-	CHECK_EQ(R | N, shim_fd_get(s));
+	CHECK_EQ(R | L | N, shim_fd_get(s));
 	CHECK_EQ(n + 2, get(&h.requests)); /* the accepted one and the completed one */
 	close(s);
 	close(c);

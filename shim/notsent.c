@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * TCP_NOTSENT_LOWAT on registered sockets. The redirect path never uses the writer's send
+ * queue, so the mark costs nothing there; it bounds only what a writer queues on TCP
+ * after a fallback (notsent.h). The application must not see it: getsockopt() returns
+ * what it would without the shim (0: never set), and a mark the application sets itself
+ * replaces ours and is what it reads back.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+#include "fdtab.h"
+#include "notsent.h"
+#include "real.h"
+
+/* The socket's own mark: 0 when nobody set one (the sysctl applies), -1 on error. */
+static int kernel_mark(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (real.getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &len) < 0 || len != sizeof(v))
+		return -1;
+	return v;
+}
+
+static int set_ours(int fd)
+{
+	int v = SHIM_NOTSENT_LOWAT;
+
+	return real.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
+}
+
+void shim_notsent_take(int fd)
+{
+	int err = errno;
+
+	/* A mark the application set before the connection was registered stays. */
+	if (kernel_mark(fd) == 0 && set_ours(fd) == 0)
+		shim_fd_add(fd, SHIM_FD_LOWAT);
+	errno = err;
+}
+
+void shim_notsent_adopt(int fd)
+{
+	int err = errno;
+
+	if (kernel_mark(fd) == SHIM_NOTSENT_LOWAT)
+		shim_fd_add(fd, SHIM_FD_LOWAT);
+	errno = err;
+}
+
+void shim_notsent_hide(int fd, void *val, const socklen_t *len)
+{
+	int err = errno;
+
+	/* Set by the application through another fd of the same socket: its value shows. */
+	if (val && len && *len > 0 && kernel_mark(fd) == SHIM_NOTSENT_LOWAT)
+		memset(val, 0, *len < sizeof(int) ? *len : sizeof(int));
+	errno = err;
+}
+
+void shim_notsent_after_set(int fd, const void *val, socklen_t len)
+{
+	int err = errno, v;
+
+	if (!val || len < sizeof(int))
+		return;
+	memcpy(&v, val, sizeof(v));
+	/*
+	 * 0 asks for the system default, which is what the application reads back from us
+	 * anyway: keep the bound. Any other value is the application's from now on.
+	 */
+	if (v == 0 && set_ours(fd) == 0)
+		goto out;
+	shim_fd_del(fd, SHIM_FD_LOWAT);
+out:
+	errno = err;
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* TCP_NOTSENT_LOWAT on registered sockets, set by the shim and hidden from the application. */
+#ifndef SHIM_NOTSENT_H
+#define SHIM_NOTSENT_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+/*
+ * The unsent TCP bytes a registered writer may queue. When the data path falls back to
+ * TCP (the reader is a full TCP window behind), the writer then blocks, as TCP's window
+ * would block it, instead of queueing megabytes behind a window that the redirected bytes
+ * keep closed; and its next write can go back to the redirect as soon as the reader has
+ * every TCP byte, which cannot happen while unsent bytes wait in its send queue.
+ */
+#define SHIM_NOTSENT_LOWAT (16u << 10)
+
+/* fd was just registered: bound its unsent bytes unless the application set a mark. */
+void shim_notsent_take(int fd);
+
+/* fd was adopted: the process that registered it may have set the mark. */
+void shim_notsent_adopt(int fd);
+
+/* After a successful getsockopt(TCP_NOTSENT_LOWAT) on a LOWAT fd: show what the app set (0). */
+void shim_notsent_hide(int fd, void *val, const socklen_t *len);
+
+/* After a successful setsockopt(TCP_NOTSENT_LOWAT) on a LOWAT fd. */
+void shim_notsent_after_set(int fd, const void *val, socklen_t len);
+
+#endif /* SHIM_NOTSENT_H */

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * A TCP socket closed with unread bytes in its receive queue sends a RST, not a FIN
+ * (RFC 2525 2.17), and its peer learns at once that the rest of what it sends is lost:
+ * its next send fails, a send blocked on a full window returns. A registered socket's
+ * unread bytes sit in the sockmap's queue, which the kernel purges before tcp_close()
+ * looks at its own empty queue, so the peer would get a FIN. SO_LINGER {1,0} set just
+ * before the last close makes tcp_close() send the RST itself.
+ *
+ * Only the last close may do this: a {1,0} linger left on a socket that someone else
+ * still holds would turn their later close into a reset. The shim cannot count the
+ * file's references, so it resets only when it knows of no other holder: no other fd of
+ * this process refers to the socket, and the socket was never inherited, received,
+ * passed on by SCM_RIGHTS, or open across a fork() (SHIM_FD_SHARED). A socket left to a
+ * child by posix_spawn() or vfork() is not seen; its close in the parent with unread
+ * bytes resets the connection.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include "fdtab.h"
+#include "real.h"
+#include "reset.h"
+
+/* Another fd of this process refers to the same socket (dup, dup2, F_DUPFD). */
+static bool other_fd_holds(int fd)
+{
+	unsigned int high = shim_fd_high(), i;
+	struct stat me, st;
+
+	if (fstat(fd, &me) < 0)
+		return true;
+	for (i = 0; i <= high; i++) {
+		if ((int)i == fd || !(shim_fd_get((int)i) & SHIM_FD_REGISTERED))
+			continue;
+		if (fstat((int)i, &st) == 0 && st.st_ino == me.st_ino && st.st_dev == me.st_dev)
+			return true;
+	}
+	return false;
+}
+
+void shim_reset_if_unread(int fd)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int err = errno, unread = 0;
+
+	/* Bytes in the sockmap's queue (tcp_bpf_ioctl); 0 on plain TCP sockets. */
+	if (real.ioctl(fd, FIONREAD, &unread) == 0 && unread > 0 && !other_fd_holds(fd))
+		real.setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	errno = err;
+}
+
+void shim_reset_note_passed(const struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		const unsigned char *p = CMSG_DATA(cm);
+		size_t i, nfds;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfds; i++) {
+			int fd;
+
+			memcpy(&fd, p + i * sizeof(int), sizeof(fd));
+			if (shim_fd_get(fd) & SHIM_FD_REGISTERED)
+				shim_fd_add(fd, SHIM_FD_SHARED);
+		}
+	}
+}

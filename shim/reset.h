@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* close() with unread data resets the connection, as TCP's does. */
+#ifndef SHIM_RESET_H
+#define SHIM_RESET_H
+
+#include <sys/socket.h>
+
+/* Called by close(fd) before the real close, for a REGISTERED fd that is not SHARED. */
+void shim_reset_if_unread(int fd);
+
+/* sendmsg() passes descriptors (SCM_RIGHTS): their sockets are SHARED from now on. */
+void shim_reset_note_passed(const struct msghdr *msg);
+
+#endif /* SHIM_RESET_H */
