@@ -12,8 +12,12 @@
  * would block it, instead of queueing megabytes behind a window that the redirected bytes
  * keep closed; and its next write can go back to the redirect as soon as the reader has
  * every TCP byte, which cannot happen while unsent bytes wait in its send queue.
+ * 1 byte: the writer waits until TCP has sent everything it holds. With 16 KiB, a writer
+ * woken with bytes still unsent sent its next writes by TCP too (8-13% of a 100 MB stream
+ * under load in accel_proof.sh, against under 5% with 1); while redirecting nothing is
+ * ever unsent, so the mark costs nothing there.
  */
-#define SHIM_NOTSENT_LOWAT (16u << 10)
+#define SHIM_NOTSENT_LOWAT 1u
 
 /* fd was just registered: bound its unsent bytes unless the application set a mark. */
 void shim_notsent_take(int fd);
