@@ -187,7 +187,8 @@ static __always_inline __u32 overlap_of(struct __sk_buff *skb, struct skaccel_co
 					struct tcp_sock *tp, __u32 *end)
 {
 	struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
-	struct tcp_skb_cb *tcb = bpf_rdonly_cast(kskb->cb, bpf_core_type_id_kernel(struct tcp_skb_cb));
+	struct tcp_skb_cb *tcb =
+	    bpf_rdonly_cast(kskb->cb, bpf_core_type_id_kernel(struct tcp_skb_cb));
 	/* Both loads first: one instruction may not load through two kinds of pointer. */
 	__u32 seq = tcb->seq, copied = tp->copied_seq, mine = self->rx_next_seq, next;
 

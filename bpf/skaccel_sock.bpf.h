@@ -21,9 +21,8 @@
 /* A socket may still send to its peer: established, or its peer half-closed. */
 #define SK_STATES_SENDING (SK_STATE(BPF_TCP_ESTABLISHED) | SK_STATE(BPF_TCP_CLOSE_WAIT))
 /* A socket may still receive from its peer: established, or it half-closed itself. */
-#define SK_STATES_RECEIVING                                                                  \
-	(SK_STATE(BPF_TCP_ESTABLISHED) | SK_STATE(BPF_TCP_FIN_WAIT1) |                       \
-	 SK_STATE(BPF_TCP_FIN_WAIT2))
+#define SK_STATES_RECEIVING \
+	(SK_STATE(BPF_TCP_ESTABLISHED) | SK_STATE(BPF_TCP_FIN_WAIT1) | SK_STATE(BPF_TCP_FIN_WAIT2))
 #define SK_STATES_ESTABLISHED SK_STATE(BPF_TCP_ESTABLISHED)
 
 static __always_inline bool v4_is(const __u8 *want, __be32 addr)
@@ -59,7 +58,8 @@ static __always_inline bool sk_is_registered(const struct sock *sk, const struct
 	if (c->skc_net.net->net_cookie != t->netns_cookie)
 		return false;
 	if (family == SKACCEL_AF_INET)
-		return v4_is(t->local_addr, c->skc_rcv_saddr) && v4_is(t->remote_addr, c->skc_daddr);
+		return v4_is(t->local_addr, c->skc_rcv_saddr) &&
+		       v4_is(t->remote_addr, c->skc_daddr);
 	if (family == SKACCEL_AF_INET6)
 		return v6_is(t->local_addr, &c->skc_v6_rcv_saddr) &&
 		       v6_is(t->remote_addr, &c->skc_v6_daddr);

@@ -39,8 +39,8 @@ ssize_t skaccel_send_fd(int sock, const void *buf, size_t len, int fd, int extra
 	return n < 0 ? -errno : n;
 }
 
-ssize_t skaccel_recv_fds(int sock, void *buf, size_t len, int fds[SKACCEL_FD_PASS_MAX],
-			 int *nfds, int *truncated, int extra_flags)
+ssize_t skaccel_recv_fds(int sock, void *buf, size_t len, int fds[SKACCEL_FD_PASS_MAX], int *nfds,
+			 int *truncated, int extra_flags)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * SKACCEL_FD_PASS_MAX)];

@@ -23,7 +23,7 @@ ssize_t skaccel_send_fd(int sock, const void *buf, size_t len, int fd, int extra
  * Anything in the control data that is not SCM_RIGHTS is ignored. Returns bytes received
  * (0 at EOF) or -errno.
  */
-ssize_t skaccel_recv_fds(int sock, void *buf, size_t len, int fds[SKACCEL_FD_PASS_MAX],
-			 int *nfds, int *truncated, int extra_flags);
+ssize_t skaccel_recv_fds(int sock, void *buf, size_t len, int fds[SKACCEL_FD_PASS_MAX], int *nfds,
+			 int *truncated, int extra_flags);
 
 #endif /* SKACCEL_FD_PASS_H */

@@ -49,41 +49,41 @@ struct skaccel_conn {
 	__u64 registered_ns;	    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at registration */
 	__u32 uid;		    /* SO_PEERCRED uid of the process that registered it */
 	__u32 pid;		    /* SO_PEERCRED pid of the process that registered it */
-	__u64 sk_addr;	      /* its struct sock, written by the pairing check (bpf/skaccel_pair.bpf.c) */
-	__u64 reserved;	      /* 0; kept so that maps pinned by earlier builds stay compatible */
+	__u64 sk_addr;	/* its struct sock, written by the pairing check (bpf/skaccel_pair.bpf.c) */
+	__u64 reserved; /* 0; kept so that maps pinned by earlier builds stay compatible */
 	__u64 tx_redir_bytes; /* sent through the sockhash redirect */
 	__u64 tx_redir_msgs;
-	__u64 tx_tcp_bytes;   /* sent through TCP while registered (fallbacks) */
+	__u64 tx_tcp_bytes; /* sent through TCP while registered (fallbacks) */
 	__u64 tx_tcp_msgs;
-	__u32 redirecting;    /* sticky: 1 once this sender switched to redirect */
-	__u32 last_fallback;  /* enum skaccel_counter of the last fallback reason, 0 if none */
-	__u32 rx_next_seq;    /* TCP sequence after the last byte the sk_skb verdict passed */
-	__u32 rx_seq_valid;   /* 1 once rx_next_seq is set */
+	__u32 redirecting;   /* sticky: 1 once this sender switched to redirect */
+	__u32 last_fallback; /* enum skaccel_counter of the last fallback reason, 0 if none */
+	__u32 rx_next_seq;   /* TCP sequence after the last byte the sk_skb verdict passed */
+	__u32 rx_seq_valid;  /* 1 once rx_next_seq is set */
 };
 _Static_assert(sizeof(struct skaccel_conn) == 128, "skaccel_conn layout");
 
 /* Data-path counters, indexes into skaccel_cnt. Keep helperd/names.c in step. */
 enum skaccel_counter {
 	SKACCEL_CNT_NONE = 0,
-	SKACCEL_CNT_REDIR_BYTES,	/* bytes redirected peer-to-peer */
+	SKACCEL_CNT_REDIR_BYTES, /* bytes redirected peer-to-peer */
 	SKACCEL_CNT_REDIR_MSGS,
-	SKACCEL_CNT_TCP_BYTES,		/* bytes a registered socket sent through TCP */
+	SKACCEL_CNT_TCP_BYTES, /* bytes a registered socket sent through TCP */
 	SKACCEL_CNT_TCP_MSGS,
-	SKACCEL_CNT_FB_DISABLED,	/* fallback: acceleration switched off */
-	SKACCEL_CNT_FB_UNPAIRED,	/* fallback: peer not registered (yet) */
-	SKACCEL_CNT_FB_INFLIGHT,	/* fallback: the peer lacks TCP bytes we sent, switching would reorder */
-	SKACCEL_CNT_FB_SHUTDOWN,	/* fallback: SHUT_WR done, TCP reports EPIPE */
-	SKACCEL_CNT_FB_BACKLOG,		/* fallback: reader too far behind, TCP window throttles */
-	SKACCEL_CNT_FB_REDIR_FAILED,	/* fallback: peer left the sockhash */
-	SKACCEL_CNT_FB_NO_TCP,		/* fallback: not a full TCP socket */
-	SKACCEL_CNT_FB_PEER_UNSEEN,	/* fallback: the peer's struct sock is not verified as its own */
-	SKACCEL_CNT_FB_SMALL_BEHIND,	/* fallback: small write to a reader that is behind: TCP coalesces */
-	SKACCEL_CNT_FB_RCVLOWAT,	/* fallback: the reader set SO_RCVLOWAT above 1 */
-	SKACCEL_CNT_FB_LEFT_CONN,	/* fallback: this socket or its peer left the connection it registered */
-	SKACCEL_CNT_SKB_MSGS,		/* TCP segments seen by the sk_skb verdict */
+	SKACCEL_CNT_FB_DISABLED,     /* fallback: acceleration switched off */
+	SKACCEL_CNT_FB_UNPAIRED,     /* fallback: peer not registered (yet) */
+	SKACCEL_CNT_FB_INFLIGHT,     /* fallback: peer lacks TCP bytes we sent: would reorder */
+	SKACCEL_CNT_FB_SHUTDOWN,     /* fallback: SHUT_WR done, TCP reports EPIPE */
+	SKACCEL_CNT_FB_BACKLOG,	     /* fallback: reader too far behind, TCP window throttles */
+	SKACCEL_CNT_FB_REDIR_FAILED, /* fallback: peer left the sockhash */
+	SKACCEL_CNT_FB_NO_TCP,	     /* fallback: not a full TCP socket */
+	SKACCEL_CNT_FB_PEER_UNSEEN,  /* fallback: peer's struct sock not verified */
+	SKACCEL_CNT_FB_SMALL_BEHIND, /* fallback: small write, reader behind: TCP merges */
+	SKACCEL_CNT_FB_RCVLOWAT,     /* fallback: the reader set SO_RCVLOWAT above 1 */
+	SKACCEL_CNT_FB_LEFT_CONN,    /* fallback: this socket or its peer left its connection */
+	SKACCEL_CNT_SKB_MSGS,	     /* TCP segments seen by the sk_skb verdict */
 	SKACCEL_CNT_SKB_BYTES,
-	SKACCEL_CNT_SKB_OVERLAP_BYTES,	/* bytes TCP queued twice, cut by the sk_skb verdict */
-	SKACCEL_CNT_SKB_TRIM_FAILED,	/* segments whose overlap could not be cut */
+	SKACCEL_CNT_SKB_OVERLAP_BYTES, /* bytes TCP queued twice, cut by the sk_skb verdict */
+	SKACCEL_CNT_SKB_TRIM_FAILED,   /* segments whose overlap could not be cut */
 	SKACCEL_CNT_MAX,
 };
 
@@ -92,10 +92,10 @@ enum skaccel_counter {
 #define SKACCEL_REGCNT_MAX 64
 
 struct skaccel_config {
-	__u32 enabled;	   /* 0: every program returns SK_PASS untouched (kill switch) */
-	__u32 small_msg;   /* below this size, redirect only to a reader with nothing unread */
-	__u64 rx_budget;   /* at most this much reader memory, below TCP's limit (~0: none) */
-	__u64 rx_resume;   /* ... and start again only below this */
+	__u32 enabled;	 /* 0: every program returns SK_PASS untouched (kill switch) */
+	__u32 small_msg; /* below this size, redirect only to a reader with nothing unread */
+	__u64 rx_budget; /* at most this much reader memory, below TCP's limit (~0: none) */
+	__u64 rx_resume; /* ... and start again only below this */
 };
 _Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
 

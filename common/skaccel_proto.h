@@ -36,30 +36,30 @@ enum skaccel_op {
  * connection stays usable on plain TCP in every case. Keep skaccel_status_str() in step.
  */
 enum skaccel_status {
-	SKACCEL_OK_ACCELERATED = 0,	/* both ends registered: the fast path is live */
-	SKACCEL_OK_WAITING_PEER = 1,	/* registered; accelerates when the peer registers */
-	SKACCEL_OK_PONG = 2,		/* answer to PING */
+	SKACCEL_OK_ACCELERATED = 0,  /* both ends registered: the fast path is live */
+	SKACCEL_OK_WAITING_PEER = 1, /* registered; accelerates when the peer registers */
+	SKACCEL_OK_PONG = 2,	     /* answer to PING */
 
-	SKACCEL_ERR_BAD_REQUEST = -1,	/* wrong size, magic or reserved bits */
-	SKACCEL_ERR_VERSION = -2,	/* protocol version not spoken by this helper */
+	SKACCEL_ERR_BAD_REQUEST = -1, /* wrong size, magic or reserved bits */
+	SKACCEL_ERR_VERSION = -2,     /* protocol version not spoken by this helper */
 	SKACCEL_ERR_UNKNOWN_OP = -3,
-	SKACCEL_ERR_NO_FD = -4,		/* REGISTER without an fd */
-	SKACCEL_ERR_TOO_MANY_FDS = -5,	/* more than one fd, or fds on an op that takes none */
-	SKACCEL_ERR_NOT_SOCKET = -6,	/* the fd is a file, pipe, FIFO, eventfd, ... */
-	SKACCEL_ERR_NOT_TCP = -7,	/* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */
+	SKACCEL_ERR_NO_FD = -4,	       /* REGISTER without an fd */
+	SKACCEL_ERR_TOO_MANY_FDS = -5, /* more than one fd, or fds on an op that takes none */
+	SKACCEL_ERR_NOT_SOCKET = -6,   /* the fd is a file, pipe, FIFO, eventfd, ... */
+	SKACCEL_ERR_NOT_TCP = -7,      /* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */
 	SKACCEL_ERR_NOT_ESTABLISHED = -8, /* listening, connecting or closing */
-	SKACCEL_ERR_NOT_LOCAL = -9,	/* the peer is on another host: TCP is already right */
-	SKACCEL_ERR_ALREADY = -10,	/* this socket is registered already */
-	SKACCEL_ERR_UNSUPPORTED = -11,	/* ULP (kTLS), SO_ZEROCOPY: the redirect path cannot serve it */
-	SKACCEL_ERR_POLICY = -12,	/* refused by policy */
-	SKACCEL_ERR_QUOTA = -13,	/* the caller's user has too many registered sockets */
-	SKACCEL_ERR_MAP_FULL = -14,	/* the sockhash is full */
-	SKACCEL_ERR_DISABLED = -15,	/* the helper runs with acceleration disabled */
-	SKACCEL_ERR_TRUNCATED = -16,	/* control data was truncated (MSG_CTRUNC) */
-	SKACCEL_ERR_INTERNAL = -17,	/* the helper failed; detail in err and its log */
-	SKACCEL_ERR_TOO_LATE = -18,	/* reached the helper too close to its deadline */
-	SKACCEL_ERR_NOT_OWNER = -19,	/* the socket was created by another user */
-	SKACCEL_ERR_OTHER_NETNS = -20,	/* the socket is in another network namespace */
+	SKACCEL_ERR_NOT_LOCAL = -9,	  /* the peer is on another host: TCP is already right */
+	SKACCEL_ERR_ALREADY = -10,	  /* this socket is registered already */
+	SKACCEL_ERR_UNSUPPORTED = -11, /* ULP (kTLS), SO_ZEROCOPY: the redirect cannot serve it */
+	SKACCEL_ERR_POLICY = -12,      /* refused by policy */
+	SKACCEL_ERR_QUOTA = -13,       /* the caller's user has too many registered sockets */
+	SKACCEL_ERR_MAP_FULL = -14,    /* the sockhash is full */
+	SKACCEL_ERR_DISABLED = -15,    /* the helper runs with acceleration disabled */
+	SKACCEL_ERR_TRUNCATED = -16,   /* control data was truncated (MSG_CTRUNC) */
+	SKACCEL_ERR_INTERNAL = -17,    /* the helper failed; detail in err and its log */
+	SKACCEL_ERR_TOO_LATE = -18,    /* reached the helper too close to its deadline */
+	SKACCEL_ERR_NOT_OWNER = -19,   /* the socket was created by another user */
+	SKACCEL_ERR_OTHER_NETNS = -20, /* the socket is in another network namespace */
 };
 
 /* The lowest status value: tables indexed by status must cover SKACCEL_STATUS_MIN..2. */
@@ -82,14 +82,14 @@ struct skaccel_req {
 _Static_assert(sizeof(struct skaccel_req) == 24, "skaccel_req is 24 bytes on the wire");
 
 struct skaccel_reply {
-	uint32_t magic;	  /* SKACCEL_MAGIC */
-	uint16_t version; /* SKACCEL_PROTO_VERSION */
-	uint16_t op;	  /* echoed from the request (0 if it could not be parsed) */
-	uint32_t seq;	  /* echoed from the request (0 if it could not be parsed) */
-	int32_t status;	  /* enum skaccel_status */
-	int32_t err;	  /* positive errno behind the status, 0 if none */
+	uint32_t magic;	   /* SKACCEL_MAGIC */
+	uint16_t version;  /* SKACCEL_PROTO_VERSION */
+	uint16_t op;	   /* echoed from the request (0 if it could not be parsed) */
+	uint32_t seq;	   /* echoed from the request (0 if it could not be parsed) */
+	int32_t status;	   /* enum skaccel_status */
+	int32_t err;	   /* positive errno behind the status, 0 if none */
 	uint32_t reserved; /* 0 */
-	uint64_t cookie;  /* the socket's SO_COOKIE when known, else 0 */
+	uint64_t cookie;   /* the socket's SO_COOKIE when known, else 0 */
 };
 _Static_assert(sizeof(struct skaccel_reply) == 32, "skaccel_reply is 32 bytes on the wire");
 

@@ -124,7 +124,7 @@ static int recv_all(int fd, char *buf, size_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLIN};
+			struct pollfd p = { .fd = fd, .events = POLLIN };
 
 			eagain_retries++;
 			poll(&p, 1, 1000);
@@ -137,7 +137,7 @@ static int recv_all(int fd, char *buf, size_t len)
 
 static int resolve(const struct opts *o, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct addrinfo hints = {.ai_family = o->family, .ai_socktype = SOCK_STREAM};
+	struct addrinfo hints = { .ai_family = o->family, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *ai;
 	int err;
 
@@ -438,20 +438,20 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 }
 
 static const struct option long_opts[] = {
-    {"host", required_argument, NULL, 'H'},
-    {"port", required_argument, NULL, 'p'},
-    {"mode", required_argument, NULL, 'm'},
-    {"size", required_argument, NULL, 's'},
-    {"iterations", required_argument, NULL, 'n'},
-    {"duration", required_argument, NULL, 'd'},
-    {"warmup", required_argument, NULL, 'w'},
-    {"help", no_argument, NULL, 'h'},
-    {},
+	{ "host", required_argument, NULL, 'H' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "size", required_argument, NULL, 's' },
+	{ "iterations", required_argument, NULL, 'n' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "warmup", required_argument, NULL, 'w' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
 };
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.family = AF_INET, .duration_ns = 2000000000ull, .warmup = -1};
+	struct opts o = { .family = AF_INET, .duration_ns = 2000000000ull, .warmup = -1 };
 	bool have_mode = false, have_duration = false;
 	struct sockaddr_storage ss;
 	socklen_t sslen;

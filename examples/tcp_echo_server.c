@@ -94,7 +94,7 @@ static ssize_t recv_some(int fd, char *buf, size_t len, bool may_timeout)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN && !may_timeout) {
-			struct pollfd p = {.fd = fd, .events = POLLIN};
+			struct pollfd p = { .fd = fd, .events = POLLIN };
 
 			poll(&p, 1, 1000);
 			continue;
@@ -141,7 +141,7 @@ static void serve_sink(int fd, char *buf)
 
 static void serve_crr(int fd, char *buf)
 {
-	struct timeval tv = {.tv_sec = CRR_TIMEOUT_SEC};
+	struct timeval tv = { .tv_sec = CRR_TIMEOUT_SEC };
 	ssize_t n;
 	int err;
 
@@ -241,9 +241,9 @@ static int write_ready_file(const char *path, int port)
 static int open_listener(int family, const char *addr, int port, int *bound_port)
 {
 	struct addrinfo hints = {
-	    .ai_family = family,
-	    .ai_socktype = SOCK_STREAM,
-	    .ai_flags = AI_NUMERICHOST | AI_PASSIVE,
+		.ai_family = family,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_PASSIVE,
 	};
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
@@ -291,13 +291,13 @@ err_free:
 }
 
 static const struct option long_opts[] = {
-    {"bind", required_argument, NULL, 'b'},
-    {"port", required_argument, NULL, 'p'},
-    {"mode", required_argument, NULL, 'm'},
-    {"ready-file", required_argument, NULL, 'r'},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {},
+	{ "bind", required_argument, NULL, 'b' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "ready-file", required_argument, NULL, 'r' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
 };
 
 int main(int argc, char **argv)
@@ -400,8 +400,8 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		struct pollfd p[2] = {
-		    {.fd = lfd, .events = POLLIN},
-		    {.fd = sfd, .events = POLLIN},
+			{ .fd = lfd, .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
 		};
 		int cfd;
 

@@ -32,8 +32,7 @@ static bool sized_by_max_socks(const struct skaccel *skel, const struct bpf_map 
  * libbpf would refuse an incompatible pin with a generic "parameter mismatch" warning;
  * checking first lets us name the map and what differs. Also records reused/created.
  */
-static int check_pins(struct skaccel *skel, const char *pin_dir,
-		      struct helperd_bpf_report *report)
+static int check_pins(struct skaccel *skel, const char *pin_dir, struct helperd_bpf_report *report)
 {
 	struct bpf_map *map;
 	char path[PATH_MAX];

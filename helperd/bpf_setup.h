@@ -20,9 +20,9 @@ struct helperd_bpf {
 
 /* What set-up did, or where it stopped, for the caller to log. */
 struct helperd_bpf_report {
-	char reused[160];  /* names of maps found pinned and reused, ", "-separated */
-	char created[160]; /* names of maps created and pinned now */
-	const char *step;  /* on failure: what failed, as "<verb> <object>" */
+	char reused[160];	     /* names of maps found pinned and reused, ", "-separated */
+	char created[160];	     /* names of maps created and pinned now */
+	const char *step;	     /* on failure: what failed, as "<verb> <object>" */
 	char detail[PATH_MAX + 128]; /* on failure: path and specifics, may be empty */
 };
 

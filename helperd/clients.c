@@ -229,8 +229,9 @@ static void client_identity(struct helperd_daemon *d, struct helperd_client *c)
 			log_warn("Failed to read the executable of %s: %s; exe= rules will not "
 				 "match such clients",
 				 client_name(c, who, sizeof(who)),
-				 r == -EPIPE ? "the executable reader failed"
-					     : "permission denied (the reader needs CAP_SYS_PTRACE)");
+				 r == -EPIPE
+				     ? "the executable reader failed"
+				     : "permission denied (the reader needs CAP_SYS_PTRACE)");
 		d->exe_warned = true;
 	} else if (r < 0) {
 		log_debug("Failed to read the executable of %s, ignoring: %s; exe= rules will "
@@ -377,8 +378,8 @@ void helperd_client_drop(struct helperd_daemon *d, struct helperd_client *c)
 }
 
 /* Send one reply; a client that does not read (EAGAIN) is dropped by the caller. */
-static int reply(struct helperd_client *c, const struct skaccel_req *req, int32_t status,
-		 int err, __u64 cookie)
+static int reply(struct helperd_client *c, const struct skaccel_req *req, int32_t status, int err,
+		 __u64 cookie)
 {
 	struct skaccel_reply rep = {
 		.magic = SKACCEL_MAGIC,
@@ -460,7 +461,8 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 	if (res->status >= 0 && !helperd_log_enabled(HELPERD_LOG_DEBUG))
 		return;
 	if (res->status < 0 &&
-	    !client_log_once(d, c, res->status, res->rule ? (int)(res->rule - d->policy.rules) : -1))
+	    !client_log_once(d, c, res->status,
+			     res->rule ? (int)(res->rule - d->policy.rules) : -1))
 		return;
 	if (res->have_tuple) {
 		helperd_addr_format(local, sizeof(local), res->tuple.local_addr,
@@ -504,8 +506,8 @@ static void do_register(struct helperd_daemon *d, struct helperd_client *c, int 
 	    !res->inserted) {
 		now = helperd_now_ns();
 		if (now - d->last_full_sweep_ns >= (d->last_full_sweep_fruitful
-							    ? FULL_SWEEP_FRUITFUL_INTERVAL_NS
-							    : FULL_SWEEP_FRUITLESS_INTERVAL_NS)) {
+							? FULL_SWEEP_FRUITFUL_INTERVAL_NS
+							: FULL_SWEEP_FRUITLESS_INTERVAL_NS)) {
 			d->last_full_sweep_ns = now;
 			d->last_full_sweep_fruitful = false;
 			/* A failed map delete still frees the registry, hence the quota. */

@@ -331,7 +331,7 @@ static void defer(int fd, bool budgeted, atomic_uint *charge)
 		return;
 	}
 	closer.q[(closer.head + closer.len) % closer.cap] =
-		(struct closer_entry){ .fd = fd, .budgeted = budgeted, .charge = charge };
+	    (struct closer_entry){ .fd = fd, .budgeted = budgeted, .charge = charge };
 	closer.len++;
 	if (budgeted)
 		atomic_fetch_add(&closer.pending, 1);

@@ -34,12 +34,12 @@ enum {
 	HELPERD_TOKEN_LISTENER = 0,
 	HELPERD_TOKEN_SIGNAL = 1,
 	HELPERD_TOKEN_TIMER = 2,
-	HELPERD_TOKEN_CLOSER = 3, /* closes a client was charged for are done */
+	HELPERD_TOKEN_CLOSER = 3,	/* closes a client was charged for are done */
 	HELPERD_TOKEN_CLIENT_BASE = 16, /* + slot number */
 };
 
 struct helperd_client {
-	int fd; /* -1: free slot */
+	int fd;	      /* -1: free slot */
 	uint32_t gen; /* bumped on every reuse of the slot, part of the epoll token */
 	uid_t uid;    /* SO_PEERCRED at accept */
 	gid_t gid;
@@ -48,11 +48,11 @@ struct helperd_client {
 	/* For the policy, read once per client the first time a policy needs them. */
 	uint32_t policy_gen; /* the policy groups and logged_rules are for; 0: none yet */
 	unsigned int n_groups;
-	gid_t *groups;	     /* its groups (primary first) that the policy names */
-	char *exe;	     /* its executable; NULL: not read yet, or unknown */
+	gid_t *groups; /* its groups (primary first) that the policy names */
+	char *exe;     /* its executable; NULL: not read yet, or unknown */
 	bool exe_read;
 	/* What this client made us log: each refusal once (status, and policy rule). */
-	uint32_t logged;     /* bit -status */
+	uint32_t logged;				   /* bit -status */
 	int16_t logged_rules[HELPERD_CLIENT_LOGGED_RULES]; /* rule index, -1: the default */
 	unsigned int n_logged_rules;
 	unsigned int unlogged; /* refusals not logged since they were logged once */
@@ -70,18 +70,18 @@ struct helperd_daemon {
 	/* Set by the caller before helperd_daemon_init(). */
 	int listen_fd;
 	unsigned int max_clients;
-	unsigned int max_clients_per_user; /* for every uid but root's */
-	const char *notify_socket; /* $NOTIFY_SOCKET or NULL */
+	unsigned int max_clients_per_user;  /* for every uid but root's */
+	const char *notify_socket;	    /* $NOTIFY_SOCKET or NULL */
 	const struct helperd_options *opts; /* the policy file and --max-per-user, for reloads */
 	struct helperd_reg_ctx reg;
 	struct helperd_regcnt regcnt; /* loaded from the map */
 	struct helperd_sweep sweep;   /* sized for reg.registry */
 
 	/* Owned by the daemon. */
-	struct helperd_policy policy; /* reg.policy points here; replaced by a reload */
-	uint32_t policy_gen;	      /* bumped by every load */
+	struct helperd_policy policy;	      /* reg.policy points here; replaced by a reload */
+	uint32_t policy_gen;		      /* bumped by every load */
 	struct helperd_exe_reader exe_reader; /* when the first policy had exe= rules */
-	bool exe_warned;	      /* "cannot read executables" was logged */
+	bool exe_warned;		      /* "cannot read executables" was logged */
 	int epoll_fd;
 	int signal_fd;
 	int timer_fd;
@@ -91,9 +91,9 @@ struct helperd_daemon {
 	unsigned int n_free;
 	unsigned int high_water; /* slots [0, high_water) have been used */
 	unsigned int n_clients;
-	bool regcnt_stalled;	     /* the last write failed (logged once) */
-	uint64_t last_full_sweep_ns; /* on demand, outside the tick */
-	bool last_full_sweep_fruitful; /* it freed something: the next may come sooner */
+	bool regcnt_stalled;		    /* the last write failed (logged once) */
+	uint64_t last_full_sweep_ns;	    /* on demand, outside the tick */
+	bool last_full_sweep_fruitful;	    /* it freed something: the next may come sooner */
 	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
 	struct helperd_ratelimit global_rl; /* all per-client lines together */
 	char status[160];		    /* last STATUS= sent to systemd */

@@ -42,7 +42,7 @@ struct exe_answer {
 
 int helperd_exe_read(int pidfd, pid_t pid, char *buf, size_t len)
 {
-	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 	char link[32];
 	ssize_t n;
 
@@ -101,8 +101,8 @@ static __attribute__((noreturn)) void serve(int sock)
  */
 static __attribute__((noreturn)) void keep_serving(int sock)
 {
-	struct timespec pause = {.tv_sec = HELPERD_EXE_READER_RESPAWN_MS / 1000,
-				 .tv_nsec = HELPERD_EXE_READER_RESPAWN_MS % 1000 * 1000000L};
+	struct timespec pause = { .tv_sec = HELPERD_EXE_READER_RESPAWN_MS / 1000,
+				  .tv_nsec = HELPERD_EXE_READER_RESPAWN_MS % 1000 * 1000000L };
 	pid_t self = getpid(), pid;
 	int status;
 
@@ -187,8 +187,8 @@ static int64_t now_ms(void)
 
 int helperd_exe_of(struct helperd_exe_reader *r, int pidfd, pid_t pid, char *buf, size_t len)
 {
-	struct exe_request q = {.pid = pid};
-	struct pollfd pfd = {.events = POLLIN};
+	struct exe_request q = { .pid = pid };
+	struct pollfd pfd = { .events = POLLIN };
 	int fds[SKACCEL_FD_PASS_MAX], nfds, truncated, i;
 	int64_t deadline, left;
 	struct exe_answer a;

@@ -152,7 +152,7 @@ static int clear_stale(const struct sockaddr_un *sa)
 
 int helperd_listener_bind(struct helperd_listener *l, const char *path)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char parent[sizeof(sa.sun_path)];
 	mode_t old_umask;
 	struct stat st;

@@ -33,7 +33,7 @@ bool helperd_is_local(const struct skaccel_tuple *t, __u64 own_netns, const __u8
 int helperd_localaddrs_refresh(struct helperd_localaddrs *la, uint64_t now_ns)
 {
 	struct ifaddrs *list, *ifa;
-	__u8 (*addrs)[16] = NULL;
+	__u8(*addrs)[16] = NULL;
 	size_t n = 0, cap = 0;
 
 	if (la->refreshed_ns && now_ns - la->refreshed_ns < HELPERD_LOCALADDRS_TTL_NS)

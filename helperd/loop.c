@@ -71,10 +71,11 @@ int helperd_daemon_load_policy(struct helperd_daemon *d, bool reload)
 	 */
 	if (p.needs_exe && d->exe_reader.pid <= 0) {
 		if (reload)
-			log_warn("Policy %s has exe= rules, the first since start-up: only a restart "
-				 "starts the executable reader, until then they match only processes "
-				 "the helper may inspect itself",
-				 path);
+			log_warn(
+			    "Policy %s has exe= rules, the first since start-up: only a restart "
+			    "starts the executable reader, until then they match only processes "
+			    "the helper may inspect itself",
+			    path);
 		else if ((r = helperd_exe_reader_start(&d->exe_reader)) < 0)
 			log_warn("Failed to start the executable reader, ignoring: %s; exe= rules "
 				 "will match only processes the helper may inspect itself",
@@ -89,8 +90,7 @@ int helperd_daemon_load_policy(struct helperd_daemon *d, bool reload)
 	if (reload) {
 		d->reg.policy = &d->policy;
 		d->reg.max_per_user =
-			helperd_policy_global_limit(&d->policy, o->max_per_user,
-						    o->max_per_user_given);
+		    helperd_policy_global_limit(&d->policy, o->max_per_user, o->max_per_user_given);
 	}
 	if (p.from_file)
 		log_info("%s policy %s: %u rules, default %s, max-per-user %u, %u users with "
@@ -176,8 +176,7 @@ void helperd_daemon_notify_status(struct helperd_daemon *d, bool ready)
 	char msg[sizeof(status) + 32];
 
 	snprintf(status, sizeof(status), "Serving: %u sockets registered, %u clients%s",
-		 d->reg.registry->n, d->n_clients,
-		 d->reg.enabled ? "" : ", acceleration disabled");
+		 d->reg.registry->n, d->n_clients, d->reg.enabled ? "" : ", acceleration disabled");
 	if (!ready && strcmp(status, d->status) == 0)
 		return;
 	snprintf(msg, sizeof(msg), "%sSTATUS=%s", ready ? "READY=1\n" : "", status);

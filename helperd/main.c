@@ -206,8 +206,8 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		return r;
 	}
 	if (r) {
-		log_err("Failed to %s%s%s%s: %s%s", rep.step, rep.detail[0] ? " (" : "",
-			rep.detail, rep.detail[0] ? ")" : "", strerror(-r),
+		log_err("Failed to %s%s%s%s: %s%s", rep.step, rep.detail[0] ? " (" : "", rep.detail,
+			rep.detail[0] ? ")" : "", strerror(-r),
 			r == -EPERM ? " (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN)" : "");
 		return r;
 	}

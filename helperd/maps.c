@@ -10,10 +10,10 @@
 #include "maps.h"
 #include "skaccel_maps.h"
 
-#define MAP(field, btype, key, value)                                                           \
-	{                                                                                       \
-		.name = "skaccel_" #field, .offset = offsetof(struct helperd_maps, field),     \
-		.type = (btype), .key_size = sizeof(key), .value_size = sizeof(value),         \
+#define MAP(field, btype, key, value)                                                      \
+	{                                                                                  \
+		.name = "skaccel_" #field, .offset = offsetof(struct helperd_maps, field), \
+		.type = (btype), .key_size = sizeof(key), .value_size = sizeof(value),     \
 	}
 
 const struct helperd_map_desc helperd_map_descs[HELPERD_NR_MAPS] = {

@@ -21,12 +21,12 @@
 #define HELPERD_MAX_SOCKS_LIMIT (1u << 21)
 
 enum helperd_mode {
-	HELPERD_RUN,	 /* the daemon */
-	HELPERD_STATS,	 /* --stats: print counters and live sockets, exit */
-	HELPERD_UNPIN,	 /* --unpin: remove the pinned objects, exit */
+	HELPERD_RUN,	      /* the daemon */
+	HELPERD_STATS,	      /* --stats: print counters and live sockets, exit */
+	HELPERD_UNPIN,	      /* --unpin: remove the pinned objects, exit */
 	HELPERD_CHECK_CONFIG, /* --check-config: validate the policy file, exit */
-	HELPERD_HELP,	 /* --help */
-	HELPERD_VERSION, /* --version */
+	HELPERD_HELP,	      /* --help */
+	HELPERD_VERSION,      /* --version */
 };
 
 struct helperd_options {
@@ -40,7 +40,7 @@ struct helperd_options {
 	unsigned int max_clients_per_user;
 	unsigned int max_per_user;
 	bool max_per_user_given; /* on the command line: it beats the policy file's global value */
-	unsigned int max_socks; /* size of the sockhash and its maps when created */
+	unsigned int max_socks;	 /* size of the sockhash and its maps when created */
 	uint64_t rx_budget;
 	uint64_t rx_resume;
 	uint32_t small_msg;

@@ -113,9 +113,9 @@ static int system_exe(const char *path, char *buf, size_t len)
 }
 
 const struct helperd_policy_resolver helperd_policy_system = {
-    .user = system_user,
-    .group = system_group,
-    .exe = system_exe,
+	.user = system_user,
+	.group = system_group,
+	.exe = system_exe,
 };
 
 /* --- small parsers ------------------------------------------------------------------- */
@@ -272,7 +272,7 @@ static int parse_exe(struct parser *ps, const char *s, unsigned int col,
 /* --- directives ---------------------------------------------------------------------- */
 
 enum key { KEY_USER, KEY_GROUP, KEY_EXE, KEY_PORTS, KEY_COUNT };
-static const char *const key_names[KEY_COUNT] = {"user", "group", "exe", "ports"};
+static const char *const key_names[KEY_COUNT] = { "user", "group", "exe", "ports" };
 
 /* One item of a key's list, appended to the rule's array; 0, -1 (reported) or -ENOMEM. */
 static int parse_item(struct parser *ps, struct helperd_policy_rule *r, enum key k, char *item,
@@ -406,7 +406,7 @@ static int grow(void **array, unsigned int *cap, unsigned int want, size_t size)
 static int parse_rule(struct parser *ps, struct word *w, unsigned int n, bool allow)
 {
 	struct helperd_policy *p = ps->p;
-	struct helperd_policy_rule r = {.allow = allow, .line = ps->line};
+	struct helperd_policy_rule r = { .allow = allow, .line = ps->line };
 	unsigned int seen[KEY_COUNT] = {};
 	bool bad = false;
 	unsigned int i, k;
@@ -514,7 +514,7 @@ static void parse_limit_value(struct parser *ps, const struct word *w, unsigned 
 static int parse_max_per_user(struct parser *ps, struct word *w, unsigned int n)
 {
 	struct helperd_policy *p = ps->p;
-	struct helperd_user_limit l = {.line = ps->line};
+	struct helperd_user_limit l = { .line = ps->line };
 	unsigned int i;
 	bool ok;
 
@@ -684,7 +684,7 @@ int helperd_policy_parse(struct helperd_policy *p, const char *text, size_t len,
 			 const struct helperd_policy_resolver *res, struct helperd_policy_diags *d)
 {
 	struct helperd_policy tmp;
-	struct parser ps = {.p = &tmp, .res = res, .d = d};
+	struct parser ps = { .p = &tmp, .res = res, .d = d };
 	unsigned int errors = d->errors;
 	size_t pos = 0, n;
 	const char *eol;
@@ -901,7 +901,7 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 			}
 			ranges = a;
 		}
-		ranges[n++] = (struct helperd_subid_range){(uint32_t)vs, (uint32_t)vc, owner};
+		ranges[n++] = (struct helperd_subid_range){ (uint32_t)vs, (uint32_t)vc, owner };
 	}
 	if (n) /* qsort() takes no NULL array, even of 0 elements */
 		qsort(ranges, n, sizeof(*ranges), cmp_range);
@@ -967,7 +967,7 @@ int helperd_policy_load_subids(struct helperd_policy *p, const char *subuid, con
 			       const struct helperd_policy_resolver *res,
 			       struct helperd_policy_diags *d)
 {
-	const char *paths[2] = {subuid, subgid};
+	const char *paths[2] = { subuid, subgid };
 	char *text = NULL;
 	size_t len = 0;
 	int i, r;

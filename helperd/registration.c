@@ -90,7 +90,7 @@ static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
 			return;
 		}
 		if (!(verdict & SKACCEL_PAIR_PEER)) {
-			/* We left our own connection since the checks above: nothing to wait for. */
+			/* We left our connection since the checks above: no waiting. */
 			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
 			return;
 		}
@@ -234,9 +234,10 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	 */
 	err = -helperd_registry_add(ctx->registry, res->cookie, &res->tuple, acct, &me);
 	if (err) {
-		fail(res, err == EEXIST	  ? SKACCEL_ERR_ALREADY
-			  : err == ENOSPC ? SKACCEL_ERR_MAP_FULL
-					  : SKACCEL_ERR_INTERNAL,
+		fail(res,
+		     err == EEXIST   ? SKACCEL_ERR_ALREADY
+		     : err == ENOSPC ? SKACCEL_ERR_MAP_FULL
+				     : SKACCEL_ERR_INTERNAL,
 		     err, "add to the registry");
 		return;
 	}
@@ -250,9 +251,10 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	if (bpf_map_update_elem(maps->conns, &res->cookie, &conn, BPF_NOEXIST) < 0) {
 		err = errno;
 		helperd_registry_remove(ctx->registry, me);
-		fail(res, err == EEXIST		       ? SKACCEL_ERR_ALREADY
-			  : helperd_errno_is_full(err) ? SKACCEL_ERR_MAP_FULL
-						       : SKACCEL_ERR_INTERNAL,
+		fail(res,
+		     err == EEXIST		  ? SKACCEL_ERR_ALREADY
+		     : helperd_errno_is_full(err) ? SKACCEL_ERR_MAP_FULL
+						  : SKACCEL_ERR_INTERNAL,
 		     err, "insert into skaccel_conns");
 		return;
 	}

@@ -22,10 +22,10 @@ struct helperd_reg_ctx {
 	int pair_prog; /* the pairing check program (pair_check.h); -1: none, nothing pairs */
 	struct helperd_registry *registry; /* pairing, quotas: never read back from the maps */
 	struct helperd_localaddrs *localaddrs;
-	__u64 own_netns; /* network namespace cookie of the helper */
+	__u64 own_netns;		     /* network namespace cookie of the helper */
 	const struct helperd_policy *policy; /* NULL: everyone may register */
-	unsigned int max_per_user; /* for users the policy gives no limit of their own */
-	bool enabled; /* false: --disable, every registration is refused */
+	unsigned int max_per_user;	     /* for users the policy gives no limit of their own */
+	bool enabled;			     /* false: --disable, every registration is refused */
 };
 
 /* Who registers: what the kernel said about its connection to us (clients.c). */
@@ -42,19 +42,19 @@ struct helperd_reg_client {
 };
 
 struct helperd_reg_result {
-	int32_t status;	   /* enum skaccel_status */
-	int err;	   /* positive errno behind status, 0 if none */
-	const char *step;  /* for the log when err is set: "<verb> <object>" that failed */
-	bool inserted;	   /* the socket is in skaccel_socks (a retry would be ALREADY) */
-	bool have_tuple;   /* cookie and tuple are valid */
+	int32_t status;	  /* enum skaccel_status */
+	int err;	  /* positive errno behind status, 0 if none */
+	const char *step; /* for the log when err is set: "<verb> <object>" that failed */
+	bool inserted;	  /* the socket is in skaccel_socks (a retry would be ALREADY) */
+	bool have_tuple;  /* cookie and tuple are valid */
 	__u64 cookie;
-	__u64 peer_cookie; /* when ACCELERATED */
-	int pair_verdict;  /* of the pairing check, when it ran (pair_check.h), else 0 */
+	__u64 peer_cookie;  /* when ACCELERATED */
+	int pair_verdict;   /* of the pairing check, when it ran (pair_check.h), else 0 */
 	__u64 refused_peer; /* the waiting end with the mirror tuple the check refused, or 0 */
 	struct skaccel_tuple tuple;
 	const struct helperd_policy_rule *rule; /* POLICY: the rule that refused, NULL: default */
-	uid_t owner;	    /* NOT_OWNER: the socket's owner */
-	unsigned int limit; /* QUOTA: the user's limit */
+	uid_t owner;				/* NOT_OWNER: the socket's owner */
+	unsigned int limit;			/* QUOTA: the user's limit */
 };
 
 /*

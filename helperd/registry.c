@@ -42,8 +42,7 @@ static uint32_t hash_tuple(const struct helperd_registry *r, const struct skacce
 static uint32_t home(const struct helperd_registry *r, enum index_kind kind,
 		     const struct helperd_reg_end *e)
 {
-	return (kind == BY_COOKIE ? hash_cookie(r, e->cookie) : hash_tuple(r, &e->tuple)) &
-	       r->mask;
+	return (kind == BY_COOKIE ? hash_cookie(r, e->cookie) : hash_tuple(r, &e->tuple)) & r->mask;
 }
 
 /* The by_cookie slot holding cookie, or the empty slot where it would go. */

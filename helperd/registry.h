@@ -30,12 +30,12 @@ struct helperd_reg_end {
  */
 struct helperd_registry {
 	struct helperd_reg_end *ends;
-	uint32_t n;		 /* ends in use */
-	uint32_t max;		 /* capacity: the size of skaccel_conns (--max-socks) */
-	uint32_t *by_cookie;	 /* every end */
-	uint32_t *by_tuple;	 /* waiting ends only */
-	uint32_t mask;		 /* index size - 1 */
-	__u64 seed;		 /* per process: clients choose ports and addresses */
+	uint32_t n;		    /* ends in use */
+	uint32_t max;		    /* capacity: the size of skaccel_conns (--max-socks) */
+	uint32_t *by_cookie;	    /* every end */
+	uint32_t *by_tuple;	    /* waiting ends only */
+	uint32_t mask;		    /* index size - 1 */
+	__u64 seed;		    /* per process: clients choose ports and addresses */
 	struct helperd_quota quota; /* ends per uid, kept in step with ends[] */
 };
 

@@ -129,8 +129,8 @@ int helperd_selftest_check_stream(const uint8_t *got, size_t got_len, size_t wan
 	return -EPROTO;
 }
 
-int helperd_selftest_check_redirect(const struct skaccel_conn *conn, __u64 want_redir,
-				    char *detail, size_t len)
+int helperd_selftest_check_redirect(const struct skaccel_conn *conn, __u64 want_redir, char *detail,
+				    size_t len)
 {
 	unsigned int fb = conn->last_fallback;
 	const char *why = helperd_counter_is_fallback(fb) ? helperd_counter_key(fb) : "none";
@@ -154,7 +154,7 @@ int helperd_selftest_check_redirect(const struct skaccel_conn *conn, __u64 want_
 /* --- reporting ----------------------------------------------------------------------- */
 
 __attribute__((format(printf, 4, 5))) static int failf(struct selftest *t, const char *step,
-							int err, const char *fmt, ...)
+						       int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -285,8 +285,8 @@ static int send_stream(struct selftest *t, const char *step, int from, uint8_t b
 }
 
 /* Read a whole stream of want bytes on the end opposite from and compare it. */
-static int expect_stream(struct selftest *t, const char *step, int from, uint8_t base,
-			 size_t want, size_t switch_at)
+static int expect_stream(struct selftest *t, const char *step, int from, uint8_t base, size_t want,
+			 size_t switch_at)
 {
 	uint8_t buf[HELPERD_SELFTEST_MAX_STREAM + 64];
 	char why[sizeof(t->rep->detail)];
@@ -414,8 +414,8 @@ fail_r:
 }
 
 /* Register one end through the helper's own code and expect the given outcome. */
-static int register_end(struct selftest *t, struct helperd_reg_ctx *ctx, int which,
-			int32_t want, __u64 want_peer)
+static int register_end(struct selftest *t, struct helperd_reg_ctx *ctx, int which, int32_t want,
+			__u64 want_peer)
 {
 	const char *step = HELPERD_SELFTEST_STEP_REGISTER;
 	struct end *e = &t->end[which];
@@ -440,8 +440,7 @@ static int register_end(struct selftest *t, struct helperd_reg_ctx *ctx, int whi
 }
 
 /* Bytes sent by TCP did not become readable (FIONREAD) at the other end. */
-static int queued_failed(struct selftest *t, int from, int r, int have, int want,
-			 const char *when)
+static int queued_failed(struct selftest *t, int from, int r, int have, int want, const char *when)
 {
 	if (r != -ETIMEDOUT)
 		return failf(t, HELPERD_SELFTEST_STEP_ORDER, r, "%s: FIONREAD: %s", dir_name[from],
@@ -611,8 +610,8 @@ static int check_eof_from(struct selftest *t, int from)
 	n = recv(t->end[!from].fd, &byte, 1, MSG_DONTWAIT);
 	if (n != 0)
 		return failf(t, step, -EPROTO,
-			     "%s: after EOF the reader got %s, expected EOF again",
-			     dir_name[from], n > 0 ? "a byte" : strerror(errno));
+			     "%s: after EOF the reader got %s, expected EOF again", dir_name[from],
+			     n > 0 ? "a byte" : strerror(errno));
 	return 0;
 }
 

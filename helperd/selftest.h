@@ -24,9 +24,9 @@
 #define HELPERD_SELFTEST_STEP_CLEANUP "clean up"
 
 struct helperd_selftest_report {
-	const char *step;  /* on failure: which check, one of HELPERD_SELFTEST_STEP_* */
-	char detail[320];  /* on failure: what was seen and what was expected */
-	uint64_t took_ns;  /* how long the test ran, pass or fail */
+	const char *step; /* on failure: which check, one of HELPERD_SELFTEST_STEP_* */
+	char detail[320]; /* on failure: what was seen and what was expected */
+	uint64_t took_ns; /* how long the test ran, pass or fail */
 };
 
 /*
@@ -88,7 +88,7 @@ int helperd_selftest_check_stream(const uint8_t *got, size_t got_len, size_t wan
  * many bytes it sent since pairing, which must all have been redirected. 0, or -EPROTO
  * with detail (naming the last fallback the programs recorded).
  */
-int helperd_selftest_check_redirect(const struct skaccel_conn *conn, __u64 want_redir,
-				    char *detail, size_t len);
+int helperd_selftest_check_redirect(const struct skaccel_conn *conn, __u64 want_redir, char *detail,
+				    size_t len);
 
 #endif /* HELPERD_SELFTEST_H */

@@ -162,13 +162,12 @@ static void print_text(FILE *out, const char *pin_dir, const struct snapshot *s)
 	if (!s->nrows)
 		return;
 	fprintf(out, "  %-8s %-23s %-23s %-17s %12s %12s %-16s %6s %8s %8s\n", "COOKIE", "LOCAL",
-		"REMOTE", "PEER", "REDIR-BYTES", "TCP-BYTES", "LAST-FALLBACK", "UID", "PID",
-		"AGE");
+		"REMOTE", "PEER", "REDIR-BYTES", "TCP-BYTES", "LAST-FALLBACK", "UID", "PID", "AGE");
 	for (i = 0; i < s->nrows; i++) {
 		const struct sock_row *r = &s->rows[i];
 		const char *fb = helperd_counter_is_fallback(r->conn.last_fallback)
-					 ? helperd_counter_key(r->conn.last_fallback)
-					 : "-";
+				     ? helperd_counter_key(r->conn.last_fallback)
+				     : "-";
 
 		helperd_addr_format(local, sizeof(local), r->conn.tuple.local_addr,
 				    r->conn.tuple.local_port);
@@ -228,8 +227,9 @@ static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 	}
 	for (i = 0; i < s->nrows; i++)
 		paired += s->rows[i].peer && s->rows[i].peer_live;
-	fprintf(out, ", \"sockets_registered\": %zu, \"sockets_paired\": %zu"
-		     ", \"sockets_closed_unswept\": %zu, \"sockets\": [",
+	fprintf(out,
+		", \"sockets_registered\": %zu, \"sockets_paired\": %zu"
+		", \"sockets_closed_unswept\": %zu, \"sockets\": [",
 		s->nrows, paired, s->closed);
 	for (i = 0; i < s->nrows; i++) {
 		const struct sock_row *r = &s->rows[i];
@@ -246,12 +246,12 @@ static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 			", \"last_fallback\": \"%s\", \"uid\": %u, \"pid\": %u, \"age_s\": %.3f}",
 			i ? ", " : "", (unsigned long long)r->cookie, local, remote,
 			(unsigned long long)r->peer, peer_state(r),
-			(uint64_t)r->conn.tx_redir_bytes,
-			(uint64_t)r->conn.tx_redir_msgs, (uint64_t)r->conn.tx_tcp_bytes,
-			(uint64_t)r->conn.tx_tcp_msgs, r->conn.redirecting,
+			(uint64_t)r->conn.tx_redir_bytes, (uint64_t)r->conn.tx_redir_msgs,
+			(uint64_t)r->conn.tx_tcp_bytes, (uint64_t)r->conn.tx_tcp_msgs,
+			r->conn.redirecting,
 			helperd_counter_is_fallback(r->conn.last_fallback)
-				? helperd_counter_key(r->conn.last_fallback)
-				: "",
+			    ? helperd_counter_key(r->conn.last_fallback)
+			    : "",
 			r->conn.uid, r->conn.pid, age_s(r, now));
 	}
 	fprintf(out, "]}\n");

@@ -123,8 +123,7 @@ int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
 			      (from < to ? (i >= from && i < to) : (i >= from || i < to)));
 
 		stats->scanned++;
-		gone = probe ? probe_waiting(sw, reg, e, stats)
-			     : socket_gone(maps, e->cookie);
+		gone = probe ? probe_waiting(sw, reg, e, stats) : socket_gone(maps, e->cookie);
 		if (gone <= 0) {
 			stats->live++;
 			continue;

@@ -15,8 +15,8 @@
 struct helperd_sweep {
 	__u64 *keys; /* room for every registered cookie: the batch to delete */
 	uint32_t cap;
-	int pair_prog;	    /* the pairing check (pair_check.h), -1: none */
-	uint32_t probe_at;  /* registry index where the next round of probes starts */
+	int pair_prog;	   /* the pairing check (pair_check.h), -1: none */
+	uint32_t probe_at; /* registry index where the next round of probes starts */
 };
 
 struct helperd_sweep_stats {

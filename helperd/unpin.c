@@ -25,7 +25,7 @@ static int unpin_one(const char *pin_dir, const char *name, unsigned int *remove
 int helperd_unpin(const char *pin_dir, unsigned int *removed, bool *dir_removed)
 {
 	static const char *const progs[] = { HELPERD_PIN_PROG_MSG, HELPERD_PIN_PROG_SKB,
-						  HELPERD_PIN_PROG_PAIR };
+					     HELPERD_PIN_PROG_PAIR };
 	size_t i;
 	int r;
 

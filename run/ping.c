@@ -17,8 +17,8 @@
 
 int skrun_ping(const char *path, int timeout_ms, int32_t *status)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct pollfd pfd = {.events = POLLIN};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct pollfd pfd = { .events = POLLIN };
 	struct skaccel_req req;
 	union {
 		struct skaccel_reply rep;

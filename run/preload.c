@@ -10,9 +10,9 @@
 int skrun_lib_candidates(const char *exe_dir, char out[][4096], size_t len)
 {
 	static const char *const rel[SKRUN_LIB_CANDIDATES] = {
-	    "/" SKRUN_LIB_NAME,
-	    "/../lib/" SKRUN_LIB_NAME,
-	    "/../lib/skaccel/" SKRUN_LIB_NAME,
+		"/" SKRUN_LIB_NAME,
+		"/../lib/" SKRUN_LIB_NAME,
+		"/../lib/skaccel/" SKRUN_LIB_NAME,
 	};
 	int i, n = 0;
 

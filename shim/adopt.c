@@ -37,7 +37,7 @@ void shim_adopt_fd(int fd, const char *how)
 	fl = real.fcntl(fd, F_GETFL);
 	/* Another process holds or held it: its close() here may not be the last. */
 	shim_fd_set(fd, SHIM_FD_REGISTERED | SHIM_FD_SHARED |
-				(fl >= 0 && (fl & O_NONBLOCK) ? SHIM_FD_NONBLOCK : 0));
+			    (fl >= 0 && (fl & O_NONBLOCK) ? SHIM_FD_NONBLOCK : 0));
 	shim_notsent_adopt(fd);
 	if (shim_cfg.debug)
 		shim_log("fd %d %s -> %s: %s, read fixups on", fd,

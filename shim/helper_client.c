@@ -112,7 +112,7 @@ static void conn_drop(struct shim_client *c)
 
 static int conn_open(struct shim_client *c)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t n = strlen(c->path);
 	socklen_t len;
 	struct ucred cred;
@@ -165,7 +165,7 @@ static int conn_wait_reply(struct shim_client *c, const struct skaccel_req *req,
 		struct skaccel_reply rep;
 		char raw[sizeof(struct skaccel_reply) + 16]; /* see an oversized reply as such */
 	} buf;
-	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 
 	for (;;) {
 		uint64_t now = now_ns();
@@ -198,8 +198,8 @@ static int conn_wait_reply(struct shim_client *c, const struct skaccel_req *req,
 static int lock_until(struct shim_client *c, uint64_t deadline)
 {
 	struct timespec ts = {
-	    .tv_sec = (time_t)(deadline / 1000000000u),
-	    .tv_nsec = (long)(deadline % 1000000000u),
+		.tv_sec = (time_t)(deadline / 1000000000u),
+		.tv_nsec = (long)(deadline % 1000000000u),
 	};
 
 	return -pthread_mutex_clocklock(&c->lock, CLOCK_MONOTONIC, &ts);

@@ -13,9 +13,8 @@ SHIM_EXPORT int close(int fd)
 {
 	if (!SHIM_REAL_READY(close))
 		return shim_enosys();
-	if (__builtin_expect((shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) ==
-				     SHIM_FD_REGISTERED,
-			     0))
+	if (__builtin_expect(
+		(shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) == SHIM_FD_REGISTERED, 0))
 		shim_reset_if_unread(fd);
 	/*
 	 * Forget first: once the real close() returns, another thread may get the same number

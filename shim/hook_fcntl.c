@@ -33,21 +33,21 @@ static void after_fcntl(int fd, int cmd, void *arg, int ret)
  * the ABIs Linux uses) and pass it on unchanged.
  */
 /* Both entry points take the argument the same way; only the libc function differs. */
-#define SHIM_FCNTL_HOOK(name)                                                                  \
-	SHIM_EXPORT int name(int fd, int cmd, ...)                                             \
-	{                                                                                      \
-		va_list ap;                                                                    \
-		void *arg;                                                                     \
-		int ret;                                                                       \
-                                                                                               \
-		va_start(ap, cmd);                                                             \
-		arg = va_arg(ap, void *);                                                      \
-		va_end(ap);                                                                    \
-		if (!SHIM_REAL_READY(name))                                                    \
-			return shim_enosys();                                                  \
-		ret = real.name(fd, cmd, arg);                                                 \
-		after_fcntl(fd, cmd, arg, ret);                                                \
-		return ret;                                                                    \
+#define SHIM_FCNTL_HOOK(name)                      \
+	SHIM_EXPORT int name(int fd, int cmd, ...) \
+	{                                          \
+		va_list ap;                        \
+		void *arg;                         \
+		int ret;                           \
+                                                   \
+		va_start(ap, cmd);                 \
+		arg = va_arg(ap, void *);          \
+		va_end(ap);                        \
+		if (!SHIM_REAL_READY(name))        \
+			return shim_enosys();      \
+		ret = real.name(fd, cmd, arg);     \
+		after_fcntl(fd, cmd, arg, ret);    \
+		return ret;                        \
 	}
 
 SHIM_FCNTL_HOOK(fcntl)

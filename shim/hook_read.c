@@ -20,7 +20,7 @@ static ssize_t do_readv(void *p, struct iovec *iov, int iovcnt, int flags)
 
 static ssize_t read_slow(int fd, void *buf, size_t len)
 {
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
 	return shim_read_blocking(fd, &iov, 1, 0, do_read, &fd);
 }

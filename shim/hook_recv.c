@@ -66,8 +66,8 @@ static ssize_t do_recvmsg(void *p, struct iovec *iov, int iovcnt, int flags)
 
 static ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 {
-	struct recv_ctx c = {.fd = fd};
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct recv_ctx c = { .fd = fd };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
 	return shim_recv_blocking(fd, &iov, 1, flags, do_recv, &c);
 }
@@ -75,8 +75,8 @@ static ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 static ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags, struct sockaddr *addr,
 			     socklen_t *alen)
 {
-	struct recv_ctx c = {.fd = fd, .addr = addr, .alen = alen, .alen0 = alen ? *alen : 0};
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct recv_ctx c = { .fd = fd, .addr = addr, .alen = alen, .alen0 = alen ? *alen : 0 };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
 	return shim_recv_blocking(fd, &iov, 1, flags, do_recvfrom, &c);
 }
@@ -85,7 +85,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	if (!SHIM_REAL_READY(recv))
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1))
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1), 1))
 		return real.recv(fd, buf, len, flags);
 	return recv_slow(fd, buf, len, flags);
 }
@@ -95,14 +95,14 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 {
 	if (!SHIM_REAL_READY(recvfrom))
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1))
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1), 1))
 		return real.recvfrom(fd, buf, len, flags, addr, alen);
 	return recvfrom_slow(fd, buf, len, flags, addr, alen);
 }
 
 SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
-	struct recv_ctx c = {.fd = fd, .msg = msg};
+	struct recv_ctx c = { .fd = fd, .msg = msg };
 	ssize_t n;
 
 	if (!SHIM_REAL_READY(recvmsg))
@@ -128,7 +128,8 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int
 {
 	if (!SHIM_REAL_READY(__recv_chk) || !real.recv)
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1) ||
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1),
+			     1) ||
 	    len > buflen)
 		return real.__recv_chk(fd, buf, len, buflen, flags);
 	return recv_slow(fd, buf, len, flags);
@@ -139,7 +140,8 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 {
 	if (!SHIM_REAL_READY(__recvfrom_chk) || !real.recvfrom)
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){buf, len}, 1), 1) ||
+	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1),
+			     1) ||
 	    len > buflen)
 		return real.__recvfrom_chk(fd, buf, len, buflen, flags, addr, alen);
 	return recvfrom_slow(fd, buf, len, flags, addr, alen);

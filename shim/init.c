@@ -26,7 +26,7 @@ static bool init_done; /* set last by init, read without the once by the hot pat
 
 bool shim_env_flag(const char *value)
 {
-	static const char *const off[] = {"", "0", "no", "false", "off"};
+	static const char *const off[] = { "", "0", "no", "false", "off" };
 	size_t i;
 
 	if (!value)

@@ -84,7 +84,7 @@ static int signal_verdict(const struct read_state *rs)
  */
 static int wait_spurious(struct read_state *rs)
 {
-	struct pollfd pfd = {.fd = rs->fd, .events = POLLIN};
+	struct pollfd pfd = { .fd = rs->fd, .events = POLLIN };
 	long timeo, left = -1;
 	int fl, r;
 
@@ -113,7 +113,7 @@ static int wait_spurious(struct read_state *rs)
 	}
 	if (++rs->spins > SPIN_LIMIT) {
 		/* Readable yet nothing to read, again and again: do not burn a CPU on it. */
-		struct timespec ms = {.tv_nsec = 1000000};
+		struct timespec ms = { .tv_nsec = 1000000 };
 
 		nanosleep(&ms, NULL);
 	}
@@ -220,7 +220,7 @@ static __attribute__((noinline)) ssize_t read_trunc(struct read_state *rs, size_
 						    shim_read_fn fn, void *ctx)
 {
 	char chunk[TRUNC_CHUNK];
-	struct iovec v = {.iov_base = chunk};
+	struct iovec v = { .iov_base = chunk };
 	size_t total = 0, mapped = 0;
 	int saved_errno = errno, err;
 	ssize_t n;
@@ -280,7 +280,7 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
 			   void *ctx)
 {
-	struct read_state rs = {.fd = fd, .timeo_ms = -1};
+	struct read_state rs = { .fd = fd, .timeo_ms = -1 };
 
 	clock_gettime(CLOCK_MONOTONIC, &rs.start);
 	shim_sig_count_now(&rs.sigs);
@@ -302,8 +302,8 @@ ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shi
 static ssize_t recv_zero(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
 			 void *ctx)
 {
-	struct read_state rs = {.fd = fd, .timeo_ms = -1};
-	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	struct read_state rs = { .fd = fd, .timeo_ms = -1 };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int saved_errno = errno, fl, r;
 	bool nowait;
 	long timeo;

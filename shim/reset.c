@@ -43,7 +43,7 @@ static bool other_fd_holds(int fd)
 
 void shim_reset_if_unread(int fd)
 {
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int err = errno, unread = 0;
 
 	/* Bytes in the sockmap's queue (tcp_bpf_ioctl); 0 on plain TCP sockets. */

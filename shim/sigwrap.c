@@ -81,7 +81,7 @@ static void wrapper(int sig, siginfo_t *info, void *uc)
 /* What the kernel holds when it holds our wrapper, as sa_handler. */
 static bool is_wrapper(void (*handler)(int))
 {
-	union app_fn w = {.action = wrapper};
+	union app_fn w = { .action = wrapper };
 
 	return handler == w.handler;
 }

@@ -29,7 +29,7 @@ ssize_t shim_splice_copy(int fd_in, int fd_out, size_t len, unsigned int flags)
 		len = sizeof(buf);
 	if (nonblock) {
 		/* splice(SPLICE_F_NONBLOCK) does not wait for room in the pipe either. */
-		struct pollfd p = {.fd = fd_out, .events = POLLOUT};
+		struct pollfd p = { .fd = fd_out, .events = POLLOUT };
 
 		if (poll(&p, 1, 0) == 0) {
 			errno = EAGAIN;

@@ -38,13 +38,13 @@ static int pair[2] = { -1, -1 };
 static int pipe_fds[2] = { -1, -1 };
 static bool canary;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "fuzz_request: %s:%d: property failed: %s\n", __FILE__,  \
-				__LINE__, #cond);                                          \
-			abort();                                                           \
-		}                                                                          \
+#define CHECK(cond)                                                                             \
+	do {                                                                                    \
+		if (!(cond)) {                                                                  \
+			fprintf(stderr, "fuzz_request: %s:%d: property failed: %s\n", __FILE__, \
+				__LINE__, #cond);                                               \
+			abort();                                                                \
+		}                                                                               \
 	} while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

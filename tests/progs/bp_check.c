@@ -60,7 +60,7 @@ static uint64_t sockstat_tcp_mem(void)
 /* The connection's memory: what the reader holds plus what the writer has queued. */
 static uint64_t conn_mem(int rfd, int wfd, uint64_t *rmem, uint64_t *wmem)
 {
-	uint32_t mr[SK_MEMINFO_VARS] = {0}, mw[SK_MEMINFO_VARS] = {0};
+	uint32_t mr[SK_MEMINFO_VARS] = { 0 }, mw[SK_MEMINFO_VARS] = { 0 };
 	socklen_t len = sizeof(mr);
 
 	CHECK_SYS(!getsockopt(rfd, SOL_SOCKET, SO_MEMINFO, mr, &len), "getsockopt(SO_MEMINFO)");
@@ -94,7 +94,7 @@ static void run_backpressure(struct rng *r)
 	uint64_t bound = g_opt.mem_bound, pre, total, base_mem, peak_conn = 0, peak_sys = 0;
 	uint64_t half_w = 0, end_w, rmem = 0, wmem = 0, peak_r = 0, peak_w = 0;
 	uint64_t t0, stall_ns = (uint64_t)g_opt.stall_ms * 1000000ull;
-	struct bp_writer w = {0};
+	struct bp_writer w = { 0 };
 	struct vstream vs;
 	pthread_t th;
 	int c, s, rfd;
@@ -172,8 +172,8 @@ static void run_backpressure(struct rng *r)
 }
 
 static const struct scenario scenarios[] = {
-    {"backpressure", run_backpressure, 2,
-     "reader stalls (--stall-ms): memory bounded, writer blocks, all bytes in order"},
+	{ "backpressure", run_backpressure, 2,
+	  "reader stalls (--stall-ms): memory bounded, writer blocks, all bytes in order" },
 };
 
 int main(int argc, char **argv)

@@ -34,8 +34,8 @@ enum completion {
 	COMP_MAX,
 };
 
-static const char *const comp_name[COMP_MAX] = {"poll+SO_ERROR", "poll+EISCONN", "epoll+SO_ERROR",
-						"poll only"};
+static const char *const comp_name[COMP_MAX] = { "poll+SO_ERROR", "poll+EISCONN", "epoll+SO_ERROR",
+						 "poll only" };
 
 enum nb_state {
 	C_CONNECTING, /* client, COMP_EPOLL_SOERR only */
@@ -67,7 +67,7 @@ struct nb_loop {
 
 static void nb_want(struct nb_loop *lp, struct nb_conn *c, uint32_t events)
 {
-	struct epoll_event ev = {.events = events | (lp->et ? EPOLLET : 0), .data.ptr = c};
+	struct epoll_event ev = { .events = events | (lp->et ? EPOLLET : 0), .data.ptr = c };
 
 	if (c->events == events)
 		return;
@@ -269,7 +269,7 @@ static void *nb_server_run(void *arg)
 {
 	struct nb_server *srv = arg;
 	struct nb_loop *lp = calloc(1, sizeof(*lp));
-	struct epoll_event ev = {.events = EPOLLIN | (srv->et ? EPOLLET : 0)};
+	struct epoll_event ev = { .events = EPOLLIN | (srv->et ? EPOLLET : 0) };
 	int accepted = 0;
 
 	CHECK(lp, "out of memory");
@@ -299,7 +299,7 @@ static void *nb_server_run(void *arg)
 /* Complete a non-blocking connect with poll() the way comp says. */
 static void nb_complete(struct nb_conn *c)
 {
-	struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+	struct pollfd p = { .fd = c->fd, .events = POLLOUT };
 	int pr = poll(&p, 1, 5000);
 
 	CHECK(pr == 1, "connect: no POLLOUT within 5 s (poll returned %d)", pr);
@@ -347,7 +347,7 @@ static void nb_refused(void)
 	CHECK(rc < 0 && errno == EINPROGRESS,
 	      "connect to a closed port returned %d/%s, plain TCP gives -1/EINPROGRESS", rc,
 	      rc < 0 ? strerror(errno) : "success");
-	p = (struct pollfd){.fd = fd, .events = POLLOUT};
+	p = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	pr = poll(&p, 1, 5000);
 	CHECK(pr == 1 && (p.revents & POLLERR),
 	      "refused connect: poll returned %d revents %#x, plain TCP gives POLLERR", pr,
@@ -362,7 +362,7 @@ static void nb_refused(void)
  */
 static void run_nonblock(struct rng *r)
 {
-	struct nb_server srv = {0};
+	struct nb_server srv = { 0 };
 	struct nb_conn *cl;
 	struct nb_loop *lp;
 	struct endpoint l, t;
@@ -393,10 +393,10 @@ static void run_nonblock(struct rng *r)
 		int rc;
 
 		c->comp = (enum completion)rng_range(r, 0, COMP_MAX - 1);
-		c->hdr = (struct nb_hdr){.magic = NB_MAGIC,
-					 .id = stream_id(100 + (uint64_t)i),
-					 .up = rng_chance(r, 10) ? 0 : rng_logsize(r, 1, max),
-					 .down = rng_chance(r, 10) ? 0 : rng_logsize(r, 1, max)};
+		c->hdr = (struct nb_hdr){ .magic = NB_MAGIC,
+					  .id = stream_id(100 + (uint64_t)i),
+					  .up = rng_chance(r, 10) ? 0 : rng_logsize(r, 1, max),
+					  .down = rng_chance(r, 10) ? 0 : rng_logsize(r, 1, max) };
 		vs_init(&c->out, g_opt.key, c->hdr.id, c->hdr.up, "nb client->server");
 		vs_init(&c->in, g_opt.key, c->hdr.id | (1ull << 62), c->hdr.down,
 			"nb server->client");
@@ -442,8 +442,8 @@ static void run_nonblock(struct rng *r)
 }
 
 static const struct scenario scenarios[] = {
-    {"nonblock", run_nonblock, 20,
-     "non-blocking connect completed 4 ways, accept4(SOCK_NONBLOCK), epoll ET/LT"},
+	{ "nonblock", run_nonblock, 20,
+	  "non-blocking connect completed 4 ways, accept4(SOCK_NONBLOCK), epoll ET/LT" },
 };
 
 int main(int argc, char **argv)

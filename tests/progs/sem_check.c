@@ -108,7 +108,7 @@ static void *later_run(void *arg)
 		close(l->fd);
 		break;
 	case LATER_RST: {
-		struct linger lg = {.l_onoff = 1, .l_linger = 0};
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 
 		wait_acked(l->fd, "before the RST");
 		CHECK_SYS(!setsockopt(l->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
@@ -136,7 +136,7 @@ static void later_start(pthread_t *th, struct later *l, struct rng *r)
 /* All data, then EOF (0, and 0 again); a reader waiting in poll() or recv() is woken by it. */
 static void run_eof(struct rng *r)
 {
-	struct later l = {.delay_us = 0, .then = LATER_CLOSE};
+	struct later l = { .delay_us = 0, .then = LATER_CLOSE };
 	struct vstream vs;
 	pthread_t th;
 	int c, s;
@@ -161,7 +161,7 @@ static void run_eof(struct rng *r)
 		later_start(&th, &l, r);
 		expect_eof(c, "blocked reader at peer close");
 	} else {
-		struct pollfd p = {.fd = c, .events = POLLIN | POLLRDHUP};
+		struct pollfd p = { .fd = c, .events = POLLIN | POLLRDHUP };
 		int pr;
 
 		later_start(&th, &l, r);
@@ -186,7 +186,7 @@ static void run_eof(struct rng *r)
 static void run_epipe(struct rng *r)
 {
 	struct vstream up, rd, down, drd;
-	uint8_t b[100] = {0};
+	uint8_t b[100] = { 0 };
 	ssize_t n;
 	int c, s;
 
@@ -253,7 +253,7 @@ static void *hc_server_run(void *arg)
  */
 static void halfclose(struct rng *r, bool threaded)
 {
-	struct later req = {.delay_us = 50000, .then = LATER_SHUT_WR};
+	struct later req = { .delay_us = 50000, .then = LATER_SHUT_WR };
 	struct hc_server hs;
 	struct vstream rep;
 	pthread_t th, sth;
@@ -301,7 +301,7 @@ static void run_halfclose_thread(struct rng *r)
  */
 static void run_rst(struct rng *r)
 {
-	struct later l = {.then = LATER_RST};
+	struct later l = { .then = LATER_RST };
 	struct vstream vs;
 	pthread_t th;
 	uint8_t b[64];
@@ -338,7 +338,7 @@ static void run_rst(struct rng *r)
 /* No readiness without data; POLLIN within the bound once the peer writes; none after draining. */
 static void run_poll(struct rng *r)
 {
-	struct later l = {.delay_us = 100000, .then = LATER_NONE};
+	struct later l = { .delay_us = 100000, .then = LATER_NONE };
 	struct vstream vs;
 	struct pollfd p;
 	pthread_t th;
@@ -351,7 +351,7 @@ static void run_poll(struct rng *r)
 	l.len = rng_logsize(r, 1, 32 * KIB);
 	vs_init(&l.vs, g_opt.key, stream_id(1), l.len, "poll stream");
 	vs_init(&vs, g_opt.key, stream_id(1), l.len, "poll stream");
-	p = (struct pollfd){.fd = rfd, .events = POLLIN};
+	p = (struct pollfd){ .fd = rfd, .events = POLLIN };
 	CHECK(poll(&p, 1, 0) == 0, "POLLIN (revents %#x) before the peer wrote anything",
 	      p.revents);
 	later_start(&th, &l, r);
@@ -384,14 +384,14 @@ static void run_epoll(struct rng *r)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	CHECK_SYS(ep >= 0, "epoll_create1");
 	{
-		struct epoll_event ev = {.events = EPOLLIN | (et ? EPOLLET : 0)};
+		struct epoll_event ev = { .events = EPOLLIN | (et ? EPOLLET : 0) };
 
 		CHECK_SYS(!epoll_ctl(ep, EPOLL_CTL_ADD, rfd, &ev), "epoll_ctl");
 	}
 	vs_init(&vs, g_opt.key, stream_id(1), 0, "epoll stream");
 	vs_init(&rd, g_opt.key, stream_id(1), 0, "epoll stream");
 	for (round = 0; round < 4; round++) {
-		struct later l = {.fd = wfd, .delay_us = rng_range(r, 0, 50000), .vs = vs};
+		struct later l = { .fd = wfd, .delay_us = rng_range(r, 0, 50000), .vs = vs };
 		struct epoll_event ev;
 		uint8_t buf[16384];
 		pthread_t th;
@@ -538,7 +538,7 @@ static void run_fionread_preaccept(struct rng *r)
 /* MSG_PEEK then read returns the same bytes, peeks across several writes included. */
 static void run_peek(struct rng *r)
 {
-	struct later l = {.delay_us = 0, .then = LATER_SHUT_WR};
+	struct later l = { .delay_us = 0, .then = LATER_SHUT_WR };
 	struct vstream vs;
 	uint8_t *pk = malloc(64 * KIB), *rb = malloc(64 * KIB);
 	pthread_t th;
@@ -637,7 +637,7 @@ static void run_waitall(struct rng *r)
 /* A thread blocked in recv() before the peer writes gets the data (KERNEL-NOTES §3.5). */
 static void run_blocked_reader(struct rng *r)
 {
-	struct later l = {.delay_us = rng_range(r, 20000, 300000), .then = LATER_NONE};
+	struct later l = { .delay_us = rng_range(r, 20000, 300000), .then = LATER_NONE };
 	struct vstream vs;
 	pthread_t th;
 	int c, s, rfd;
@@ -736,8 +736,8 @@ static void run_close_eof(struct rng *r)
 	struct vstream w, rd;
 	int c, s, how = (int)rng_range(r, 0, 2), pfd[2];
 	pid_t pid = -1;
-	static const char *const hows[] = {"close()", "dup2() over the fd",
-					   "fork()ed child exits last"};
+	static const char *const hows[] = { "close()", "dup2() over the fd",
+					    "fork()ed child exits last" };
 
 	test_pair(&c, &s);
 	vs_init(&w, g_opt.key, stream_id(1), UINT64_MAX, "client->server");
@@ -792,7 +792,7 @@ static void run_close_eof(struct rng *r)
  */
 static void run_splice(struct rng *r)
 {
-	struct later l = {.then = LATER_SHUT_WR};
+	struct later l = { .then = LATER_SHUT_WR };
 	struct vstream vs;
 	uint8_t buf[65536];
 	pthread_t th;
@@ -930,8 +930,8 @@ static void zerocopy(struct rng *r, bool late)
 	t0 = now_ns();
 	while (done < (uint32_t)sends) {
 		char control[128];
-		struct msghdr msg = {.msg_control = control, .msg_controllen = sizeof(control)};
-		struct pollfd p = {.fd = c, .events = 0};
+		struct msghdr msg = { .msg_control = control, .msg_controllen = sizeof(control) };
+		struct pollfd p = { .fd = c, .events = 0 };
 		struct cmsghdr *cm;
 		int pr;
 
@@ -992,7 +992,7 @@ static void run_oob(struct rng *r)
 	CHECK(n == 1, "send(MSG_OOB) returned %zd%s%s", n, n < 0 ? " " : "",
 	      n < 0 ? strerror(errno) : "");
 	recv_stream_timed(s, &vs, "reading the normal data");
-	p = (struct pollfd){.fd = s, .events = POLLPRI};
+	p = (struct pollfd){ .fd = s, .events = POLLPRI };
 	pr = poll(&p, 1, WAIT_MS);
 	CHECK(pr == 1 && (p.revents & POLLPRI),
 	      "no POLLPRI for the urgent byte (poll %d, revents %#x)", pr, p.revents);
@@ -1006,30 +1006,31 @@ static void run_oob(struct rng *r)
 }
 
 static const struct scenario scenarios[] = {
-    {"eof", run_eof, 20, "data then EOF; poll/recv waiting at the FIN are woken"},
-    {"epipe", run_epipe, 20, "send after shutdown(SHUT_WR) gives EPIPE, peer sees EOF"},
-    {"halfclose", run_halfclose, 6, "request, SHUT_WR, blocking read of a late reply"},
-    {"halfclose_thread", run_halfclose_thread, 6,
-     "reader thread blocked in recv() while another thread half-closes"},
-    {"rst", run_rst, 20, "SO_LINGER {1,0} close: all data, then ECONNRESET"},
-    {"poll", run_poll, 20, "POLLIN only with data, within the bound"},
-    {"epoll", run_epoll, 10, "EPOLLIN level- and edge-triggered, each write an edge"},
-    {"fionread", run_fionread, 20, "FIONREAD equals what is readable, also after PEEK"},
-    {"fionread_preaccept", run_fionread_preaccept, 20,
-     "bytes sent before accept() are counted by FIONREAD after it"},
-    {"peek", run_peek, 10, "MSG_PEEK then read return the same bytes"},
-    {"waitall", run_waitall, 6, "recv(MSG_WAITALL) returns the full length"},
-    {"blocked_reader", run_blocked_reader, 20, "reader blocked before the write is woken"},
-    {"blocked_before_accept", run_blocked_before_accept, 10,
-     "client reader blocked before the server accepts is woken"},
-    {"refused", run_refused, 5, "blocking connect to a closed port: ECONNREFUSED"},
-    {"close_eof", run_close_eof, 12, "last close (close, dup2, fork) sends EOF at once"},
-    {"splice", run_splice, 10, "a reader using splice(socket -> pipe) gets every byte"},
-    {"sendfile", run_sendfile, 6, "a writer using sendfile() from a file"},
-    {"zerocopy", run_zerocopy, 6, "SO_ZEROCOPY before connect: MSG_ZEROCOPY completions come"},
-    {"zerocopy_late", run_zerocopy_late, 6,
-     "SO_ZEROCOPY set on an established connection: completions come"},
-    {"oob", run_oob, 6, "MSG_OOB urgent byte read with MSG_OOB, not inline"},
+	{ "eof", run_eof, 20, "data then EOF; poll/recv waiting at the FIN are woken" },
+	{ "epipe", run_epipe, 20, "send after shutdown(SHUT_WR) gives EPIPE, peer sees EOF" },
+	{ "halfclose", run_halfclose, 6, "request, SHUT_WR, blocking read of a late reply" },
+	{ "halfclose_thread", run_halfclose_thread, 6,
+	  "reader thread blocked in recv() while another thread half-closes" },
+	{ "rst", run_rst, 20, "SO_LINGER {1,0} close: all data, then ECONNRESET" },
+	{ "poll", run_poll, 20, "POLLIN only with data, within the bound" },
+	{ "epoll", run_epoll, 10, "EPOLLIN level- and edge-triggered, each write an edge" },
+	{ "fionread", run_fionread, 20, "FIONREAD equals what is readable, also after PEEK" },
+	{ "fionread_preaccept", run_fionread_preaccept, 20,
+	  "bytes sent before accept() are counted by FIONREAD after it" },
+	{ "peek", run_peek, 10, "MSG_PEEK then read return the same bytes" },
+	{ "waitall", run_waitall, 6, "recv(MSG_WAITALL) returns the full length" },
+	{ "blocked_reader", run_blocked_reader, 20, "reader blocked before the write is woken" },
+	{ "blocked_before_accept", run_blocked_before_accept, 10,
+	  "client reader blocked before the server accepts is woken" },
+	{ "refused", run_refused, 5, "blocking connect to a closed port: ECONNREFUSED" },
+	{ "close_eof", run_close_eof, 12, "last close (close, dup2, fork) sends EOF at once" },
+	{ "splice", run_splice, 10, "a reader using splice(socket -> pipe) gets every byte" },
+	{ "sendfile", run_sendfile, 6, "a writer using sendfile() from a file" },
+	{ "zerocopy", run_zerocopy, 6,
+	  "SO_ZEROCOPY before connect: MSG_ZEROCOPY completions come" },
+	{ "zerocopy_late", run_zerocopy_late, 6,
+	  "SO_ZEROCOPY set on an established connection: completions come" },
+	{ "oob", run_oob, 6, "MSG_OOB urgent byte read with MSG_OOB, not inline" },
 };
 
 int main(int argc, char **argv)

@@ -50,7 +50,7 @@ static const char *res_str(char *buf, size_t len, ssize_t n, int err)
 	return buf;
 }
 
-#define RES(n, err) res_str((char[48]){0}, 48, (n), (err))
+#define RES(n, err) res_str((char[48]){ 0 }, 48, (n), (err))
 
 /* poll() revents as names, in a fixed order. */
 static const char *revents_str(char *buf, size_t len, short ev)
@@ -58,8 +58,9 @@ static const char *revents_str(char *buf, size_t len, short ev)
 	static const struct {
 		short bit;
 		const char *name;
-	} names[] = {{POLLIN, "IN"},   {POLLPRI, "PRI"},   {POLLOUT, "OUT"},	{POLLERR, "ERR"},
-		     {POLLHUP, "HUP"}, {POLLNVAL, "NVAL"}, {POLLRDHUP, "RDHUP"}};
+	} names[] = { { POLLIN, "IN" },	     { POLLPRI, "PRI" }, { POLLOUT, "OUT" },
+		      { POLLERR, "ERR" },    { POLLHUP, "HUP" }, { POLLNVAL, "NVAL" },
+		      { POLLRDHUP, "RDHUP" } };
 	size_t i, off = 0;
 
 	buf[0] = 0;
@@ -72,7 +73,7 @@ static const char *revents_str(char *buf, size_t len, short ev)
 	return buf;
 }
 
-#define REVENTS(ev) revents_str((char[64]){0}, 64, (ev))
+#define REVENTS(ev) revents_str((char[64]){ 0 }, 64, (ev))
 
 /* --- helpers --------------------------------------------------------------------------- */
 
@@ -119,7 +120,7 @@ static void expect_eof(int fd, const char *what)
 /* Nothing readable (no data, no EOF) for ms milliseconds: the peer still holds the socket. */
 static void expect_quiet(int fd, int ms, const char *what)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
 	int pr = poll(&p, 1, ms);
 
 	CHECK(pr == 0,
@@ -341,7 +342,7 @@ enum lowat_when {
 static void rcvlowat(struct rng *r, enum lowat_when when, bool count_inq)
 {
 	struct vstream w, rd, back, backrd;
-	struct later l = {0};
+	struct later l = { 0 };
 	uint8_t *buf = malloc(64 * KIB);
 	int c, s, wfd, rfd, lowat, inq_below;
 	struct pollfd p;
@@ -381,7 +382,7 @@ static void rcvlowat(struct rng *r, enum lowat_when when, bool count_inq)
 	send_stream(wfd, &w, (uint64_t)lowat - 1, r);
 	wait_outq_zero(wfd, "writer below the mark");
 	sleep_us(20000); /* the bytes are in the reader's kernel: give a wake-up time to show */
-	p = (struct pollfd){.fd = rfd, .events = POLLIN};
+	p = (struct pollfd){ .fd = rfd, .events = POLLIN };
 	n = poll(&p, 1, 0);
 	CHECK(n == 0,
 	      "%d bytes queued, SO_RCVLOWAT %d: poll returned %zd revents %s; plain TCP "
@@ -483,9 +484,9 @@ static void run_rcvlowat_fionread(struct rng *r)
  */
 static void run_rcvtimeo(struct rng *r)
 {
-	static const char *const hows[] = {"recv", "read", "readv"};
+	static const char *const hows[] = { "recv", "read", "readv" };
 	struct vstream w, rd;
-	struct later l = {0};
+	struct later l = { 0 };
 	uint8_t buf[256];
 	unsigned int t = (unsigned int)rng_range(r, 100, 300);
 	int c, s, rfd, wfd, how = (int)rng_range(r, 0, 2);
@@ -510,7 +511,7 @@ static void run_rcvtimeo(struct rng *r)
 	} else if (how == 1) {
 		n = read(rfd, buf, sizeof(buf));
 	} else {
-		struct iovec iov[2] = {{buf, 10}, {buf + 10, sizeof(buf) - 10}};
+		struct iovec iov[2] = { { buf, 10 }, { buf + 10, sizeof(buf) - 10 } };
 
 		n = readv(rfd, iov, 2);
 	}
@@ -535,7 +536,7 @@ static void run_rcvtimeo(struct rng *r)
 	/* Data within the timeout: the read returns it (a 1 s timeout, data after 50 ms). */
 	set_phase("data before the timeout");
 	set_timeo(rfd, SO_RCVTIMEO, 1000);
-	l = (struct later){.fd = wfd, .delay_us = 50000, .vs = w, .len = 100};
+	l = (struct later){ .fd = wfd, .delay_us = 50000, .vs = w, .len = 100 };
 	later_start(&th, &l, r);
 	t0 = now_ns();
 	n = recv(rfd, buf, sizeof(buf), MSG_WAITALL);
@@ -705,7 +706,7 @@ static void wait_in_syscall(pid_t tid, long nr, const char *what)
 /* A SIGUSR1 handler counting signals, with or without SA_RESTART; returns the old action. */
 static struct sigaction count_signals(bool restart)
 {
-	struct sigaction sa = {.sa_handler = count_signal}, old;
+	struct sigaction sa = { .sa_handler = count_signal }, old;
 
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	sigemptyset(&sa.sa_mask);
@@ -747,7 +748,7 @@ static void run_eintr_recv(struct rng *r)
 	vs_init(&w, g_opt.key, stream_id(1), UINT64_MAX, "after the signal");
 	vs_init(&rd, g_opt.key, stream_id(1), 0, "after the signal");
 	set_phase(restart ? "SA_RESTART signal to a blocked recv" : "signal to a blocked recv");
-	b = (struct blocked){.fd = rfd, .buf = buf, .len = 64 * KIB};
+	b = (struct blocked){ .fd = rfd, .buf = buf, .len = 64 * KIB };
 	block_and_signal(&th, &b, SYS_recvfrom, "recv");
 	t0 = now_ns();
 	if (!restart) {
@@ -813,7 +814,7 @@ static void run_eintr_send(struct rng *r)
 	vs_init(&rd, g_opt.key, stream_id(1), 0, "interrupted send");
 	set_phase("signal to a blocked send");
 	pat_fill(w.base, 0, sb, big);
-	b = (struct blocked){.fd = wfd, .is_send = true, .buf = sb, .len = big};
+	b = (struct blocked){ .fd = wfd, .is_send = true, .buf = sb, .len = big };
 	block_and_signal(&th, &b, SYS_sendto, "send");
 	t0 = now_ns();
 	while (!atomic_load(&b.done) && ms_since(t0) < 2000)
@@ -931,7 +932,7 @@ static void *reader_run(void *arg)
 				used += iov[i].iov_len;
 			}
 			if (rng_chance(&rr->r, 50)) {
-				struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)cnt};
+				struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)cnt };
 
 				n = recvmsg(rr->fd, &m, 0);
 			} else {
@@ -986,7 +987,7 @@ static void small_writes(int fd, struct vstream *w, struct rng *r, int flags)
  */
 static void run_cork(struct rng *r)
 {
-	struct reader rr = {0};
+	struct reader rr = { 0 };
 	struct vstream w;
 	pthread_t th;
 	int c, s, wfd, one = 1, zero = 0;
@@ -1041,9 +1042,9 @@ static void run_iov(struct rng *r)
 {
 	struct iovec *iov = calloc(IOV_MAX + 1, sizeof(*iov));
 	uint8_t *buf = malloc(IOV_MAX * 16 + 16), tiny[16], *big;
-	struct reader rr = {0};
+	struct reader rr = { 0 };
 	struct vstream w;
-	struct msghdr m = {0};
+	struct msghdr m = { 0 };
 	size_t sum, bigsum, sizes[3];
 	int c, s, wfd, i, rfd;
 	pthread_t th;
@@ -1064,7 +1065,7 @@ static void run_iov(struct rng *r)
 	n = writev(wfd, iov, 0);
 	CHECK(n == 0, "writev(fd, iov, 0) returned %s; plain TCP gives 0", RES(n, errno));
 	for (i = 0; i < 3; i++)
-		iov[i] = (struct iovec){tiny, 0};
+		iov[i] = (struct iovec){ tiny, 0 };
 	n = writev(wfd, iov, 3);
 	CHECK(n == 0, "writev of 3 empty iovecs returned %s; plain TCP gives 0", RES(n, errno));
 	n = sendmsg(wfd, &m, MSG_NOSIGNAL);
@@ -1087,13 +1088,13 @@ static void run_iov(struct rng *r)
 		for (i = 0; i < cnt; i++) {
 			size_t len = (size_t)rng_range(r, round & 1 ? 0 : 1, 16);
 
-			iov[i] = (struct iovec){buf + sum, len};
+			iov[i] = (struct iovec){ buf + sum, len };
 			sum += len;
 		}
 		pat_fill(w.base, w.off, buf, sum);
 		if (round == 1)
 			n = sendmsg(wfd,
-				    &(struct msghdr){.msg_iov = iov, .msg_iovlen = (size_t)cnt},
+				    &(struct msghdr){ .msg_iov = iov, .msg_iovlen = (size_t)cnt },
 				    MSG_NOSIGNAL);
 		else
 			n = writev(wfd, iov, cnt);
@@ -1118,9 +1119,9 @@ static void run_iov(struct rng *r)
 	big = malloc(bigsum);
 	CHECK(big, "out of memory");
 	pat_fill(w.base, w.off, big, bigsum);
-	iov[0] = (struct iovec){big, sizes[0]};
-	iov[1] = (struct iovec){big + sizes[0], sizes[1]};
-	iov[2] = (struct iovec){big + sizes[0] + sizes[1], sizes[2]};
+	iov[0] = (struct iovec){ big, sizes[0] };
+	iov[1] = (struct iovec){ big + sizes[0], sizes[1] };
+	iov[2] = (struct iovec){ big + sizes[0] + sizes[1], sizes[2] };
 	n = writev(wfd, iov, 3);
 	CHECK(n == (ssize_t)bigsum, "blocking writev of 3 iovecs, %zu bytes, returned %s", bigsum,
 	      RES(n, errno));
@@ -1147,7 +1148,7 @@ static void run_iov(struct rng *r)
 static void run_zero_read(struct rng *r)
 {
 	struct vstream w, rd;
-	struct later l = {0};
+	struct later l = { 0 };
 	uint8_t tiny[16];
 	uint64_t t0, ms;
 	int c, s, rfd, wfd;
@@ -1177,7 +1178,7 @@ static void run_zero_read(struct rng *r)
 
 	set_phase("blocking recv(0) woken by data");
 	set_timeo(rfd, SO_RCVTIMEO, 2000);
-	l = (struct later){.fd = wfd, .delay_us = 100000, .vs = w, .len = 10};
+	l = (struct later){ .fd = wfd, .delay_us = 100000, .vs = w, .len = 10 };
 	later_start(&th, &l, r);
 	t0 = now_ns();
 	n = recv(rfd, tiny, 0, 0);
@@ -1267,7 +1268,7 @@ static void run_big_write(struct rng *r)
 	if (rng_chance(r, 50)) {
 		n = write(wfd, buf, len);
 	} else {
-		struct iovec iov[2] = {{buf, len / 3}, {buf + len / 3, len - len / 3}};
+		struct iovec iov[2] = { { buf, len / 3 }, { buf + len / 3, len - len / 3 } };
 
 		n = writev(wfd, iov, 2);
 	}
@@ -1290,10 +1291,10 @@ static void run_big_write(struct rng *r)
  */
 static void observe_reset(int fd, struct rng *r, const char *why)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP};
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT | POLLRDHUP };
 	uint64_t t0 = now_ns();
 	int order = (int)rng_range(r, 0, 2), i, first_err = 0;
-	uint8_t b[64] = {0};
+	uint8_t b[64] = { 0 };
 
 	/* Wait for the connection to be torn down (POLLHUP), bounded. */
 	do {
@@ -1338,7 +1339,7 @@ static void run_linger(struct rng *r)
 {
 	struct vstream w, rd;
 	bool zero = atomic_load(&g_iter) % 2 == 0; /* both kinds in every run */
-	struct linger lg = {.l_onoff = 1, .l_linger = zero ? 0 : 2};
+	struct linger lg = { .l_onoff = 1, .l_linger = zero ? 0 : 2 };
 	int c, s, closer, peer;
 	uint64_t t0;
 
@@ -1430,7 +1431,7 @@ static void *sf_writer_run(void *arg)
 static void run_sendfile_reset(struct rng *r)
 {
 	const uint64_t len = 64 * MIB;
-	struct sf_writer w = {.len = len};
+	struct sf_writer w = { .len = len };
 	struct vstream rd;
 	uint64_t head = rng_logsize(r, 1, 256 * KIB);
 	uint8_t *buf = malloc(MIB);
@@ -1520,9 +1521,9 @@ static void peer_protocol_client(int fd)
 
 static void peer_protocol_server(int fd, struct rng *r)
 {
-	struct proto_hdr h = {.trickle = rng_range(r, 3, 64 * KIB),
-			      .request = rng_logsize(r, 1, 256 * KIB),
-			      .reply = rng_logsize(r, 1, 256 * KIB)};
+	struct proto_hdr h = { .trickle = rng_range(r, 3, 64 * KIB),
+			       .request = rng_logsize(r, 1, 256 * KIB),
+			       .reply = rng_logsize(r, 1, 256 * KIB) };
 	struct vstream tr, req, rep;
 	uint64_t piece = h.trickle / 3;
 	int i;
@@ -1614,7 +1615,7 @@ static char g_self[PATH_MAX];
  */
 static void exec_scenario(struct rng *r, bool cat)
 {
-	struct later l = {.shut_wr = true};
+	struct later l = { .shut_wr = true };
 	struct vstream rd;
 	pthread_t th;
 	int c, s;
@@ -1702,11 +1703,11 @@ static int recv_fd(int us)
 {
 	char control[CMSG_SPACE(sizeof(int))];
 	char byte;
-	struct iovec iov = {&byte, 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = control,
-			   .msg_controllen = sizeof(control)};
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control,
+			    .msg_controllen = sizeof(control) };
 	struct cmsghdr *cm;
 	int fd;
 
@@ -1719,12 +1720,12 @@ static int recv_fd(int us)
 
 static void send_fd(int us, int fd)
 {
-	char control[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {"F", 1};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = control,
-			   .msg_controllen = sizeof(control)};
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { "F", 1 };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control,
+			    .msg_controllen = sizeof(control) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
 	cm->cmsg_level = SOL_SOCKET;
@@ -1801,11 +1802,11 @@ static void run_threads(struct rng *r)
 	for (i = 0; i < 2; i++) {
 		uint64_t len = rng_logsize(r, 1, 4 * MIB);
 
-		dw[i] = (struct duplex_writer){.fd = fds[i], .len = len};
+		dw[i] = (struct duplex_writer){ .fd = fds[i], .len = len };
 		vs_init(&dw[i].vs, g_opt.key, stream_id(1 + (uint64_t)i), UINT64_MAX,
 			i ? "server->client" : "client->server");
 		rng_init(&dw[i].r, g_seed, rng_next(r));
-		rr[!i] = (struct reader){.fd = fds[!i]};
+		rr[!i] = (struct reader){ .fd = fds[!i] };
 		vs_init(&rr[!i].vs, g_opt.key, stream_id(1 + (uint64_t)i), UINT64_MAX,
 			i ? "server->client" : "client->server");
 		atomic_store(&rr[!i].expect, len);
@@ -1851,7 +1852,7 @@ static void *dup_server_run(void *arg)
 static void run_dup(struct rng *r)
 {
 	int how = (int)rng_range(r, 0, 3), c, s, d, target = 200 + (int)rng_range(r, 0, 50);
-	static const char *const hows[] = {"dup", "dup2", "dup3(O_CLOEXEC)", "F_DUPFD_CLOEXEC"};
+	static const char *const hows[] = { "dup", "dup2", "dup3(O_CLOEXEC)", "F_DUPFD_CLOEXEC" };
 	bool via_range = rng_chance(r, 50);
 	struct proto_server srv;
 	pthread_t th;
@@ -1991,7 +1992,7 @@ static void *many_writer_run(void *arg)
 				k = (size_t)rest;
 			pat_fill(m->req[i].base, m->req[i].off, buf, k);
 			for (;;) {
-				struct pollfd p = {.fd = m->c[i], .events = POLLOUT};
+				struct pollfd p = { .fd = m->c[i], .events = POLLOUT };
 
 				n = send(m->c[i], buf, k, MSG_NOSIGNAL);
 				if (!(n < 0 && errno == EAGAIN))
@@ -2023,7 +2024,7 @@ static void *many_select_run(void *arg)
 
 	CHECK(closed, "out of memory");
 	while (open) {
-		struct timeval tv = {.tv_sec = WAIT_MS / 1000};
+		struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
 		fd_set rs;
 		int maxfd = -1, k;
 
@@ -2073,7 +2074,7 @@ static void many_epoll_run(struct many *m)
 
 	CHECK_SYS(ep >= 0, "epoll_create1");
 	for (i = 0; i < m->n; i++) {
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = i};
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u32 = i };
 
 		CHECK_SYS(!epoll_ctl(ep, EPOLL_CTL_ADD, m->c[i], &ev), "epoll_ctl");
 	}
@@ -2120,7 +2121,7 @@ static void many_epoll_run(struct many *m)
  */
 static void run_many(struct rng *r)
 {
-	struct many m = {.n = g_opt.conns ? g_opt.conns : 50};
+	struct many m = { .n = g_opt.conns ? g_opt.conns : 50 };
 	struct endpoint l, t;
 	pthread_t wt, st;
 	int lfd, i;
@@ -2164,35 +2165,43 @@ static void run_many(struct rng *r)
 }
 
 static const struct scenario scenarios[] = {
-    {"outq", run_outq, 4, "SIOCOUTQ/SIOCINQ after writes, partial reads, EAGAIN, draining"},
-    {"rcvlowat", run_rcvlowat, 4, "SO_RCVLOWAT set before any data: poll and recv wait for it"},
-    {"rcvlowat_greeted", run_rcvlowat_greeted, 4,
-     "SO_RCVLOWAT set after the reader's greeting: poll and recv wait for the mark"},
-    {"rcvlowat_late", run_rcvlowat_late, 4,
-     "SO_RCVLOWAT set after data flowed both ways: poll and recv wait for the mark"},
-    {"rcvlowat_fionread", run_rcvlowat_fionread, 4,
-     "SO_RCVLOWAT: SIOCINQ counts the bytes queued below the mark"},
-    {"rcvtimeo", run_rcvtimeo, 4, "SO_RCVTIMEO: EAGAIN after about the timeout, partial WAITALL"},
-    {"sndtimeo", run_sndtimeo, 2, "SO_SNDTIMEO: blocked send gives EAGAIN; accepted bytes arrive"},
-    {"eintr_recv", run_eintr_recv, 4, "signal to a blocked recv: EINTR, or restarted (SA_RESTART)"},
-    {"eintr_send", run_eintr_send, 2, "signal to a send blocked on a full buffer: partial count"},
-    {"dontwait_trunc", run_dontwait_trunc, 6, "MSG_DONTWAIT on empty: EAGAIN; MSG_TRUNC discards"},
-    {"cork", run_cork, 6, "TCP_CORK, MSG_MORE, TCP_NODELAY, close while corked: bytes in order"},
-    {"iov", run_iov, 3, "writev/readv with IOV_MAX iovecs, large iovecs, zero-length I/O"},
-    {"zero_read", run_zero_read, 2, "zero-length recv: waits on an empty socket, 0 with data"},
-    {"big_write", run_big_write, 2, "one write larger than all buffers to a slow reader"},
-    {"linger", run_linger, 6, "SO_LINGER {1,0}: peer sees ECONNRESET; {1,N}: data then EOF"},
-    {"close_unread", run_close_unread, 4, "close with unread data: the peer sees a reset"},
-    {"sendfile_reset", run_sendfile_reset, 2,
-     "sendfile to a peer that reads a little and closes: a connection error"},
-    {"fork", run_fork, 4, "socket shared across fork: EOF only at the last close"},
-    {"exec_cat", run_exec_cat, 2, "socket inherited by sh -c 'cat <&9 >&9': echo, then EOF"},
-    {"exec_child", run_exec_child, 2, "socket inherited across execve: WAITALL, half-close"},
-    {"scm_rights", run_scm_rights, 3, "socket passed by SCM_RIGHTS to another process"},
-    {"threads", run_threads, 3, "a reader and a writer thread on each socket at once"},
-    {"dup", run_dup, 6, "dup/dup2/dup3/F_DUPFD_CLOEXEC copy outlives the original"},
-    {"close_range", run_close_range, 3, "close_range with and without CLOSE_RANGE_CLOEXEC"},
-    {"many", run_many, 2, "select() and epoll ET loops over many connections"},
+	{ "outq", run_outq, 4, "SIOCOUTQ/SIOCINQ after writes, partial reads, EAGAIN, draining" },
+	{ "rcvlowat", run_rcvlowat, 4,
+	  "SO_RCVLOWAT set before any data: poll and recv wait for it" },
+	{ "rcvlowat_greeted", run_rcvlowat_greeted, 4,
+	  "SO_RCVLOWAT set after the reader's greeting: poll and recv wait for the mark" },
+	{ "rcvlowat_late", run_rcvlowat_late, 4,
+	  "SO_RCVLOWAT set after data flowed both ways: poll and recv wait for the mark" },
+	{ "rcvlowat_fionread", run_rcvlowat_fionread, 4,
+	  "SO_RCVLOWAT: SIOCINQ counts the bytes queued below the mark" },
+	{ "rcvtimeo", run_rcvtimeo, 4,
+	  "SO_RCVTIMEO: EAGAIN after about the timeout, partial WAITALL" },
+	{ "sndtimeo", run_sndtimeo, 2,
+	  "SO_SNDTIMEO: blocked send gives EAGAIN; accepted bytes arrive" },
+	{ "eintr_recv", run_eintr_recv, 4,
+	  "signal to a blocked recv: EINTR, or restarted (SA_RESTART)" },
+	{ "eintr_send", run_eintr_send, 2,
+	  "signal to a send blocked on a full buffer: partial count" },
+	{ "dontwait_trunc", run_dontwait_trunc, 6,
+	  "MSG_DONTWAIT on empty: EAGAIN; MSG_TRUNC discards" },
+	{ "cork", run_cork, 6,
+	  "TCP_CORK, MSG_MORE, TCP_NODELAY, close while corked: bytes in order" },
+	{ "iov", run_iov, 3, "writev/readv with IOV_MAX iovecs, large iovecs, zero-length I/O" },
+	{ "zero_read", run_zero_read, 2,
+	  "zero-length recv: waits on an empty socket, 0 with data" },
+	{ "big_write", run_big_write, 2, "one write larger than all buffers to a slow reader" },
+	{ "linger", run_linger, 6, "SO_LINGER {1,0}: peer sees ECONNRESET; {1,N}: data then EOF" },
+	{ "close_unread", run_close_unread, 4, "close with unread data: the peer sees a reset" },
+	{ "sendfile_reset", run_sendfile_reset, 2,
+	  "sendfile to a peer that reads a little and closes: a connection error" },
+	{ "fork", run_fork, 4, "socket shared across fork: EOF only at the last close" },
+	{ "exec_cat", run_exec_cat, 2, "socket inherited by sh -c 'cat <&9 >&9': echo, then EOF" },
+	{ "exec_child", run_exec_child, 2, "socket inherited across execve: WAITALL, half-close" },
+	{ "scm_rights", run_scm_rights, 3, "socket passed by SCM_RIGHTS to another process" },
+	{ "threads", run_threads, 3, "a reader and a writer thread on each socket at once" },
+	{ "dup", run_dup, 6, "dup/dup2/dup3/F_DUPFD_CLOEXEC copy outlives the original" },
+	{ "close_range", run_close_range, 3, "close_range with and without CLOSE_RANGE_CLOEXEC" },
+	{ "many", run_many, 2, "select() and epoll ET loops over many connections" },
 };
 
 int main(int argc, char **argv)

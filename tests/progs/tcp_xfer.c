@@ -48,8 +48,7 @@ static uint8_t *fast_pattern(uint64_t base)
 	return p;
 }
 
-static void fast_check(const uint8_t *pat, uint64_t off, const uint8_t *buf, size_t n,
-		       uint64_t id)
+static void fast_check(const uint8_t *pat, uint64_t off, const uint8_t *buf, size_t n, uint64_t id)
 {
 	const uint8_t *want = pat + off % FAST_PERIOD;
 	size_t i;
@@ -241,8 +240,11 @@ static void send_sized(int fd, struct vstream *vs, uint64_t total, struct rng *r
 static int run_client(struct endpoint *ep, uint64_t bytes, double duration, uint64_t reply,
 		      uint64_t pause_us, uint64_t id, uint16_t src_port, size_t wsize, bool fast)
 {
-	struct xfer_hdr h = {.magic = XFER_MAGIC, .id = id, .up = bytes, .down = reply,
-			     .flags = fast ? XFER_FAST : 0};
+	struct xfer_hdr h = { .magic = XFER_MAGIC,
+			      .id = id,
+			      .up = bytes,
+			      .down = reply,
+			      .flags = fast ? XFER_FAST : 0 };
 	struct vstream up, down;
 	struct rng r;
 	double t0 = now_s(), secs;
@@ -368,6 +370,5 @@ int main(int argc, char **argv)
 	watchdog_arm(timeout);
 	if (server)
 		return run_server(&ep, conns, ready, concurrent);
-	return run_client(&ep, bytes, duration, reply, pause_us, id, src_port, (size_t)wsize,
-			  fast);
+	return run_client(&ep, bytes, duration, reply, pause_us, id, src_port, (size_t)wsize, fast);
 }

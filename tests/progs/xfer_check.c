@@ -153,7 +153,7 @@ static void send_nonblocking(int fd, struct vstream *vs, uint64_t total, struct 
 	CHECK(buf, "out of memory");
 	while (vs->off < total) {
 		size_t len = (size_t)rng_logsize(r, 1, 256 * KIB);
-		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		struct pollfd p = { .fd = fd, .events = POLLOUT };
 		ssize_t n;
 
 		if (len > total - vs->off)
@@ -193,8 +193,8 @@ static void send_nonblocking(int fd, struct vstream *vs, uint64_t total, struct 
  */
 static void run_sendq_full(struct rng *r)
 {
-	struct reader_arg ra = {0};
-	struct writer_arg wa = {0};
+	struct reader_arg ra = { 0 };
+	struct writer_arg wa = { 0 };
 	struct vstream vs;
 	struct endpoint l, t;
 	pthread_t rt, wt;
@@ -265,7 +265,7 @@ static void run_sendq_full(struct rng *r)
 /* Random write sizes 1..256K (some writev), random read sizes 1..64K (some readv). */
 static void run_partial(struct rng *r)
 {
-	struct writer_arg wa = {0};
+	struct writer_arg wa = { 0 };
 	struct vstream vs;
 	pthread_t wt;
 	int cfd, sfd;
@@ -301,8 +301,8 @@ static void run_partial(struct rng *r)
  */
 static void run_duplex(struct rng *r)
 {
-	struct writer_arg w[2] = {0};
-	struct reader_arg rd[2] = {0};
+	struct writer_arg w[2] = { 0 };
+	struct reader_arg rd[2] = { 0 };
 	pthread_t wt[2], rt[2];
 	int fds[2], i;
 
@@ -443,7 +443,7 @@ static void *many_client_run(void *arg)
 	int i;
 
 	for (i = 0; i < mcl->conns; i++) {
-		struct many_hdr h = {.magic = MANY_MAGIC, .id = mcl->first_id + (uint64_t)i};
+		struct many_hdr h = { .magic = MANY_MAGIC, .id = mcl->first_id + (uint64_t)i };
 		struct vstream up, down;
 		struct rng r;
 		int fd;
@@ -475,7 +475,7 @@ static void run_many(struct rng *r)
 	enum { SHORT_THREADS = 8, LONG_CONNS = 3 };
 	struct many_client sc[SHORT_THREADS], lc[LONG_CONNS];
 	pthread_t sth[SHORT_THREADS], lth[LONG_CONNS], ath;
-	struct many_srv srv = {0};
+	struct many_srv srv = { 0 };
 	struct endpoint l;
 	int shorts = g_opt.conns ? g_opt.conns : 400, i;
 	uint64_t long_bytes = g_opt.bytes ? g_opt.bytes : 24 * MIB;
@@ -485,23 +485,23 @@ static void run_many(struct rng *r)
 	set_phase("many connections");
 	CHECK(!pthread_create(&ath, NULL, many_accept, &srv), "pthread_create failed");
 	for (i = 0; i < LONG_CONNS; i++) {
-		lc[i] = (struct many_client){.ep = test_target(&l),
-					     .conns = 1,
-					     .first_id = stream_id(1000000 + (uint64_t)i),
-					     .up_max = long_bytes,
-					     .down_max = long_bytes / 3,
-					     .exact = true};
+		lc[i] = (struct many_client){ .ep = test_target(&l),
+					      .conns = 1,
+					      .first_id = stream_id(1000000 + (uint64_t)i),
+					      .up_max = long_bytes,
+					      .down_max = long_bytes / 3,
+					      .exact = true };
 		rng_init(&lc[i].r, g_seed, rng_next(r));
 		CHECK(!pthread_create(&lth[i], NULL, many_client_run, &lc[i]),
 		      "pthread_create failed");
 	}
 	for (i = 0; i < SHORT_THREADS; i++) {
-		sc[i] = (struct many_client){.ep = test_target(&l),
-					     .conns = shorts / SHORT_THREADS +
-						      (i < shorts % SHORT_THREADS),
-					     .first_id = stream_id(10000 * (uint64_t)(i + 1)),
-					     .up_max = 64 * KIB,
-					     .down_max = 64 * KIB};
+		sc[i] = (struct many_client){ .ep = test_target(&l),
+					      .conns = shorts / SHORT_THREADS +
+						       (i < shorts % SHORT_THREADS),
+					      .first_id = stream_id(10000 * (uint64_t)(i + 1)),
+					      .up_max = 64 * KIB,
+					      .down_max = 64 * KIB };
 		rng_init(&sc[i].r, g_seed, rng_next(r));
 		CHECK(!pthread_create(&sth[i], NULL, many_client_run, &sc[i]),
 		      "pthread_create failed");
@@ -620,14 +620,14 @@ static void run_selftest(struct rng *r)
 }
 
 static const struct scenario scenarios[] = {
-    {"accept_late", run_accept_late, 30,
-     "client writes right after connect(), server accepts 0-50 ms later"},
-    {"sendq_full", run_sendq_full, 6,
-     "client's send queue full (EAGAIN or blocked thread) when the server accepts"},
-    {"partial", run_partial, 10, "random write sizes 1..256K, random read sizes 1..64K"},
-    {"duplex", run_duplex, 4, "both directions at once, each end reading and writing"},
-    {"many", run_many, 1, "hundreds of short connections beside 3 long ones"},
-    {"selftest", run_selftest, 1, "the verifier catches duplication, reordering, loss"},
+	{ "accept_late", run_accept_late, 30,
+	  "client writes right after connect(), server accepts 0-50 ms later" },
+	{ "sendq_full", run_sendq_full, 6,
+	  "client's send queue full (EAGAIN or blocked thread) when the server accepts" },
+	{ "partial", run_partial, 10, "random write sizes 1..256K, random read sizes 1..64K" },
+	{ "duplex", run_duplex, 4, "both directions at once, each end reading and writing" },
+	{ "many", run_many, 1, "hundreds of short connections beside 3 long ones" },
+	{ "selftest", run_selftest, 1, "the verifier catches duplication, reordering, loss" },
 };
 
 int main(int argc, char **argv)

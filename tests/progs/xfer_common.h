@@ -117,7 +117,7 @@ static inline void watchdog_handler(int sig)
 
 static inline void watchdog_arm(unsigned int seconds)
 {
-	struct sigaction sa = {.sa_handler = watchdog_handler};
+	struct sigaction sa = { .sa_handler = watchdog_handler };
 
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(seconds);
@@ -153,8 +153,8 @@ static inline double now_s(void)
 
 static inline void sleep_us(uint64_t us)
 {
-	struct timespec ts = {.tv_sec = (time_t)(us / 1000000),
-			      .tv_nsec = (long)(us % 1000000) * 1000};
+	struct timespec ts = { .tv_sec = (time_t)(us / 1000000),
+			       .tv_nsec = (long)(us % 1000000) * 1000 };
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -506,7 +506,7 @@ static inline int accept_one(int lfd, int flags)
 
 static inline void set_timeo(int fd, int optname, unsigned int ms)
 {
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	CHECK_SYS(!setsockopt(fd, SOL_SOCKET, optname, &tv, sizeof(tv)), "setsockopt(SO_*TIMEO)");
 }
@@ -658,7 +658,8 @@ static inline void stream_recv(int fd, struct vstream *vs, struct rng *r, size_t
 		if (len > vs->total - vs->off)
 			len = (size_t)(vs->total - vs->off);
 		if (rng_chance(r, 10) && len >= 2) {
-			struct iovec iov[2] = {{buf, len / 2}, {buf + len / 2, len - len / 2}};
+			struct iovec iov[2] = { { buf, len / 2 },
+						{ buf + len / 2, len - len / 2 } };
 
 			do {
 				n = readv(fd, iov, 2);

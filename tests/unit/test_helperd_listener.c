@@ -42,7 +42,7 @@ static int listening(int type, int domain)
 	int fd = socket(domain, type | SOCK_CLOEXEC, 0);
 
 	if (fd >= 0 && domain == AF_UNIX) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 		/* Autobind to an abstract address. */
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0 ||
@@ -84,7 +84,7 @@ static void test_adopt_sets_flags(void)
 {
 	struct helperd_listener l;
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0); /* no CLOEXEC, blocking, as systemd hands */
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
 	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
 	ASSERT_EQ(listen(fd, 1), 0);

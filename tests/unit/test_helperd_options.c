@@ -122,9 +122,23 @@ static void test_config(void)
 static void test_all_options(void)
 {
 	struct helperd_options o;
-	char *argv[] = { "skaccel-helperd", "--socket", "/tmp/s", "--pin-dir=/sys/fs/bpf/x",
-			 "--log-level", "debug", "--max-clients", "7", "--max-per-user=9",
-			 "--max-socks", "64", "--rx-budget", "8M", "--rx-resume", "2M", "--disable", NULL };
+	char *argv[] = { "skaccel-helperd",
+			 "--socket",
+			 "/tmp/s",
+			 "--pin-dir=/sys/fs/bpf/x",
+			 "--log-level",
+			 "debug",
+			 "--max-clients",
+			 "7",
+			 "--max-per-user=9",
+			 "--max-socks",
+			 "64",
+			 "--rx-budget",
+			 "8M",
+			 "--rx-resume",
+			 "2M",
+			 "--disable",
+			 NULL };
 
 	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0);
 	ASSERT_STREQ(o.socket_path, "/tmp/s");

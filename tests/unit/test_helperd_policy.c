@@ -18,7 +18,7 @@ static int fake_user(const char *name, uid_t *uid)
 	static const struct {
 		const char *name;
 		uid_t uid;
-	} users[] = {{"root", 0}, {"alice", 1000}, {"bob", 1001}, {"nobody", 65534}};
+	} users[] = { { "root", 0 }, { "alice", 1000 }, { "bob", 1001 }, { "nobody", 65534 } };
 	size_t i;
 
 	if (!strcmp(name, "broken"))
@@ -62,7 +62,8 @@ static int fake_user_gid(const char *name, gid_t *gid)
 	return r;
 }
 
-static const struct helperd_policy_resolver fake = {fake_user, fake_group, fake_exe, fake_user_gid};
+static const struct helperd_policy_resolver fake = { fake_user, fake_group, fake_exe,
+						     fake_user_gid };
 
 static int parse(struct helperd_policy *p, const char *text, struct helperd_policy_diags *d)
 {
@@ -351,7 +352,7 @@ static bool allows(const struct helperd_policy *p, uid_t uid, const gid_t *group
 		   unsigned int n_groups, const char *exe, uint16_t lport, uint16_t rport,
 		   unsigned int *line)
 {
-	struct helperd_policy_subject s = {uid, groups, n_groups, exe};
+	struct helperd_policy_subject s = { uid, groups, n_groups, exe };
 	const struct helperd_policy_rule *rule = (void *)1;
 	bool ok = helperd_policy_allows(p, &s, lport, rport, &rule);
 
@@ -361,7 +362,7 @@ static bool allows(const struct helperd_policy *p, uid_t uid, const gid_t *group
 
 static void test_evaluation(void)
 {
-	static const gid_t web[] = {1000, 33}, none[] = {1000};
+	static const gid_t web[] = { 1000, 33 }, none[] = { 1000 };
 	struct helperd_policy p;
 	unsigned int line;
 
@@ -407,7 +408,7 @@ static void test_evaluation(void)
 	/* user AND group. */
 	ASSERT_FALSE(allows(&p, 1002, web, 2, NULL, 1, 2, &line));
 	{
-		static const gid_t staff[] = {50};
+		static const gid_t staff[] = { 50 };
 
 		ASSERT_TRUE(allows(&p, 1002, staff, 1, NULL, 1, 2, &line));
 		ASSERT_EQ(line, 7);
@@ -443,7 +444,7 @@ static void test_subids(void)
 				     "bob:100005:3\n"	 /* overlaps alice's: skipped */
 				     "alice:abc:1\n";	 /* malformed: skipped */
 	static const char subgid[] = "alice:100000:65536\n";
-	static const gid_t sub_groups[] = {100007};
+	static const gid_t sub_groups[] = { 100007 };
 	struct helperd_policy_diags d = {};
 	struct helperd_policy p;
 	unsigned int line;
@@ -488,7 +489,7 @@ static void test_subids(void)
 
 static void test_groups_kept(void)
 {
-	static const gid_t mine[] = {7, 50, 1000, 33, 50};
+	static const gid_t mine[] = { 7, 50, 1000, 33, 50 };
 	struct helperd_policy p;
 	gid_t out[8];
 
@@ -594,7 +595,7 @@ static void test_files(void)
 
 static void test_diag_format(void)
 {
-	struct helperd_policy_diag dg = {.line = 4, .col = 12, .msg = "unknown user 'x'"};
+	struct helperd_policy_diag dg = { .line = 4, .col = 12, .msg = "unknown user 'x'" };
 	char buf[128];
 
 	helperd_policy_diag_format(buf, sizeof(buf), "/etc/h.conf", &dg);

@@ -35,7 +35,8 @@ static const struct helperd_policy_resolver fake = { fake_user, fake_group, fake
 /* A loopback pair: *c connected to *a, the server's port in *port. 0 or -1. */
 static int tcp_pair(int *c, int *a, uint16_t *port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sin);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -60,10 +61,12 @@ static void test_checks(void)
 	struct helperd_policy policy;
 	struct helperd_reg_result res;
 	struct helperd_policy_subject subject = { .uid = getuid() };
-	struct helperd_reg_client who = { .uid = getuid(), .pid = getpid(), .untrusted = true,
-					  .subject = &subject };
-	struct helperd_reg_ctx ctx = { .registry = &registry, .localaddrs = &la, .enabled = true,
-				       .max_per_user = 100 };
+	struct helperd_reg_client who = {
+		.uid = getuid(), .pid = getpid(), .untrusted = true, .subject = &subject
+	};
+	struct helperd_reg_ctx ctx = {
+		.registry = &registry, .localaddrs = &la, .enabled = true, .max_per_user = 100
+	};
 	struct skaccel_tuple t = {};
 	__u64 netns = 0;
 	uint16_t port = 0;

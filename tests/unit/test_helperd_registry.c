@@ -54,7 +54,8 @@ static void test_add_find_remove(void)
 	helperd_registry_remove(&r, helperd_registry_find(&r, 7));
 	ASSERT_TRUE(helperd_registry_find(&r, 7) == NULL);
 	for (c = 8; c < 11; c++)
-		ASSERT_TRUE(helperd_registry_find(&r, c) && helperd_registry_find(&r, c)->cookie == c);
+		ASSERT_TRUE(helperd_registry_find(&r, c) &&
+			    helperd_registry_find(&r, c)->cookie == c);
 	ASSERT_EQ(r.n, 3);
 	ASSERT_EQ(helperd_registry_user_count(&r, 1000), 2);
 	ASSERT_EQ(helperd_registry_add(&r, 11, &t, 1000, NULL), 0); /* room again */
@@ -172,7 +173,8 @@ static void test_random_against_model(void)
 			struct skaccel_tuple t;
 			struct helperd_reg_end *e;
 
-			m[i] = (struct model_end){ .cookie = next_cookie++, .tuple = rand() % MODEL_TUPLES,
+			m[i] = (struct model_end){ .cookie = next_cookie++,
+						   .tuple = rand() % MODEL_TUPLES,
 						   .uid = (__u32)(rand() % 3) };
 			t = tuple((__u16)(1000 + m[i].tuple), 80);
 			if (helperd_registry_add(&r, m[i].cookie, &t, m[i].uid, &e) != 0) {
@@ -237,7 +239,7 @@ static void test_regcnt(void)
 	ASSERT_EQ(rc.count[SKACCEL_REGCNT_BIAS], 2);
 	ASSERT_EQ(rc.count[SKACCEL_REGCNT_BIAS + SKACCEL_ERR_INTERNAL], 1);
 	ASSERT_EQ(rc.dirty, (1ull << SKACCEL_REGCNT_BIAS) |
-				    (1ull << (SKACCEL_REGCNT_BIAS + SKACCEL_ERR_INTERNAL)));
+				(1ull << (SKACCEL_REGCNT_BIAS + SKACCEL_ERR_INTERNAL)));
 	ASSERT_TRUE(helperd_regcnt_dirty(&rc));
 	ASSERT_EQ(helperd_regcnt_bump(&rc, -SKACCEL_REGCNT_BIAS - 1), -ERANGE);
 	ASSERT_EQ(helperd_regcnt_bump(&rc, SKACCEL_REGCNT_MAX - SKACCEL_REGCNT_BIAS), -ERANGE);

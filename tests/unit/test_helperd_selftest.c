@@ -18,7 +18,7 @@
 #include "skaccel_maps.h"
 #include "test_helperd_assert.h"
 
-#define CONTAINS(detail, part)                                                                  \
+#define CONTAINS(detail, part) \
 	CHECK(strstr((detail), (part)) != NULL, "\"%s\" not in \"%s\"", (part), (detail))
 
 static uint8_t stream[HELPERD_SELFTEST_MAX_STREAM], got[2 * HELPERD_SELFTEST_MAX_STREAM];
@@ -164,8 +164,7 @@ static void test_short_detail_buffer(void)
 
 	memset(small, 'x', sizeof(small));
 	take(0, 96, 216, &n);
-	ASSERT_EQ(helperd_selftest_check_stream(got, n, 216, 96, 0, small, sizeof(small)),
-		  -EPROTO);
+	ASSERT_EQ(helperd_selftest_check_stream(got, n, 216, 96, 0, small, sizeof(small)), -EPROTO);
 	ASSERT_EQ(strlen(small), sizeof(small) - 1);
 }
 

@@ -28,8 +28,8 @@ static int check(int fd)
 static int listener(int family, unsigned short *port)
 {
 	struct sockaddr_storage ss = { .ss_family = (sa_family_t)family };
-	socklen_t len = family == AF_INET ? sizeof(struct sockaddr_in)
-					  : sizeof(struct sockaddr_in6);
+	socklen_t len =
+	    family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), off = 0;
 
 	if (family == AF_INET)

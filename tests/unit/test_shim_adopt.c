@@ -18,7 +18,7 @@
 /* A loopback TCP connection: *c connected, *s accepted; the listener is closed. */
 static int tcp_pair(int *c, int *s)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(a);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -38,11 +38,11 @@ static int pass_fd(int fd, struct msghdr *m, char *control, size_t clen)
 {
 	int sp[2], got = -1;
 	char byte = 'F';
-	struct iovec iov = {&byte, 1};
-	struct msghdr out = {.msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = control,
-			     .msg_controllen = CMSG_SPACE(sizeof(int))};
+	struct iovec iov = { &byte, 1 };
+	struct msghdr out = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = control,
+			      .msg_controllen = CMSG_SPACE(sizeof(int)) };
 	struct cmsghdr *cm;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp))
@@ -54,10 +54,10 @@ static int pass_fd(int fd, struct msghdr *m, char *control, size_t clen)
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(fd));
 	if (sendmsg(sp[0], &out, 0) == 1) {
-		*m = (struct msghdr){.msg_iov = &iov,
-				     .msg_iovlen = 1,
-				     .msg_control = control,
-				     .msg_controllen = clen};
+		*m = (struct msghdr){ .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = control,
+				      .msg_controllen = clen };
 		if (recvmsg(sp[1], m, MSG_CMSG_CLOEXEC) == 1 && (cm = CMSG_FIRSTHDR(m)))
 			memcpy(&got, CMSG_DATA(cm), sizeof(got));
 	}

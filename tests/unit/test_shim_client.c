@@ -78,7 +78,7 @@ static void fake_drop(struct fake_helper *h, int i)
 static void fake_serve(struct fake_helper *h, int i)
 {
 	struct skaccel_req req;
-	struct skaccel_reply rep = {0};
+	struct skaccel_reply rep = { 0 };
 	int fds[SKACCEL_FD_PASS_MAX], nfds, trunc, k;
 	ssize_t n;
 
@@ -126,9 +126,9 @@ static void *fake_thread(void *p)
 				fake_drop(h, 0);
 			put(&h->drop_all, 0);
 		}
-		pfd[0] = (struct pollfd){.fd = h->lfd, .events = POLLIN};
+		pfd[0] = (struct pollfd){ .fd = h->lfd, .events = POLLIN };
 		for (i = 0; i < h->nconns; i++)
-			pfd[i + 1] = (struct pollfd){.fd = h->conns[i], .events = POLLIN};
+			pfd[i + 1] = (struct pollfd){ .fd = h->conns[i], .events = POLLIN };
 		n = h->nconns;
 		if (poll(pfd, (nfds_t)n + 1, 5) <= 0)
 			continue;
@@ -153,7 +153,7 @@ static void *fake_thread(void *p)
 
 static void fake_start(struct fake_helper *h, const char *path)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
 	memset(h, 0, sizeof(*h));
 	snprintf(h->path, sizeof(h->path), "%s", path);
@@ -186,7 +186,7 @@ static long now_ms(void)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
 }
@@ -223,7 +223,7 @@ static void test_no_helper(void)
 
 	/* A socket file nobody listens on: refused, as fast. */
 	{
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 		char longpath[200];
 
@@ -407,7 +407,7 @@ static void test_threads(void)
 	fake_start(&h, path);
 	shim_client_init(&c, path, 1000, 300);
 	for (i = 0; i < 8; i++) {
-		w[i] = (struct worker){.c = &c};
+		w[i] = (struct worker){ .c = &c };
 		pthread_create(&t[i], NULL, worker_fn, &w[i]);
 	}
 	for (i = 0; i < 8; i++) {
@@ -425,7 +425,7 @@ static void test_threads(void)
 	shim_client_init(&c, path, 150, 2000);
 	put(&h.mode, FAKE_SILENT);
 	for (i = 0; i < 4; i++) {
-		w[i] = (struct worker){.c = &c};
+		w[i] = (struct worker){ .c = &c };
 		pthread_create(&t[i], NULL, worker_fn, &w[i]);
 	}
 	for (i = 0; i < 4; i++) {
@@ -444,7 +444,7 @@ static int listener(struct sockaddr_in *addr, int backlog)
 	socklen_t len = sizeof(*addr);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	*addr = (struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	*addr = (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
 	if (fd < 0 || bind(fd, (struct sockaddr *)addr, len) < 0 || listen(fd, backlog) < 0 ||
 	    getsockname(fd, (struct sockaddr *)addr, &len) < 0)
 		exit(2);
@@ -566,7 +566,7 @@ static void test_register(void)
 	CHECK_EQ(R, shim_fd_get(c));
 	CHECK_EQ(n, get(&h.requests));
 	shim_fd_set(c, P);
-	shim_after_getsockopt(c, SOL_SOCKET, SO_ERROR, &(int){ECONNREFUSED}, &(socklen_t){4});
+	shim_after_getsockopt(c, SOL_SOCKET, SO_ERROR, &(int){ ECONNREFUSED }, &(socklen_t){ 4 });
 	CHECK_EQ(0, shim_fd_get(c));
 	shim_fd_set(c, P);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, ECONNREFUSED);
@@ -587,7 +587,7 @@ static void test_register(void)
 	CHECK_EQ(0, shim_fd_get(c));
 	close(c);
 	{
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 		c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -634,7 +634,7 @@ static void test_register(void)
 	CHECK_EQ(0, so_error(s)); /* not done yet: stays pending */
 	CHECK_EQ(P | N, shim_fd_get(s));
 	close(hooked_accept4(lfd, 0)); /* room in the queue */
-	pfd = (struct pollfd){.fd = s, .events = POLLOUT};
+	pfd = (struct pollfd){ .fd = s, .events = POLLOUT };
 	CHECK_EQ(1, poll(&pfd, 1, 5000));
 	CHECK_EQ(0, so_error(s));
 	CHECK_EQ(R | L | N, shim_fd_get(s));
@@ -709,7 +709,7 @@ static int hooks_child(void)
 	CHECK_EQ(3, write(s, "def", 3));
 	CHECK_EQ(3, recv(c, buf, 3, MSG_WAITALL));
 	/* A registered blocking socket with a receive timeout still times out with EAGAIN. */
-	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_usec = 100000},
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_usec = 100000 },
 		   sizeof(struct timeval));
 	CHECK_EQ(-1, recv(c, buf, 1, 0));
 	CHECK_EQ(EAGAIN, errno);
@@ -718,8 +718,8 @@ static int hooks_child(void)
 	CHECK_EQ(O_NONBLOCK, fcntl(c, F_GETFL) & O_NONBLOCK);
 	CHECK_EQ(-1, read(c, buf, 1));
 	CHECK_EQ(EAGAIN, errno);
-	CHECK_EQ(0, ioctl(c, FIONBIO, &(int){0}));
-	CHECK_EQ(0, ioctl(s, FIONBIO, &(int){1}));
+	CHECK_EQ(0, ioctl(c, FIONBIO, &(int){ 0 }));
+	CHECK_EQ(0, ioctl(s, FIONBIO, &(int){ 1 }));
 	CHECK_EQ(-1, recv(s, buf, 1, 0));
 	CHECK_EQ(EAGAIN, errno);
 	CHECK_EQ(0, ioctl(c, FIONREAD, &val));
@@ -741,7 +741,7 @@ static int hooks_child(void)
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK_EQ(-1, connect(c, (struct sockaddr *)&la, sizeof(la)));
 	CHECK_EQ(EINPROGRESS, errno);
-	pfd = (struct pollfd){.fd = c, .events = POLLOUT};
+	pfd = (struct pollfd){ .fd = c, .events = POLLOUT };
 	CHECK_EQ(1, poll(&pfd, 1, 1000));
 	val = -1;
 	CHECK_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &val, &len));
@@ -828,7 +828,7 @@ static void test_hooks(void)
  */
 static void test_untrusted_helper(void)
 {
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char passwd[64], msg[64];
 	struct skaccel_reply rep;
 	struct shim_client c;

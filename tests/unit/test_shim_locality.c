@@ -59,7 +59,7 @@ static enum shim_sock_kind kind(const char *self, const char *peer)
 
 static void test_addresses(void)
 {
-	struct sockaddr_storage un = {.ss_family = AF_UNIX}, v4 = addr("127.0.0.1", 1);
+	struct sockaddr_storage un = { .ss_family = AF_UNIX }, v4 = addr("127.0.0.1", 1);
 	char buf[SHIM_ADDRSTRLEN];
 
 	CHECK_EQ(true, loopback("127.0.0.1"));

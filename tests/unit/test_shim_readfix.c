@@ -78,8 +78,8 @@ struct later {
 static void *later_fn(void *p)
 {
 	struct later *l = p;
-	struct timespec ts = {.tv_sec = l->delay_ms / 1000,
-			      .tv_nsec = (l->delay_ms % 1000) * 1000000L};
+	struct timespec ts = { .tv_sec = l->delay_ms / 1000,
+			       .tv_nsec = (l->delay_ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
 	if (l->data && send(l->fd, l->data, strlen(l->data), 0) < 0)
@@ -110,21 +110,21 @@ static int pair(int type, int sv[2])
 
 static void set_rcvtimeo(int fd, int ms)
 {
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static ssize_t rd(struct fake *f, char *buf, size_t len, int flags)
 {
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
 	return shim_read_blocking(f->fd, &iov, 1, flags, fake_read, f);
 }
 
 static void test_spurious_eagain(void)
 {
-	struct later l = {0};
+	struct later l = { 0 };
 	char buf[64] = "";
 	struct fake f;
 	int sv[2];
@@ -132,7 +132,7 @@ static void test_spurious_eagain(void)
 
 	/* Spurious EAGAINs with data queued: retried at once, errno as before the call. */
 	pair(SOCK_STREAM, sv);
-	f = (struct fake){.fd = sv[0], .eagains = 3, .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .eagains = 3, .chunk = 64, .ok_calls = -1 };
 	CHECK_EQ(5, send(sv[1], "hello", 5, 0));
 	errno = 1234;
 	CHECK_EQ(5, rd(&f, buf, sizeof(buf), 0));
@@ -141,8 +141,8 @@ static void test_spurious_eagain(void)
 	CHECK_EQ(0, memcmp(buf, "hello", 5));
 
 	/* Spurious EAGAIN before the data exists: wait for it as a blocking recv() does. */
-	f = (struct fake){.fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1};
-	l = (struct later){.fd = sv[1], .delay_ms = 150, .data = "late"};
+	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
+	l = (struct later){ .fd = sv[1], .delay_ms = 150, .data = "late" };
 	later_start(&l);
 	t0 = now_ms();
 	CHECK_EQ(4, rd(&f, buf, sizeof(buf), 0));
@@ -151,14 +151,14 @@ static void test_spurious_eagain(void)
 
 	/* SO_RCVTIMEO set: EAGAIN once it has passed, counted from the call's start. */
 	set_rcvtimeo(sv[0], 200);
-	f = (struct fake){.fd = sv[0], .eagains = 1000000, .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .eagains = 1000000, .chunk = 64, .ok_calls = -1 };
 	t0 = now_ms();
 	CHECK_EQ(-1, rd(&f, buf, sizeof(buf), 0));
 	CHECK_EQ(EAGAIN, errno);
 	CHECK_EQ(true, now_ms() - t0 >= 190 && now_ms() - t0 < 600);
 	/* ... and retried within it. */
-	f = (struct fake){.fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1};
-	l = (struct later){.fd = sv[1], .delay_ms = 50, .data = "in time"};
+	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
+	l = (struct later){ .fd = sv[1], .delay_ms = 50, .data = "in time" };
 	later_start(&l);
 	CHECK_EQ(7, rd(&f, buf, sizeof(buf), 0));
 	pthread_join(l.thread, NULL);
@@ -166,7 +166,7 @@ static void test_spurious_eagain(void)
 
 	/* The file is non-blocking after all (a dup changed it): EAGAIN is the truth. */
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	f = (struct fake){.fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
 	CHECK_EQ(-1, rd(&f, buf, sizeof(buf), 0));
 	CHECK_EQ(EAGAIN, errno);
 	CHECK_EQ(1, f.calls);
@@ -178,16 +178,16 @@ static void test_spurious_eagain(void)
 	CHECK_EQ(false, shim_read_needs_fixup(sv[0], MSG_DONTWAIT));
 
 	/* A signal while waiting: EINTR, as from a blocking recv() interrupted. */
-	sigaction(SIGUSR1, &(struct sigaction){.sa_handler = on_usr1}, NULL); /* no SA_RESTART */
-	f = (struct fake){.fd = sv[0], .eagains = 1000000, .chunk = 64, .ok_calls = -1};
-	l = (struct later){.delay_ms = 100, .kill = pthread_self(), .do_kill = true};
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_usr1 }, NULL); /* no SA_RESTART */
+	f = (struct fake){ .fd = sv[0], .eagains = 1000000, .chunk = 64, .ok_calls = -1 };
+	l = (struct later){ .delay_ms = 100, .kill = pthread_self(), .do_kill = true };
 	later_start(&l);
 	CHECK_EQ(-1, rd(&f, buf, sizeof(buf), 0));
 	CHECK_EQ(EINTR, errno);
 	pthread_join(l.thread, NULL);
 
 	/* EOF after a spurious EAGAIN: 0. */
-	f = (struct fake){.fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
 	shutdown(sv[1], SHUT_WR);
 	CHECK_EQ(0, rd(&f, buf, sizeof(buf), 0));
 	close(sv[0]);
@@ -198,7 +198,7 @@ static void test_spurious_eagain(void)
 static void test_waitall(void)
 {
 	char buf[64], big[16] = "";
-	struct later l = {0};
+	struct later l = { 0 };
 	struct iovec iov[3];
 	struct fake f;
 	int sv[2];
@@ -206,7 +206,7 @@ static void test_waitall(void)
 	pair(SOCK_STREAM, sv);
 	/* All there, handed out 3 bytes at a time: one full read. */
 	CHECK_EQ(10, send(sv[1], "0123456789", 10, 0));
-	f = (struct fake){.fd = sv[0], .chunk = 3, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = -1 };
 	errno = 77;
 	CHECK_EQ(10, rd(&f, buf, 10, MSG_WAITALL));
 	CHECK_EQ(77, errno);
@@ -215,15 +215,15 @@ static void test_waitall(void)
 
 	/* Without MSG_WAITALL, or with MSG_PEEK, a short read is the answer. */
 	CHECK_EQ(10, send(sv[1], "0123456789", 10, 0));
-	f = (struct fake){.fd = sv[0], .chunk = 3, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = -1 };
 	CHECK_EQ(3, rd(&f, buf, 10, 0));
 	CHECK_EQ(3, rd(&f, buf, 10, MSG_WAITALL | MSG_PEEK));
 	CHECK_EQ(7, rd(&f, buf, 7, MSG_WAITALL));
 
 	/* The rest arrives later: wait for it. */
 	CHECK_EQ(5, send(sv[1], "abcde", 5, 0));
-	f = (struct fake){.fd = sv[0], .chunk = 64, .ok_calls = -1};
-	l = (struct later){.fd = sv[1], .delay_ms = 80, .data = "fghij"};
+	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
+	l = (struct later){ .fd = sv[1], .delay_ms = 80, .data = "fghij" };
 	later_start(&l);
 	CHECK_EQ(10, rd(&f, buf, 10, MSG_WAITALL));
 	CHECK_EQ(0, memcmp(buf, "abcdefghij", 10));
@@ -231,10 +231,10 @@ static void test_waitall(void)
 
 	/* Scattered over several iovecs, one of them empty. */
 	CHECK_EQ(10, send(sv[1], "ABCDEFGHIJ", 10, 0));
-	iov[0] = (struct iovec){big, 4};
-	iov[1] = (struct iovec){big + 4, 0};
-	iov[2] = (struct iovec){big + 8, 6};
-	f = (struct fake){.fd = sv[0], .chunk = 3, .ok_calls = -1};
+	iov[0] = (struct iovec){ big, 4 };
+	iov[1] = (struct iovec){ big + 4, 0 };
+	iov[2] = (struct iovec){ big + 8, 6 };
+	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = -1 };
 	CHECK_EQ(10, shim_read_blocking(sv[0], iov, 3, MSG_WAITALL, fake_read, &f));
 	CHECK_EQ(0, memcmp(big, "ABCD", 4));
 	CHECK_EQ(0, memcmp(big + 8, "EFGHIJ", 6));
@@ -242,26 +242,26 @@ static void test_waitall(void)
 
 	/* An error after some data: the data now, the error on the next call. */
 	CHECK_EQ(10, send(sv[1], "0123456789", 10, 0));
-	f = (struct fake){.fd = sv[0], .chunk = 3, .ok_calls = 2};
+	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = 2 };
 	errno = 0;
 	CHECK_EQ(6, rd(&f, buf, 10, MSG_WAITALL));
 	CHECK_EQ(0, errno);
 	CHECK_EQ(-1, rd(&f, buf, 10, MSG_WAITALL));
 	CHECK_EQ(ECONNRESET, errno);
-	f = (struct fake){.fd = sv[0], .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
 	CHECK_EQ(4, rd(&f, buf, 4, 0));
 
 	/* SO_RCVTIMEO expires with part of the data: that part, as TCP returns it. */
 	set_rcvtimeo(sv[0], 150);
 	CHECK_EQ(4, send(sv[1], "wxyz", 4, 0));
-	f = (struct fake){.fd = sv[0], .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
 	CHECK_EQ(4, rd(&f, buf, 10, MSG_WAITALL));
 	set_rcvtimeo(sv[0], 0);
 
 	/* EOF in the middle: what came. */
 	CHECK_EQ(6, send(sv[1], "tail!!", 6, 0));
 	shutdown(sv[1], SHUT_WR);
-	f = (struct fake){.fd = sv[0], .chunk = 4, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .chunk = 4, .ok_calls = -1 };
 	CHECK_EQ(6, rd(&f, buf, 10, MSG_WAITALL));
 	close(sv[0]);
 	close(sv[1]);
@@ -271,7 +271,7 @@ static void test_waitall(void)
 	pair(SOCK_SEQPACKET, sv);
 	CHECK_EQ(3, send(sv[1], "abc", 3, 0));
 	CHECK_EQ(3, send(sv[1], "def", 3, 0));
-	f = (struct fake){.fd = sv[0], .chunk = 64, .ok_calls = -1};
+	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
 	CHECK_EQ(3, rd(&f, buf, 10, MSG_WAITALL));
 	close(sv[0]);
 	close(sv[1]);

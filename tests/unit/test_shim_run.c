@@ -121,7 +121,7 @@ static void test_resolve(void)
 /* Write a minimal ELF file: a header and, if interp, one PT_INTERP program header. */
 static void write_elf(const char *path, int cls, bool interp)
 {
-	unsigned char buf[256] = {0};
+	unsigned char buf[256] = { 0 };
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
 	size_t len;
 

@@ -41,7 +41,7 @@ static void on_info(int sig, siginfo_t *info, void *uc)
 
 static int set(int sig, void (*handler)(int), int flags, struct sigaction *old)
 {
-	struct sigaction sa = {.sa_handler = handler, .sa_flags = flags};
+	struct sigaction sa = { .sa_handler = handler, .sa_flags = flags };
 
 	sigemptyset(&sa.sa_mask);
 	return shim_sig_action(sig, &sa, old);
@@ -84,7 +84,7 @@ static void test_action(void)
 	CHECK_EQ(SHIM_SIG_RESTART, raise_and_see(SIGUSR1));
 
 	/* SA_SIGINFO: siginfo and context reach the handler; the flag reads back. */
-	sa = (struct sigaction){.sa_sigaction = on_info, .sa_flags = SA_SIGINFO};
+	sa = (struct sigaction){ .sa_sigaction = on_info, .sa_flags = SA_SIGINFO };
 	CHECK_EQ(0, shim_sig_action(SIGUSR1, &sa, &old));
 	CHECK_EQ(SA_RESTART, old.sa_flags & (SA_RESTART | SA_SIGINFO));
 	got_code = 0;
@@ -93,7 +93,7 @@ static void test_action(void)
 	CHECK_EQ(SI_TKILL, got_code);
 	CHECK_EQ(1, got_uc);
 	/* act and old may be one struct. */
-	sa = (struct sigaction){.sa_handler = on_plain};
+	sa = (struct sigaction){ .sa_handler = on_plain };
 	CHECK_EQ(0, shim_sig_action(SIGUSR1, &sa, &sa));
 	CHECK_EQ(true, sa.sa_sigaction == on_info);
 	CHECK_EQ(SA_SIGINFO, sa.sa_flags & SA_SIGINFO);
@@ -227,7 +227,7 @@ struct later {
 static void *later_send(void *p)
 {
 	struct later *l = p;
-	struct timespec ts = {.tv_nsec = l->delay_ms * 1000000L};
+	struct timespec ts = { .tv_nsec = l->delay_ms * 1000000L };
 
 	nanosleep(&ts, NULL);
 	if (send(l->fd, "late", 4, 0) < 0)
@@ -237,17 +237,17 @@ static void *later_send(void *p)
 
 static void set_rcvtimeo(int fd, int ms)
 {
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
 static void test_read_signals(void)
 {
-	struct later l = {0};
+	struct later l = { 0 };
 	char buf[64];
 	struct sigfake f;
-	struct iovec iov = {buf, sizeof(buf)};
+	struct iovec iov = { buf, sizeof(buf) };
 	int sv[2];
 	long t0;
 
@@ -256,7 +256,7 @@ static void test_read_signals(void)
 
 	/* No SA_RESTART: EINTR at once, although poll() never saw the signal. */
 	set(SIGUSR1, on_plain, 0, NULL);
-	f = (struct sigfake){.fd = sv[0], .signals = 1};
+	f = (struct sigfake){ .fd = sv[0], .signals = 1 };
 	t0 = now_ms();
 	CHECK_EQ(-1, shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f));
 	CHECK_EQ(EINTR, errno);
@@ -265,20 +265,20 @@ static void test_read_signals(void)
 
 	/* SA_RESTART: the call goes on and returns the data that comes later. */
 	set(SIGUSR1, on_plain, SA_RESTART, NULL);
-	f = (struct sigfake){.fd = sv[0], .signals = 1};
-	l = (struct later){.fd = sv[1], .delay_ms = 100};
+	f = (struct sigfake){ .fd = sv[0], .signals = 1 };
+	l = (struct later){ .fd = sv[1], .delay_ms = 100 };
 	pthread_create(&l.thread, NULL, later_send, &l);
 	CHECK_EQ(4, shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f));
 	pthread_join(l.thread, NULL);
 
 	/* SA_RESTART with SO_RCVTIMEO: TCP says EINTR anyway. */
 	set_rcvtimeo(sv[0], 2000);
-	f = (struct sigfake){.fd = sv[0], .signals = 1};
+	f = (struct sigfake){ .fd = sv[0], .signals = 1 };
 	CHECK_EQ(-1, shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f));
 	CHECK_EQ(EINTR, errno);
 	/* ... and SO_RCVTIMEO is still honoured without a signal. */
 	set_rcvtimeo(sv[0], 150);
-	f = (struct sigfake){.fd = sv[0]};
+	f = (struct sigfake){ .fd = sv[0] };
 	CHECK_EQ(-1, shim_read_blocking(sv[0], &iov, 1, MSG_WAITALL, sigfake_read, &f));
 	CHECK_EQ(EAGAIN, errno);
 	set_rcvtimeo(sv[0], 0);
@@ -301,7 +301,7 @@ static ssize_t sockmap_read(void *ctx, struct iovec *iov, int iovcnt, int flags)
 
 static ssize_t rcv(int fd, void *buf, size_t len, int flags)
 {
-	struct iovec iov = {buf, len};
+	struct iovec iov = { buf, len };
 
 	return shim_recv_blocking(fd, &iov, 1, flags, sockmap_read, &fd);
 }
@@ -320,9 +320,9 @@ static void test_trunc_zero(void)
 
 	/* MSG_PEEK|MSG_TRUNC counts (past one stack chunk), MSG_TRUNC discards; NULL buffer. */
 	CHECK_EQ(10000, send(sv[1], big, sizeof(big), 0));
-	CHECK_EQ(false, shim_recv_needs_fixup(sv[1], MSG_TRUNC, &(struct iovec){NULL, 1}, 1));
+	CHECK_EQ(false, shim_recv_needs_fixup(sv[1], MSG_TRUNC, &(struct iovec){ NULL, 1 }, 1));
 	CHECK_EQ(true, shim_recv_needs_fixup(sv[0], MSG_TRUNC | MSG_DONTWAIT,
-					     &(struct iovec){NULL, 1}, 1));
+					     &(struct iovec){ NULL, 1 }, 1));
 	errno = 55;
 	CHECK_EQ(10000, rcv(sv[0], NULL, 65536, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT));
 	CHECK_EQ(55, errno);
@@ -335,8 +335,8 @@ static void test_trunc_zero(void)
 	CHECK_EQ(EAGAIN, errno);
 
 	/* Zero-length recv: 0 at once with data or EOF; on empty, EAGAIN or a wait for it. */
-	CHECK_EQ(true, shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){buf, 0}, 1));
-	CHECK_EQ(false, shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){buf, 1}, 1));
+	CHECK_EQ(true, shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){ buf, 0 }, 1));
+	CHECK_EQ(false, shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){ buf, 1 }, 1));
 	CHECK_EQ(-1, rcv(sv[0], buf, 0, MSG_DONTWAIT));
 	CHECK_EQ(EAGAIN, errno);
 	set_rcvtimeo(sv[0], 150);
