@@ -290,20 +290,18 @@ def main():
     out += ["### Why some bytes go by TCP", "",
             "Data is always correct; these only cost speed. Each is by design of the current data "
             "path, and the scripts' thresholds say which applies where.", "",
-            "- **Bulk streams that fall back to TCP stay there.** When a reader holds more than its "
-            "budget (the larger of the helper's `--rx-budget`, 4 MiB, and the reader's `SO_RCVBUF`) "
-            "the writer falls back to TCP (`fb_backlog`), and it returns to the redirect only once "
-            "the reader's stack has received every byte it sent by TCP (`fb_inflight`). A bulk writer "
-            "facing a reader that is behind (nginx sending a large file to a client that writes it "
-            "to disk, iperf3, sockperf throughput, a huge redis value sent in one write) keeps TCP "
-            "bytes queued until it is done, so the rest of the stream goes by TCP: a 50 MB download "
-            "by curl redirects 4 to 28 MB. "
-            "`tests/apps/pending/bulk_sticky_tcp.sh` is the test that will pass once this is fixed.",
+            "- **A reader as far behind as TCP allows.** When a reader holds as much as TCP would "
+            "let its writer run ahead (its `SO_RCVBUF` plus the writer's `SO_SNDBUF`), the next "
+            "write goes by TCP (`fb_backlog`), whose closed window blocks the writer; the writer "
+            "returns to the redirect once the reader's stack has every byte it sent by TCP "
+            "(`fb_inflight`). The shim keeps a registered writer's unsent TCP bytes at one byte "
+            "(`TCP_NOTSENT_LOWAT`), so that return comes as soon as the reader catches up. "
+            "`tests/apps/pending/bulk_sticky_tcp.sh` measures single-write bulk transfers.",
             "- **Bytes sent before the server has accepted** go by TCP (`fb_unpaired`): the server's "
             "end is registered only when `accept()` returns. A client that writes a large request "
             "right after `connect()` to a server that accepts late may send all of it by TCP.",
-            "- **Small writes to a reader that is behind** go by TCP (`fb_small_behind`, the helper's "
-            "`--small-msg`), and a large write right behind them follows by TCP while they are in "
+            "- **Small writes to a reader that is behind** go by TCP when the helper's small-message "
+            "option is set (`fb_small_behind`), and a large write right behind them follows by TCP while they are in "
             "flight (memccapable and sockperf under-load above).", ""]
     sem = semantics_table(results)
     if sem:
