@@ -20,6 +20,7 @@
 #include "fd_pass.h"
 #include "log.h"
 #include "names.h"
+#include "pair_check.h"
 #include "skaccel_proto.h"
 #include "tuple.h"
 
@@ -457,6 +458,15 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 	char local[HELPERD_ADDR_STRLEN], remote[HELPERD_ADDR_STRLEN], what[128] = "socket";
 	char who[200];
 
+	/*
+	 * A waiting end with our mirror tuple that is not our other end: a ghost (it left
+	 * its connection without closing) or a closed socket. Worth an operator's eye, rare
+	 * unless someone tries, so bounded by the daemon-wide rate only.
+	 */
+	if (res->refused_peer && helperd_ratelimit_ok(&d->global_rl, helperd_now_ns(), NULL))
+		log_info("Did not pair cookie %llu with waiting cookie %llu: %s; it waits no more",
+			 (unsigned long long)res->cookie, (unsigned long long)res->refused_peer,
+			 helperd_pair_verdict_str(res->pair_verdict));
 	/* Formatting addresses costs more than the rest of a registration's user time. */
 	if (res->status >= 0 && !helperd_log_enabled(HELPERD_LOG_DEBUG))
 		return;

@@ -37,7 +37,8 @@
 
 TESTS=(hostile_ghost/server_side_ghost hostile_ghost/published_ghost_past_budget
        hostile_ghost/client_side_race hostile_ghost/reconnect_inject
-       hostile_ghost/pool_after_rst hostile_ghost/ghost_survives_restart)
+       hostile_ghost/pool_after_rst hostile_ghost/ghost_survives_restart
+       hostile_ghost/refusal_logged)
 hs_require "${TESTS[@]}"
 NOBODY=$(id -u nobody 2>/dev/null) || { for t in "${TESTS[@]}"; do skt_skip "$t" "no user nobody"; done; exit 0; }
 NOGROUP=$(id -g nobody)
@@ -177,6 +178,13 @@ server_side() {
 }
 
 server_side hostile_ghost/server_side_ghost 7601 7602 11 0 65536 0
+
+# The helper says, once, that it found a waiting end that is not the victim's other end.
+if grep -q "Did not pair cookie [0-9]* with waiting cookie [0-9]*: peer \(left its connection\|not established\)" "$SKT_HLOG"; then
+	skt_pass hostile_ghost/refusal_logged
+else
+	skt_fail hostile_ghost/refusal_logged "no 'Did not pair' line in the helper's log: $(skt_tail "$SKT_HLOG")"
+fi
 
 # The same, but the victim streams 9 MiB (64 KiB writes, 3 ms apart: more than twice the
 # 4 MiB that early builds redirected "blind" before a peer's programs had run) and the
