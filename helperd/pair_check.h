@@ -4,7 +4,6 @@
 #define HELPERD_PAIR_CHECK_H
 
 #include <linux/types.h>
-#include <stdbool.h>
 
 #include "skaccel_pair.h"
 
@@ -18,15 +17,5 @@ int helperd_pair_check(int prog_fd, __u64 cookie, __u64 peer_cookie);
 
 /* A verdict in words, for logs: "peer not established", "sequence numbers differ", ... */
 const char *helperd_pair_verdict_str(int verdict);
-
-/* Is the verdict about the peer, and does it say the peer left its connection for good? */
-static inline bool helperd_pair_peer_is_ghost(int verdict)
-{
-	int v = verdict & ~(int)SKACCEL_PAIR_PEER;
-
-	return verdict > 0 && (verdict & SKACCEL_PAIR_PEER) &&
-	       (v == SKACCEL_PAIR_GONE || v == SKACCEL_PAIR_NOT_ESTABLISHED ||
-		v == SKACCEL_PAIR_MOVED || v == SKACCEL_PAIR_NO_STATE);
-}
 
 #endif /* HELPERD_PAIR_CHECK_H */

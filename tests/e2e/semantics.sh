@@ -1,9 +1,3 @@
-# Documented in README.md ("What is not covered"), behaviours of the redirect path: a mark set before any byte
-# reached the reader does not hold back what its peer redirects blind; SIOCINQ does not
-# count bytes held below SO_RCVLOWAT; after a reset, a send that failed with ECONNRESET
-# leaves the error pending for the next call (linger, and close_unread, whose peer sees
-# the reset but its error twice).
-UNSUPPORTED=" close_unread rcvlowat rcvlowat_fionread linger "
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
@@ -26,12 +20,11 @@ UNSUPPORTED=" close_unread rcvlowat rcvlowat_fionread linger "
 
 PROG=semx_check
 ADDRS=(127.0.0.1 ::1 ::ffff:127.0.0.1)
-# Documented in README.md ("What is not covered"), behaviours of the redirect path: a mark set before any byte
-# reached the reader does not hold back what its peer redirects blind; SIOCINQ does not
-# count bytes held below SO_RCVLOWAT; after a reset, a send that failed with ECONNRESET
-# leaves the error pending for the next call (linger, and close_unread, whose peer sees
-# the reset but its error twice).
-UNSUPPORTED=" close_unread rcvlowat rcvlowat_fionread linger "
+# Documented in README.md ("What is not covered"), behaviours of the redirect path: SIOCINQ
+# does not count bytes held below SO_RCVLOWAT; after a reset, a send that failed with
+# ECONNRESET leaves the error pending for the next call (linger, and close_unread, whose
+# peer sees the reset but its error twice).
+UNSUPPORTED=" close_unread rcvlowat_fionread linger "
 SEEDS=${SKT_SEEDS:-"1 $(( (RANDOM << 15) | RANDOM ))"}
 
 names=()
