@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The fcntl(), fcntl64() and ioctl() hooks: they only keep the cached O_NONBLOCK of
- * tracked fds current (F_SETFL, FIONBIO) and give F_DUPFD copies their state.
+ * tracked fds current (F_SETFL, FIONBIO), with the unsent-bytes mark that depends on it
+ * (notsent.h), and give F_DUPFD copies their state.
  */
 #include <fcntl.h>
 #include <stdarg.h>
 #include <sys/ioctl.h>
 
 #include "fdtab.h"
+#include "notsent.h"
 #include "real.h"
 
 static void after_fcntl(int fd, int cmd, void *arg, int ret)
@@ -22,6 +24,8 @@ static void after_fcntl(int fd, int cmd, void *arg, int ret)
 			shim_fd_add(fd, SHIM_FD_NONBLOCK);
 		else
 			shim_fd_del(fd, SHIM_FD_NONBLOCK);
+		if ((shim_fd_get(fd) ^ st) & SHIM_FD_NONBLOCK)
+			shim_notsent_blocking_changed(fd);
 	} else if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) {
 		shim_fd_copy(fd, ret);
 	}
@@ -67,10 +71,14 @@ SHIM_EXPORT int ioctl(int fd, unsigned long req, ...)
 		return shim_enosys();
 	ret = real.ioctl(fd, req, arg);
 	if (ret == 0 && req == FIONBIO && arg && shim_fd_get(fd)) {
+		unsigned int st = shim_fd_get(fd);
+
 		if (*(const int *)arg)
 			shim_fd_add(fd, SHIM_FD_NONBLOCK);
 		else
 			shim_fd_del(fd, SHIM_FD_NONBLOCK);
+		if ((shim_fd_get(fd) ^ st) & SHIM_FD_NONBLOCK)
+			shim_notsent_blocking_changed(fd);
 	}
 	return ret;
 }

@@ -5,6 +5,13 @@
  * after a fallback (notsent.h). The application must not see it: getsockopt() returns
  * what it would without the shim (0: never set), and a mark the application sets itself
  * replaces ours and is what it reads back.
+ *
+ * Only on blocking sockets. A non-blocking writer whose push by TCP stops at the mark gets
+ * EAGAIN in the middle of a message, and the kernel then keeps that message's verdict for
+ * the next send without running the program (tcp_bpf_send_verdict() resets it only after a
+ * complete push, docs/KERNEL-NOTES.md §2.3): with a one-byte mark nearly every message of
+ * a non-blocking bulk writer went by TCP unseen by the program while the reader was behind
+ * (the redis and memcached tests saw up to 4 MB more on the wire than the counters said).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -38,8 +45,21 @@ void shim_notsent_take(int fd)
 	int err = errno;
 
 	/* A mark the application set before the connection was registered stays. */
-	if (kernel_mark(fd) == 0 && set_ours(fd) == 0)
+	if (kernel_mark(fd) == 0 && ((shim_fd_get(fd) & SHIM_FD_NONBLOCK) || set_ours(fd) == 0))
 		shim_fd_add(fd, SHIM_FD_LOWAT);
+	errno = err;
+}
+
+void shim_notsent_blocking_changed(int fd)
+{
+	unsigned int st = shim_fd_get(fd);
+	int err = errno, v = 0;
+
+	if (!(st & SHIM_FD_LOWAT))
+		return; /* not ours to manage: the application's mark, or never registered */
+	if (!(st & SHIM_FD_NONBLOCK))
+		v = SHIM_NOTSENT_LOWAT;
+	real.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
 	errno = err;
 }
 
@@ -73,7 +93,7 @@ void shim_notsent_after_set(int fd, const void *val, socklen_t len)
 	 * 0 asks for the system default, which is what the application reads back from us
 	 * anyway: keep the bound. Any other value is the application's from now on.
 	 */
-	if (v == 0 && set_ours(fd) == 0)
+	if (v == 0 && ((shim_fd_get(fd) & SHIM_FD_NONBLOCK) || set_ours(fd) == 0))
 		goto out;
 	shim_fd_del(fd, SHIM_FD_LOWAT);
 out:

@@ -22,6 +22,12 @@
 /* fd was just registered: bound its unsent bytes unless the application set a mark. */
 void shim_notsent_take(int fd);
 
+/*
+ * After the application made a LOWAT fd blocking or non-blocking (the fd table holds the
+ * new state): the mark is set on blocking sockets only (notsent.c says why).
+ */
+void shim_notsent_blocking_changed(int fd);
+
 /* fd was adopted: the process that registered it may have set the mark. */
 void shim_notsent_adopt(int fd);
 

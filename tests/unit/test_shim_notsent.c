@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Unit tests of the unsent-bytes mark the shim puts on registered sockets (notsent.h): set
+ * on blocking sockets only, following O_NONBLOCK both ways, never over the application's
+ * own mark, and hidden from the application's getsockopt(). Real loopback TCP sockets, so
+ * the mark read back is the kernel's.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fdtab.h"
+#include "notsent.h"
+#include "real.h"
+
+#include "test_shim_check.h"
+
+/* A connected loopback TCP socket (its peer and the listener are leaked: a test). */
+static int tcp_socket(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&sin, sizeof(sin)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sin, &len) ||
+	    connect(c, (struct sockaddr *)&sin, sizeof(sin)))
+		return -1;
+	return c;
+}
+
+/* The kernel's mark on fd. */
+static int mark(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &len);
+	return v;
+}
+
+static void test_blocking(void)
+{
+	int fd = tcp_socket(), v = 1;
+	socklen_t len = sizeof(v);
+
+	CHECK_EQ(1, fd >= 0);
+	shim_fd_set(fd, SHIM_FD_REGISTERED);
+	shim_notsent_take(fd);
+	CHECK_EQ(SHIM_NOTSENT_LOWAT, mark(fd));
+	CHECK_EQ(SHIM_FD_LOWAT, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	/* What the application reads: 0, as without the shim. */
+	getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &len);
+	shim_notsent_hide(fd, &v, &len);
+	CHECK_EQ(0, v);
+
+	/* Made non-blocking: no mark (notsent.c says why); blocking again: the mark is back. */
+	shim_fd_add(fd, SHIM_FD_NONBLOCK);
+	shim_notsent_blocking_changed(fd);
+	CHECK_EQ(0, mark(fd));
+	shim_fd_del(fd, SHIM_FD_NONBLOCK);
+	shim_notsent_blocking_changed(fd);
+	CHECK_EQ(SHIM_NOTSENT_LOWAT, mark(fd));
+
+	/* The application's own mark replaces ours for good. */
+	v = 4096;
+	CHECK_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)));
+	shim_notsent_after_set(fd, &v, sizeof(v));
+	CHECK_EQ(0, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	shim_fd_add(fd, SHIM_FD_NONBLOCK);
+	shim_notsent_blocking_changed(fd);
+	CHECK_EQ(4096, mark(fd));
+	close(fd);
+	shim_fd_clear(fd);
+}
+
+static void test_nonblocking_and_preset(void)
+{
+	int fd = tcp_socket(), v = 8192;
+
+	/* Registered non-blocking: managed, but no mark until it turns blocking. */
+	CHECK_EQ(1, fd >= 0);
+	shim_fd_set(fd, SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK);
+	shim_notsent_take(fd);
+	CHECK_EQ(0, mark(fd));
+	CHECK_EQ(SHIM_FD_LOWAT, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	shim_fd_del(fd, SHIM_FD_NONBLOCK);
+	shim_notsent_blocking_changed(fd);
+	CHECK_EQ(SHIM_NOTSENT_LOWAT, mark(fd));
+	close(fd);
+	shim_fd_clear(fd);
+
+	/* A mark the application set before registration stays, and stays its own. */
+	fd = tcp_socket();
+	CHECK_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)));
+	shim_fd_set(fd, SHIM_FD_REGISTERED);
+	shim_notsent_take(fd);
+	CHECK_EQ(8192, mark(fd));
+	CHECK_EQ(0, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	close(fd);
+	shim_fd_clear(fd);
+}
+
+int main(void)
+{
+	shim_real_init();
+	if (shim_fdtab_init() < 0)
+		return 1;
+	test_blocking();
+	test_nonblocking_and_preset();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
