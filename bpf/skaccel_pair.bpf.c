@@ -66,7 +66,8 @@ static __always_inline __u32 check_end(struct bpf_sock *bsk, __u64 cookie,
 		return SKACCEL_PAIR_NO_STATE; /* the sockhash is keyed by cookie: never */
 	if (sk->__sk_common.skc_state != BPF_TCP_ESTABLISHED)
 		return SKACCEL_PAIR_NOT_ESTABLISHED;
-	if (!sk_is_registered(sk, &(*conn)->tuple, SK_STATES_ESTABLISHED))
+	if (!sk_is_registered(sk, &(*conn)->tuple, SK_STATES_ESTABLISHED) ||
+	    !sk_in_netns(sk, &(*conn)->tuple))
 		return SKACCEL_PAIR_MOVED;
 	return SKACCEL_PAIR_OK;
 }
