@@ -23,11 +23,10 @@ TESTS=(
 )
 hs_require "${TESTS[@]}"
 skt_netns_new NS || { for t in "${TESTS[@]}"; do skt_fail "$t" "no netns"; done; skt_done; }
-if ! skt_helper_start; then
+if ! skt_helper_start || ! skt_stage_for_others --python; then
 	for t in "${TESTS[@]}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
-chmod 0711 "$SKT_TMP"
 
 # HELPERD_CLOSER_PER_CLIENT (16) closes owed by the attacker, plus the connections in play
 # (attacker, prober, skaccel-run's) and fds in flight in one request: a generous margin

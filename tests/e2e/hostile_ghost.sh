@@ -42,28 +42,22 @@ TESTS=(hostile_ghost/server_side_ghost hostile_ghost/published_ghost_past_budget
 hs_require "${TESTS[@]}"
 NOBODY=$(id -u nobody 2>/dev/null) || { for t in "${TESTS[@]}"; do skt_skip "$t" "no user nobody"; done; exit 0; }
 NOGROUP=$(id -g nobody)
-PY=$HS_PY
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3 # nobody cannot run a root-only pyenv
 
-if ! skt_helper_start; then
+# What nobody runs (ghost.py, skaccel-run, the library), staged where it can read it; root
+# runs the same copies.
+if ! skt_helper_start || ! skt_stage_for_others --python; then
 	for t in "${TESTS[@]}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
 SOCK=$SKT_SOCK PIN=$SKT_PIN
-# What nobody runs, staged where it can read it (a checkout may not be traversable).
-chmod 0711 "$SKT_TMP"
-STAGE=$SKT_TMP/stage
-mkdir -m 0755 "$STAGE"
-install -m 0755 "$SKT_ROOT/tests/hostile/ghost.py" "$SKRUN" "$SKLIB" "$STAGE/"
-RUN=$STAGE/$(basename "$SKRUN")
-LIB=$STAGE/$(basename "$SKLIB")
+PY=$SKT_OTHER_PY GHOST=$SKT_OTHER_HOSTILE/ghost.py RUN=$SKT_OTHER_RUN LIB=$SKT_OTHER_LIB
 
 # role WHO opt|plain NAME ARGS...: ghost.py ARGS in $NS as root or nobody, under
 # skaccel-run or not, in the background, bounded; its output goes to $D/NAME.out.
 role() {
 	local who=$1 how=$2 name=$3 cmd
 	shift 3
-	cmd=("$PY" "$STAGE/ghost.py" "$@" --dir "$D")
+	cmd=("$PY" "$GHOST" "$@" --dir "$D")
 	[ "$how" = opt ] && cmd=("$RUN" -q -s "$SOCK" -l "$LIB" "${cmd[@]}")
 	cmd=(timeout -k 2 40 "${cmd[@]}")
 	[ "$who" = nobody ] && cmd=(setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups "${cmd[@]}")
@@ -107,7 +101,7 @@ stats_check() {
 	local e
 	[ -n "$1" ] || return 0
 	skt_stats_json "$PIN" >"$D/stats.json"
-	e=$("$PY" "$STAGE/ghost.py" check-stats --stats "$D/stats.json" --attacker-uid "$NOBODY" \
+	e=$("$PY" "$GHOST" check-stats --stats "$D/stats.json" --attacker-uid "$NOBODY" \
 		--cookie "$1" | sed -n 's/^stats_errs=//p')
 	[ -n "$e" ] && ERR="${ERR:+$ERR; }helper table: $e"
 	return 0

@@ -25,12 +25,12 @@ hs_require "${TESTS[@]}"
 NOBODY=$(id -u nobody 2>/dev/null) || { for t in "${TESTS[@]}"; do skt_skip "$t" "no user nobody"; done; exit 0; }
 NOGROUP=$(id -g nobody)
 
-if ! skt_helper_start; then
+# nobody must reach skaccel-run, the library and tcp_xfer, the helper socket (0666), and
+# write its ready files.
+if ! skt_helper_start || ! skt_stage_for_others; then
 	for t in "${TESTS[@]}"; do skt_fail "$t" "$SKT_WHY"; done
 	skt_done
 fi
-# nobody must reach the helper socket (0666) and write its ready files.
-chmod 0711 "$SKT_TMP"
 mkdir -p "$SKT_TMP/u"
 chown "$NOBODY:$NOGROUP" "$SKT_TMP/u"
 
@@ -42,7 +42,7 @@ as() {
 		skt_run_opted "$ns" "$SKT_SOCK" "$@"
 	else
 		skt_in "$ns" setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups \
-			timeout -k 5 120 "$SKRUN" -q -s "$SKT_SOCK" -l "$SKLIB" "$@"
+			timeout -k 5 120 "$SKT_OTHER_RUN" -q -s "$SKT_SOCK" -l "$SKT_OTHER_LIB" "$@"
 	fi
 }
 
@@ -57,7 +57,7 @@ run_pairs() {
 	for spec in "$@"; do
 		read -r user ns sp cp key <<<"$spec"
 		tag=$SKT_TMP/u/$name-$i
-		as "$user" "$ns" "$TPROGS/tcp_xfer" server "$addr" "$sp" --key "$key" --ready "$tag.ready" \
+		as "$user" "$ns" "$SKT_OTHER_PROGS/tcp_xfer" server "$addr" "$sp" --key "$key" --ready "$tag.ready" \
 			>"$tag.server" 2>&1 &
 		pids+=($!)
 		tags+=("$tag.server")
@@ -72,7 +72,7 @@ run_pairs() {
 	for spec in "$@"; do
 		read -r user ns sp cp key <<<"$spec"
 		tag=$SKT_TMP/u/$name-$i
-		as "$user" "$ns" "$TPROGS/tcp_xfer" client "$addr" "$sp" --key "$key" --src-port "$cp" \
+		as "$user" "$ns" "$SKT_OTHER_PROGS/tcp_xfer" client "$addr" "$sp" --key "$key" --src-port "$cp" \
 			--duration 3 --pause-us 200 --reply 8M >"$tag.client" 2>&1 &
 		pids+=($!)
 		tags+=("$tag.client")

@@ -14,8 +14,7 @@
 TESTS=(hostile/linger_close_does_not_block_helper)
 hs_require "${TESTS[@]}"
 skt_netns_new NS || { skt_fail "${TESTS[0]}" "no netns"; skt_done; }
-if ! skt_helper_start; then skt_fail "${TESTS[0]}" "$SKT_WHY"; skt_done; fi
-chmod 0711 "$SKT_TMP"
+if ! skt_helper_start || ! skt_stage_for_others --python; then skt_fail "${TESTS[0]}" "$SKT_WHY"; skt_done; fi
 
 hs_verdicts "${TESTS[0]}" hs_py_nobody "$NS" linger --socket "$SKT_SOCK" --name "${TESTS[0]}" --max-ms 1000
 skt_helper_stop

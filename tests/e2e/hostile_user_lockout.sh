@@ -13,15 +13,16 @@
 TESTS=(hostile/silent_clients_at_bound_do_not_lock_out_others)
 hs_require "${TESTS[@]}"
 skt_netns_new NS || { skt_fail "${TESTS[0]}" "no netns"; skt_done; }
-if ! skt_helper_start --max-clients 1024; then skt_fail "${TESTS[0]}" "$SKT_WHY"; skt_done; fi
-chmod 0711 "$SKT_TMP"
+if ! skt_helper_start --max-clients 1024 || ! skt_stage_for_others --python; then
+	skt_fail "${TESTS[0]}" "$SKT_WHY"
+	skt_done
+fi
 mkdir -p "$SKT_TMP/u"
 chown nobody "$SKT_TMP/u"
 
-py=$HS_PY
-[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+# Not hs_py_nobody: $! must be the client's own process (timeout(1)), not a subshell.
 ip netns exec "$NS" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
-	timeout -k 5 60 "$py" "$HS_CLIENT" hold --socket "$SKT_SOCK" --count 2000 \
+	timeout -k 5 60 "$SKT_OTHER_PY" "$SKT_OTHER_HOSTILE/skhostile.py" hold --socket "$SKT_SOCK" --count 2000 \
 	--ready "$SKT_TMP/u/hold.ready" --hold 30 >/dev/null 2>"$SKT_TMP/hold.err" &
 HOLD=$!
 if ! skt_wait_file "$SKT_TMP/u/hold.ready" 300; then

@@ -45,8 +45,12 @@ TESTS=(policy/check_config/good policy/check_config/unprivileged policy/check_co
 hs_require "${TESTS[@]}"
 NOBODY=$(id -u nobody 2>/dev/null) || { for t in "${TESTS[@]}"; do skt_skip "$t" "no user nobody"; done; exit 0; }
 NOGROUP=$(id -g nobody)
-# nobody must reach the helper sockets (0666) and read the policy files.
-chmod 0711 "$SKT_TMP"
+# nobody must reach skaccel-run, the library and tcp_xfer, the helper sockets (0666), and
+# read the policy files.
+if ! skt_stage_for_others; then
+	for t in "${TESTS[@]}"; do skt_fail "$t" "$SKT_WHY"; done
+	skt_done
+fi
 mkdir -p "$SKT_TMP/u"
 chown "$NOBODY:$NOGROUP" "$SKT_TMP/u"
 
@@ -175,9 +179,9 @@ opted() {
 	case $user in
 	root) skt_run_opted "$NS" "$SOCK_A" "$@" ;;
 	nobody) skt_in "$NS" setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups \
-		timeout -k 5 120 "$SKRUN" -q -s "$SOCK_A" -l "$SKLIB" "$@" ;;
+		timeout -k 5 120 "$SKT_OTHER_RUN" -q -s "$SOCK_A" -l "$SKT_OTHER_LIB" "$@" ;;
 	nobody+4242) skt_in "$NS" setpriv --reuid="$NOBODY" --regid="$NOGROUP" --groups=4242 \
-		timeout -k 5 120 "$SKRUN" -q -s "$SOCK_A" -l "$SKLIB" "$@" ;;
+		timeout -k 5 120 "$SKT_OTHER_RUN" -q -s "$SOCK_A" -l "$SKT_OTHER_LIB" "$@" ;;
 	esac
 }
 
@@ -225,10 +229,10 @@ outcome policy/denied_port root 7403 "$TPROGS/tcp_xfer" 0 2 \
 	"policy rule $CONF:2 (deny ports=7403)"
 outcome policy/denied_exe root 7406 "$SKT_TMP/xfer-link" 0 2 \
 	"policy rule $CONF:3 (deny exe=$SKT_TMP/xfer-link)"
-outcome policy/denied_user nobody 7401 "$TPROGS/tcp_xfer" 0 2 \
+outcome policy/denied_user nobody 7401 "$SKT_OTHER_PROGS/tcp_xfer" 0 2 \
 	"no policy rule matched, $CONF:1 (default deny)"
-outcome policy/group_allowed nobody+4242 7404 "$TPROGS/tcp_xfer" 1 0
-outcome policy/group_missing nobody 7404 "$TPROGS/tcp_xfer" 0 2
+outcome policy/group_allowed nobody+4242 7404 "$SKT_OTHER_PROGS/tcp_xfer" 1 0
+outcome policy/group_missing nobody 7404 "$SKT_OTHER_PROGS/tcp_xfer" 0 2
 
 # One client, ten refusals: one line naming it, and one when it leaves.
 hs_py "$NS" register-many --socket "$SOCK_A" --port 7403 --count 5 --expect SKACCEL_ERR_POLICY \
@@ -253,7 +257,7 @@ ERR=""
 for _ in $(seq 30); do grep -q "Reloaded policy $CONF: 3 rules, default deny" "$LOG_A" && break; sleep 0.1; done
 grep -q "Reloaded policy $CONF: 3 rules, default deny" "$LOG_A" || ERR="no reload in the log: $(skt_tail "$LOG_A")"
 if [ -z "$ERR" ]; then
-	outcome policy/reload nobody 7409 "$TPROGS/tcp_xfer" 1 0
+	outcome policy/reload nobody 7409 "$SKT_OTHER_PROGS/tcp_xfer" 1 0
 else
 	hs_verdict policy/reload "$ERR"
 fi

@@ -1013,8 +1013,23 @@ def cmd_linger(args):
         pass
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 3600))
     s = objs.add(hconnect(args.socket))
-    hsend(s, req(OP_PING, 1), [c.fileno()])  # refused (an fd on PING): the helper closes it
+    # Sent by a child that exits right after the send, once our own copy is closed: an
+    # exiting task's close never lingers (inet_release()), so should the helper close its
+    # copy first (it may: it refuses the request at once), nothing waits here; most often
+    # the helper's close is the last, and lingers (as in cmd_fdflood).
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)  # our parent's copy is closed: never the last
+            hsend(s, req(OP_PING, 1), [c.fileno()])  # refused (an fd on PING): the helper closes it
+        finally:
+            os._exit(0)
     c.close()
+    os.close(go_r)
+    os.close(go_w)
+    os.waitpid(pid, 0)
     time.sleep(0.2)
     t0 = time.time()
     ok, why = ping(args.socket, 2, timeout=args.max_ms / 1000.0)

@@ -44,15 +44,13 @@ hs_py_bg() {
 	HS_BG_PID=$!
 }
 
-# hs_py_nobody NS ARGS...: a hostile client as the unprivileged user nobody. The helper
-# socket's directory must be searchable (chmod 0711 "$SKT_TMP"). Uses the system python,
-# which nobody can run (a root-only pyenv cannot).
+# hs_py_nobody NS ARGS...: a hostile client as the unprivileged user nobody: the staged
+# skhostile.py under the python nobody can run (skt_stage_for_others --python first).
 hs_py_nobody() {
-	local ns=$1 py=$HS_PY
+	local ns=$1
 	shift
-	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
 	skt_in "$ns" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
-		timeout -k 5 "${HS_TIMEOUT:-120}" "$py" "$HS_CLIENT" "$@"
+		timeout -k 5 "${HS_TIMEOUT:-120}" "${SKT_OTHER_PY:?}" "${SKT_OTHER_HOSTILE:?}/skhostile.py" "$@"
 }
 
 # hs_verdicts GROUP CMD...: run CMD, turn its "PASS: x" / "FAIL: x: why" lines into the
