@@ -449,7 +449,13 @@ static void log_refusal(struct helperd_daemon *d, struct helperd_client *c,
 			 skaccel_status_str(res->status), res->limit);
 		return;
 	}
-	log_info("Refused to register %s for %s: %s", what, who, skaccel_status_str(res->status));
+	if (res->pair_verdict > 0)
+		log_info("Refused to register %s for %s: %s (pairing check: %s)", what, who,
+			 skaccel_status_str(res->status),
+			 helperd_pair_verdict_str(res->pair_verdict));
+	else
+		log_info("Refused to register %s for %s: %s", what, who,
+			 skaccel_status_str(res->status));
 }
 
 static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
