@@ -159,6 +159,11 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/obj/tests/unit/test_%.o $(UNIT_LINK)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread -ldl
 
 $(OUTPUT)/obj/tests/progs/%.o: CPPFLAGS += -Itests/progs
+# The one test program that speaks to the pinned maps itself (tests/e2e/pair_check.sh).
+$(OUTPUT)/tests/pair_probe: $(OUTPUT)/obj/tests/progs/pair_probe.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread
 $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
