@@ -84,8 +84,7 @@ static int request_read(struct helperd_client *c, struct request *rq)
 
 	/* Surplus fds are dropped by the kernel, in this call: their close is watched. */
 	helperd_closer_guard_begin();
-	n = skaccel_recv_fds(c->fd, buf, sizeof(buf), rq->fds, &rq->nfds, &truncated,
-			     MSG_DONTWAIT);
+	n = skaccel_recv_fds(c->fd, buf, sizeof(buf), rq->fds, &rq->nfds, &truncated, MSG_DONTWAIT);
 	helperd_closer_guard_end();
 	if (n < 0)
 		return n == -EWOULDBLOCK ? -EAGAIN : (int)n;
@@ -112,8 +111,8 @@ static bool sweep_for_room(struct helperd_daemon *d)
 	int r;
 
 	if (now - d->last_full_sweep_ns < (d->last_full_sweep_fruitful
-						   ? FULL_SWEEP_FRUITFUL_INTERVAL_NS
-						   : FULL_SWEEP_FRUITLESS_INTERVAL_NS))
+					       ? FULL_SWEEP_FRUITFUL_INTERVAL_NS
+					       : FULL_SWEEP_FRUITLESS_INTERVAL_NS))
 		return false;
 	d->last_full_sweep_ns = now;
 	d->last_full_sweep_fruitful = false;
@@ -130,8 +129,7 @@ static bool sweep_for_room(struct helperd_daemon *d)
 }
 
 /* REGISTER with exactly one fd: the client's identity for the policy, then registration. */
-static void request_register(struct helperd_daemon *d, struct helperd_client *c,
-			     struct request *rq)
+static void request_register(struct helperd_daemon *d, struct helperd_client *c, struct request *rq)
 {
 	struct helperd_policy_subject subject;
 	struct helperd_reg_client who = {
@@ -263,8 +261,7 @@ static int reply(struct helperd_client *c, const struct request *rq)
  * close() must be the last one), count the outcome (in memory; regcnt.h publishes it),
  * log it, reply.
  */
-static int request_finish(struct helperd_daemon *d, struct helperd_client *c,
-			  struct request *rq)
+static int request_finish(struct helperd_daemon *d, struct helperd_client *c, struct request *rq)
 {
 	const int32_t status = rq->res.status;
 	int i, r;
