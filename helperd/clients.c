@@ -20,7 +20,7 @@
 #include "exe_reader.h"
 #include "fd_pass.h"
 #include "log.h"
-#include "skaccel_proto.h"
+#include "text.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5; Debian 12's headers predate it */
