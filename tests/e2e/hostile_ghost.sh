@@ -173,8 +173,9 @@ server_side() {
 
 server_side hostile_ghost/server_side_ghost 7601 7602 11 0 65536 0
 
-# The helper says, once, that it found a waiting end that is not the victim's other end.
-if grep -q "Did not pair cookie [0-9]* with waiting cookie [0-9]*: peer \(left its connection\|not established\)" "$SKT_HLOG"; then
+# The helper says that it found a waiting end that is not the victim's other end: when the
+# victim registers, or before, when its sweep re-checks the waiting ends (every second).
+if grep -q "Did not pair cookie [0-9]* with waiting cookie [0-9]*: peer \(left its connection\|not established\)\|waiting sockets left their connection without closing" "$SKT_HLOG"; then
 	skt_pass hostile_ghost/refusal_logged
 else
 	skt_fail hostile_ghost/refusal_logged "no 'Did not pair' line in the helper's log: $(skt_tail "$SKT_HLOG")"

@@ -8,8 +8,8 @@ harness verdict lines ("PASS: name" / "FAIL: name: reason") or one result line t
 calling script judges. Only the standard library: it must run on a fresh Debian 12.
 
 Protocol values (magic, ops, statuses) and status phrases are read from
-common/skaccel_proto.h and common/skaccel_proto.c, so the tests follow the contract
-instead of a copy of it.
+common/skaccel_proto.h (SKACCEL_STATUS_LIST), so the tests follow the contract instead
+of a copy of it.
 
   skhostile.py requests --socket S --helper-pid P --helper-log F [--pending]
   skhostile.py leak     --socket S --helper-pid P [--count N] [--rss-tolerance-kb K]
@@ -63,17 +63,19 @@ def parse_struct(hdr, name):
 
 
 def load_proto():
-    """Magic, version, enum values and the request and reply layouts from the header;
-    status phrases from the .c."""
+    """Magic, version, enum values, status phrases and the request and reply layouts
+    from the header."""
     hdr = open(os.path.join(ROOT, "common", "skaccel_proto.h")).read()
-    src = open(os.path.join(ROOT, "common", "skaccel_proto.c")).read()
     p = {m.group(1): int(m.group(2)) for m in
-         re.finditer(r"\b(SKACCEL_(?:OK|ERR|OP)_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
+         re.finditer(r"\b(SKACCEL_OP_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
     p["MAGIC"] = int(re.search(r"#define SKACCEL_MAGIC (0x[0-9a-fA-F]+)", hdr).group(1), 16)
     p["VERSION"] = int(re.search(r"#define SKACCEL_PROTO_VERSION (\d+)", hdr).group(1))
+    # The statuses: X(NAME, value, "key", "phrase") in SKACCEL_STATUS_LIST.
     phrases = {}
-    for m in re.finditer(r"case (SKACCEL_\w+):\s*return \"([^\"]*)\"", src):
-        phrases[p[m.group(1)]] = m.group(2)
+    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"\)",
+                         hdr):
+        p["SKACCEL_" + m.group(1)] = int(m.group(2))
+        phrases[int(m.group(2))] = m.group(3)
     return p, phrases, parse_struct(hdr, "skaccel_req"), parse_struct(hdr, "skaccel_reply")
 
 

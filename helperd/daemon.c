@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The event loop: one epoll set with the listener, the clients, a signalfd (so signals
- * are events, handled between requests, never in the middle of a map update) and a
- * timerfd driving the sweep. Single-threaded by design: the insertion protocol's
+ * The daemon: one epoll set with the listener, the clients, a signalfd (so signals are
+ * events, handled between requests, never in the middle of a map update) and a timerfd
+ * driving the sweep. A readable client's request is served by request.c; the client
+ * table is clients.c's. Single-threaded by design: the insertion protocol's
  * read-modify-write steps rely on being the only writer.
  */
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "notify.h"
+#include "request.h"
 
 static void log_policy_diags(const char *path, const struct helperd_policy_diags *dg)
 {
@@ -129,19 +131,13 @@ int helperd_daemon_init(struct helperd_daemon *d)
 		.it_value = { .tv_sec = HELPERD_SWEEP_INTERVAL_S },
 	};
 	sigset_t mask;
-	unsigned int i;
 	int r;
 
 	d->epoll_fd = d->signal_fd = d->timer_fd = -1;
-	d->clients = calloc(d->max_clients, sizeof(*d->clients));
-	d->free_slots = calloc(d->max_clients, sizeof(*d->free_slots));
-	if (!d->clients || !d->free_slots)
-		return -ENOMEM;
-	for (i = 0; i < d->max_clients; i++)
-		d->clients[i].fd = -1;
-	d->n_free = d->high_water = d->n_clients = 0;
+	r = helperd_clients_init(d);
+	if (r)
+		return r;
 	d->listener_paused = false;
-	d->regcnt_stalled = false;
 	d->status[0] = '\0';
 	helperd_ratelimit_init(&d->accept_rl, 10ull * 1000000000ull, 3);
 	helperd_ratelimit_init(&d->global_rl, 1000000000ull, 50);
@@ -207,19 +203,6 @@ static int handle_signal(struct helperd_daemon *d)
 	}
 }
 
-void helperd_daemon_flush_counters(struct helperd_daemon *d)
-{
-	int r;
-
-	if (!helperd_regcnt_dirty(&d->regcnt))
-		return;
-	r = helperd_regcnt_flush(&d->regcnt, d->reg.maps->regcnt);
-	if (r < 0 && !d->regcnt_stalled)
-		log_warn("Failed to write registration counters to skaccel_regcnt, will retry: %s",
-			 strerror(-r));
-	d->regcnt_stalled = r < 0;
-}
-
 static void handle_timer(struct helperd_daemon *d)
 {
 	struct helperd_sweep_stats stats;
@@ -235,28 +218,36 @@ static void handle_timer(struct helperd_daemon *d)
 	if (stats.removed)
 		log_debug("Swept %u closed sockets (%u looked at, %u live)", stats.removed,
 			  stats.scanned, stats.live);
-	helperd_daemon_flush_counters(d);
-	if (d->listener_paused) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = HELPERD_TOKEN_LISTENER };
-
-		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev) == 0)
-			d->listener_paused = false;
-	}
+	if (stats.ghosts)
+		log_info("%u waiting sockets left their connection without closing; they wait no "
+			 "more (pairing check)",
+			 stats.ghosts);
+	helperd_regcnt_publish(&d->regcnt);
+	helperd_clients_resume_listener(d);
 	helperd_daemon_notify_status(d, false);
 }
 
-static struct helperd_client *client_of(struct helperd_daemon *d, uint64_t token)
+/*
+ * One message per wake-up. The shim waits for each reply, so after one request there is
+ * nothing more to read, and trying would cost a failed recvmsg per registration; a
+ * client with more queued stays readable, and the level-triggered epoll calls again,
+ * after every other client ready now had its turn.
+ */
+static void serve_client(struct helperd_daemon *d, struct helperd_client *c)
 {
-	uint32_t slot = (uint32_t)token - HELPERD_TOKEN_CLIENT_BASE;
-	struct helperd_client *c;
+	int r;
 
-	if (slot >= d->high_water)
-		return NULL;
-	c = &d->clients[slot];
-	/* A slot dropped and reused within one batch of events must not get the old events. */
-	if (c->fd < 0 || c->gen != (uint32_t)(token >> 32))
-		return NULL;
-	return c;
+	if (helperd_client_hold(d, c))
+		return;
+	r = helperd_request_serve(d, c);
+	if (r == 0 || r == -EAGAIN)
+		return;
+	if (r == -ECONNRESET)
+		log_debug("Client pid %d (uid %u) disconnected", (int)c->pid, (unsigned int)c->uid);
+	else if (r != -EMSGSIZE)
+		log_debug("Dropping client pid %d (uid %u): %s", (int)c->pid, (unsigned int)c->uid,
+			  r == -ENOBUFS ? "not reading its replies" : strerror(-r));
+	helperd_client_drop(d, c);
 }
 
 int helperd_daemon_run(struct helperd_daemon *d)
@@ -295,11 +286,11 @@ int helperd_daemon_run(struct helperd_daemon *d)
 				helperd_clients_closes_done(d);
 				continue;
 			}
-			c = client_of(d, token);
+			c = helperd_client_of(d, token);
 			if (!c)
 				continue;
 			if (events[i].events & EPOLLIN)
-				helperd_client_serve(d, c);
+				serve_client(d, c);
 			else if (events[i].events & (EPOLLHUP | EPOLLERR))
 				helperd_client_drop(d, c);
 		}
@@ -308,20 +299,7 @@ int helperd_daemon_run(struct helperd_daemon *d)
 
 void helperd_daemon_free(struct helperd_daemon *d)
 {
-	unsigned int i;
-
-	if (d->clients) {
-		for (i = 0; i < d->high_water; i++) {
-			if (d->clients[i].fd >= 0)
-				close(d->clients[i].fd);
-			free(d->clients[i].groups);
-			free(d->clients[i].exe);
-		}
-	}
-	free(d->clients);
-	free(d->free_slots);
-	d->clients = NULL;
-	d->free_slots = NULL;
+	helperd_clients_free(d);
 	if (d->epoll_fd >= 0)
 		close(d->epoll_fd);
 	if (d->signal_fd >= 0)
