@@ -13,7 +13,7 @@ for set in "$@"; do
 	case "$set" in
 	build) want+=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 		      linux-libc-dev libc6-dev) ;;
-	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev
+	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev clang-format
 		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
 		     iperf3 sockperf nodejs) ;;
 	*) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;
