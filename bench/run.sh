@@ -412,9 +412,11 @@ raw_results() {
 			raw_row "$id" skaccel "$c"
 		done
 		raw_row "$id" skaccel get_misses
-		for v in tcp skaccel; do
-			raw_row "$id" "$v" eagain
-		done
+		if [ "$(sum "$id" tcp eagain)" != 0 ] || [ "$(sum "$id" skaccel eagain)" != 0 ]; then
+			for v in tcp skaccel; do
+				raw_row "$id" "$v" eagain
+			done
+		fi
 	done
 }
 
@@ -438,6 +440,10 @@ MACHINE=$(
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $COMMIT"
 	echo "- load average at start: $LOAD_START; at end: $LOAD_END; run took ${ELAPSED} s"
 )
+# Other work on the machine (a load average at the start of 1 or more, with the benchmark
+# not yet running) makes every number noisy: say so next to the table.
+BUSY=$(awk -v l="${LOAD_START%% *}" -v n="$NCPU" 'BEGIN { if (l >= 1)
+	printf "Other work shared the %d CPUs during this run (load average %s at the start, before the benchmark ran): the numbers are noisy, and the plain and skaccel runs alternate so that both see the same load. Where skaccel is slower, the note below says whether its runs and the plain ones overlap (noise) or not.\n", n, l }')
 REPORT=$SK_WORK/BENCHMARKS.md
 {
 	cat <<EOF
@@ -461,6 +467,8 @@ taskset, "unpinned" ones are not (as users run programs; the helper is then unpi
 $(cat "$TABLE")
 
 $VALIDITY
+
+$BUSY
 
 Points where skaccel is slower than plain TCP, and why:
 $(if [ -s "$BELOW" ]; then cat "$BELOW"; else echo "- none"; fi)
