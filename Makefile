@@ -191,7 +191,7 @@ demo:
 	$(Q)examples/demo.sh
 
 bench:
-	$(Q)scripts/install-deps.sh build
+	$(Q)scripts/install-deps.sh build test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh
 
