@@ -1004,16 +1004,7 @@ def cmd_linger(args):
     event loop is stuck there; meanwhile a well-behaved client's PING must still answer.
     """
     objs = Objs()
-    c, a = tcp_pair(objs)
-    a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the peer never reads
-    c.setblocking(False)
-    queued = 0
-    try:
-        while True:
-            queued += c.send(b"L" * 65536)
-    except BlockingIOError:
-        pass
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 3600))
+    c, queued = lingering_socket(objs)
     s = objs.add(hconnect(args.socket))
     # Sent by a child that exits right after the send, once our own copy is closed: an
     # exiting task's close never lingers (inet_release()), so should the helper close its
