@@ -5,7 +5,7 @@
 # `make check` work on a fresh machine and cost nothing on the second run.
 #   install-deps.sh build        compiler, libbpf, bpftool, headers
 #   install-deps.sh build test   ... plus what the tests drive, including the real
-#                                programs tests/e2e/apps_*.sh run under skaccel-run
+#                                programs tests/e2e/apps/*.sh run under skaccel-run
 set -euo pipefail
 
 want=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Hostile and faulty clients of skaccel-helperd, for tests/e2e/hostile_*.sh.
+"""Hostile and faulty clients of skaccel-helperd, for tests/e2e/hostile/*.sh.
 
 The helper is the project's security boundary: any local process may connect to its
 socket and send it anything. Each subcommand plays one kind of bad client and prints

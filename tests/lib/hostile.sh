@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # Shell helpers for the hostile-client, isolation, restart and systemd tests
-# (tests/e2e/hostile_*.sh, systemd_*.sh, tests/hostile/pending/*.sh), sourced after
+# (tests/e2e/hostile/*.sh, systemd_*.sh, tests/hostile/pending/*.sh), sourced after
 # tests/lib/skt.sh, never run. The hostile clients themselves are
 # tests/hostile/skhostile.py (standard library only).
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Shell helpers for skaccel's end-to-end tests (tests/e2e/*.sh), sourced, never run.
+# Shell helpers for skaccel's end-to-end tests (tests/e2e/*/*.sh), sourced, never run.
 #
 # Every test prints exactly one verdict line: "PASS: name", "FAIL: name: reason" or
 # "SKIP: name: reason". Resources live under names carrying the run id (helper sockets in
@@ -19,7 +19,8 @@ SKLIB=$SKT_BUILD/libskaccel.so
 TPROGS=$SKT_BUILD/tests
 SKT_RUN_ID=${SKT_RUN_ID:-$$}
 . "$SKT_ROOT/tests/lib/sweep.sh"
-SKT_SCRIPT=$(basename "${0%.sh}")
+# FOLDER_NAME of the running script (tests/e2e/FOLDER/NAME.sh): unique across folders.
+SKT_SCRIPT=$(basename "$(dirname "$0")")_$(basename "${0%.sh}")
 # The suite's record of what it created; run-all.sh passes its own so it can sweep.
 if [ -z "${SKT_STATE:-}" ]; then
 	SKT_STATE=$(mktemp -d "/tmp/skt-$SKT_RUN_ID-state-XXXXXX")
@@ -81,7 +82,7 @@ skt_kernel_lacks_sockmap() {
 }
 
 # skt_paired_verdict TEST ERR ACCEL REDIR UNSUPPORTED EXPECT: the skaccel half of a scenario
-# run on plain TCP and under skaccel (scenarios.sh, semantics.sh). ERR is the run's failure
+# run on plain TCP and under skaccel (semantics/scenarios.sh, semantics/observed.sh). ERR is the run's failure
 # (empty: it passed), ACCEL and REDIR what the helper's counters grew by during it,
 # UNSUPPORTED 1 when README.md documents the difference (printed, never a pass), EXPECT
 # "fast" (a pass must have gone through the fast path, or it proves nothing), "tcp" (the

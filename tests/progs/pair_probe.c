@@ -3,7 +3,7 @@
  * pair_probe PIN_DIR: the pairing check (bpf/skaccel_pair.bpf.c) against a running
  * helper's pinned maps and program, on loopback pairs this program inserts itself as the
  * helper would (skaccel_conns, then skaccel_socks). One line per case, "ok NAME" or
- * "FAIL NAME: what came"; exit 0 only if every case passed (tests/e2e/pair_check.sh).
+ * "FAIL NAME: what came"; exit 0 only if every case passed (tests/e2e/core/pair_check.sh).
  *
  *   live_pair_under_stream  a true pair streaming both ways: every one of 50 000 checks,
  *                           both orders, says OK (sequence numbers read mid-flight)
