@@ -37,10 +37,15 @@
 
 #define EXIT_USAGE 2
 
-/* --stats is `skaccel stats` (cli/stats_run.c), kept for scripts that use it. */
+/*
+ * --stats is `skaccel stats` (cli/stats_run.c), kept for scripts that use it, with the
+ * helper's exit codes: 1 for any failure.
+ */
 static int run_stats(const struct helperd_options *opts)
 {
-	return cli_stats_run(program_invocation_short_name, opts->pin_dir, opts->json, 0);
+	return cli_stats_run(program_invocation_short_name, opts->pin_dir, opts->json, 0) == 0
+		   ? EXIT_SUCCESS
+		   : EXIT_FAILURE;
 }
 
 static int run_unpin(const struct helperd_options *opts)
