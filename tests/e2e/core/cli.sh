@@ -175,7 +175,7 @@ table = [l.split()[:5] for l in lines]
 if len(table) != len(socks):
     sys.exit("%d table rows, %d in --json" % (len(table), len(socks)))
 for s in socks:
-    row = [str(s["pid"]), s["comm"], s["local"], s["remote"], s["state"]]
+    row = [str(s["pid"]), s["comm"] or "-", s["local"], s["remote"], s["state"]]
     if row not in table:
         sys.exit("--json row %s not in the table %s" % (row, table))
 PY
