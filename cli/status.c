@@ -135,10 +135,12 @@ static bool cookie_alive(const struct cli_diag_sock *d, size_t n, __u64 cookie)
 /*
  * Recent refusals. Those of our own namespace whose socket is gone are left out (a dump of
  * its TCP sockets says which are alive); those of other namespaces we cannot check are kept.
+ * Their s.conn stays zero: they never sent through the maps.
  */
 static int read_refused(const struct helperd_maps *maps, struct listing *l)
 {
 	struct cli_diag_sock *live = NULL;
+	struct skaccel_conn conn;
 	size_t nlive = 0;
 	__u64 key, next, own = cli_own_netns_cookie();
 	bool have_key = false, checked;
@@ -153,6 +155,9 @@ static int read_refused(const struct helperd_maps *maps, struct listing *l)
 		if (bpf_map_lookup_elem(maps->refused, &key, &s.meta) < 0)
 			continue;
 		if (checked && s.meta.tuple.netns_cookie == own && !cookie_alive(live, nlive, key))
+			continue;
+		/* refused once, registered since (a retry): the registered row says all */
+		if (bpf_map_lookup_elem(maps->conns, &key, &conn) == 0)
 			continue;
 		r = push(l, &s);
 		if (r)
