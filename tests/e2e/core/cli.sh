@@ -17,7 +17,8 @@
 #                            socket, its connection on the fast path
 #   cli/explain_plain        explain on a plain process: shim not loaded, and why its
 #                            connection is not registered
-#   cli/stats_json_keys      stats --json holds every counter's key, as --stats does
+#   cli/stats_json_keys      stats --json holds every counter's key, as --stats does;
+#                            stats --watch --json prints rates
 #   cli/helperd_stats_alias  skaccel-helperd --stats prints what skaccel stats prints
 #   cli/usage                --help, help CMD, a bad command and option: exit 2
 # shellcheck source=tests/lib/skt.sh
@@ -241,6 +242,11 @@ echo "$out" | grep -qF "helper:  $SKT_SOCK (SKACCEL_SOCKET)" || err="${err:+$err
 echo "$out" | grep -qE "127\.0\.0\.1:7401 +127\.0\.0\.1:[0-9]+ +ESTABLISHED +fast path" || err="${err:+$err; }no connection on the fast path"
 echo "$out" | grep -qE "127\.0\.0\.1:7401 .* LISTEN +listening" || err="${err:+$err; }no listening socket"
 [ -z "$err" ] || err="$err: $(echo "$out" | tr '\n' '|')"
+[ -n "$err" ] || err=$(sk explain --json "$FAST_SRV" | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+fast = [c for c in d["connections"] if c["verdict"] == "fast_path" and c["local"] == "127.0.0.1:7401"]
+if not (d["shim_loaded"] and d["other_netns"] and len(fast) == 1):
+    sys.exit("explain --json: %s" % d)' 2>&1)
 verdict cli/explain_opted "$err"
 
 out=$(sk explain "$PLAIN_SRV" 2>&1)
@@ -270,6 +276,11 @@ if mine["redir_bytes"] < 2 * 1000000 or mine.get("reg_accelerated", 0) < 1:
     sys.exit("redir_bytes %d, reg_accelerated %s" % (mine["redir_bytes"], mine.get("reg_accelerated")))
 PY
 )
+# --watch: one object per interval, every counter as a rate.
+[ -n "$err" ] || err=$(timeout 2.5 "$SKACCEL" --pin-dir "$SKT_PIN" stats --watch 1 --json | python3 -c 'import json, sys
+lines = sys.stdin.read().splitlines()
+if not lines or not all("redir_bytes_per_s" in json.loads(l) for l in lines):
+    sys.exit("stats --watch 1 --json: %r" % lines)' 2>&1)
 verdict cli/stats_json_keys "$err"
 
 # The counters do not move now (the connections are idle): the two must agree up to the
