@@ -14,12 +14,17 @@
 #include "skaccel_proto.h"
 #include "sockmeta.h"
 
-/* src into dst, cut to fit and NUL-terminated (a long rule is still recognisable). */
+/*
+ * src into dst, cut to fit and NUL-terminated (a long rule is still recognisable). A
+ * process names itself (prctl PR_SET_NAME): bytes outside printable ASCII become '?', so
+ * that no name can drive the terminal of the operator who runs skaccel status.
+ */
 static void copy_cut(char *dst, size_t len, const char *src)
 {
-	size_t n = strnlen(src, len - 1);
+	size_t i, n = strnlen(src, len - 1);
 
-	memcpy(dst, src, n);
+	for (i = 0; i < n; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
 	dst[n] = '\0';
 }
 

@@ -11,6 +11,7 @@
 /*
  * Fill *m from a registration's outcome, pure: the client (pid, uid, comm), the tuple, the
  * status, and for a policy refusal the rule (NULL: the default verdict at default_line).
+ * Bytes of comm outside printable ASCII become '?'.
  */
 void helperd_sockmeta_fill(struct skaccel_sockmeta *m, pid_t pid, uid_t uid, const char *comm,
 			   const struct helperd_reg_result *res, unsigned int default_line,
