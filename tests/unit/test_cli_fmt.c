@@ -109,7 +109,10 @@ static void test_refused(void)
 	ASSERT_STR(text, "refused by policy: rule at line 7 (deny ports=7403)");
 
 	/* a name a process chose itself cannot carry terminal controls */
-	helperd_sockmeta_fill(&s.meta, 42, 1000, "ab\x1b[2J\x9bc", &res, 3, 99);
+	helperd_sockmeta_fill(&s.meta, 42, 1000,
+			      "ab\x1b[2J\x9b"
+			      "c",
+			      &res, 3, 99);
 	ASSERT_STR(s.meta.comm, "ab?[2J?c");
 
 	res.rule = NULL; /* the default verdict */
