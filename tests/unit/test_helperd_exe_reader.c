@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "exe_reader.h"
+#include "helperd/exe_reader.h"
 #include "test_helperd_assert.h"
 
 static int pidfd_of(pid_t pid)

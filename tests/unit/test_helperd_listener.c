@@ -9,7 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "listener.h"
+#include "helperd/listener.h"
 #include "test_helperd_assert.h"
 
 static void test_activation_parse(void)

@@ -3,10 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "local_peer.h"
-#include "ratelimit.h"
+#include "helperd/local_peer.h"
+#include "helperd/ratelimit.h"
 #include "test_helperd_assert.h"
-#include "tuple.h"
+#include "helperd/tuple.h"
 
 #define OWN_NS 100
 

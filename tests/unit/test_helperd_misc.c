@@ -2,10 +2,10 @@
 /* Unit tests for the helper's small pure parts: quotas, rate limits, insert errno mapping. */
 #include <linux/types.h>
 
-#include "quota.h"
-#include "ratelimit.h"
-#include "registration.h"
-#include "skaccel_proto.h"
+#include "common/skaccel_proto.h"
+#include "helperd/quota.h"
+#include "helperd/ratelimit.h"
+#include "helperd/registration.h"
 #include "test_helperd_assert.h"
 
 static void test_quota(void)

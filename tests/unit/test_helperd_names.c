@@ -6,11 +6,11 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
-#include "maps.h"
-#include "names.h"
+#include "helperd/maps.h"
+#include "helperd/names.h"
 #include "skaccel.skel.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
 #include "test_helperd_assert.h"
 
 #define STATUS_MIN SKACCEL_STATUS_MIN

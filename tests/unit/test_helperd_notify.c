@@ -6,7 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "helperd/notify.h"
 #include "test_helperd_assert.h"
 
 static void test_parse(void)

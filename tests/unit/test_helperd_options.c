@@ -3,11 +3,11 @@
 #include <linux/types.h>
 #include <stdint.h>
 
-#include "options.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
+#include "common/number.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/options.h"
 #include "test_helperd_assert.h"
-#include "text.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
@@ -25,42 +25,42 @@ static void test_sizes(void)
 {
 	uint64_t v = 0;
 
-	ASSERT_EQ(helperd_parse_size("0", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("0", &v), 0);
 	ASSERT_EQ(v, 0);
-	ASSERT_EQ(helperd_parse_size("4096", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("4096", &v), 0);
 	ASSERT_EQ(v, 4096);
-	ASSERT_EQ(helperd_parse_size("64K", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("64K", &v), 0);
 	ASSERT_EQ(v, 65536);
-	ASSERT_EQ(helperd_parse_size("64k", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("64k", &v), 0);
 	ASSERT_EQ(v, 65536);
-	ASSERT_EQ(helperd_parse_size("4M", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("4M", &v), 0);
 	ASSERT_EQ(v, 4u << 20);
-	ASSERT_EQ(helperd_parse_size("2G", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("2G", &v), 0);
 	ASSERT_EQ(v, 2ull << 30);
-	ASSERT_EQ(helperd_parse_size("", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("M", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("4MB", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("4T", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("-4", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size(" 4", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("4 ", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("1.5M", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("18446744073709551615", &v), 0);
-	ASSERT_EQ(helperd_parse_size("18446744073709551616", &v), -ERANGE);
-	ASSERT_EQ(helperd_parse_size("17179869184G", &v), -ERANGE);
+	ASSERT_EQ(skaccel_parse_size("", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("M", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("4MB", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("4T", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("-4", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size(" 4", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("4 ", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("1.5M", &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_size("18446744073709551615", &v), 0);
+	ASSERT_EQ(skaccel_parse_size("18446744073709551616", &v), -ERANGE);
+	ASSERT_EQ(skaccel_parse_size("17179869184G", &v), -ERANGE);
 }
 
 static void test_uint(void)
 {
 	unsigned int v = 0;
 
-	ASSERT_EQ(helperd_parse_uint("1", 1, 10, &v), 0);
+	ASSERT_EQ(skaccel_parse_uint("1", 1, 10, &v), 0);
 	ASSERT_EQ(v, 1);
-	ASSERT_EQ(helperd_parse_uint("0", 1, 10, &v), -ERANGE);
-	ASSERT_EQ(helperd_parse_uint("11", 1, 10, &v), -ERANGE);
-	ASSERT_EQ(helperd_parse_uint("+1", 1, 10, &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_uint("1x", 1, 10, &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_uint("99999999999999999999999", 1, 10, &v), -ERANGE);
+	ASSERT_EQ(skaccel_parse_uint("0", 1, 10, &v), -ERANGE);
+	ASSERT_EQ(skaccel_parse_uint("11", 1, 10, &v), -ERANGE);
+	ASSERT_EQ(skaccel_parse_uint("+1", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_uint("1x", 1, 10, &v), -EINVAL);
+	ASSERT_EQ(skaccel_parse_uint("99999999999999999999999", 1, 10, &v), -ERANGE);
 }
 
 static void test_defaults(void)

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy.h"
+#include "helperd/policy.h"
 #include "test_helperd_assert.h"
-#include "text.h"
+#include "helperd/text.h"
 
 /* --- a resolver with a fixed world: no /etc/passwd involved ------------------------------ */
 

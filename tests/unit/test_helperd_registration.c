@@ -10,9 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "registration.h"
-#include "skaccel_proto.h"
-#include "sockcheck.h"
+#include "common/skaccel_proto.h"
+#include "helperd/registration.h"
+#include "helperd/sockcheck.h"
 #include "test_helperd_assert.h"
 
 static int fake_user(const char *name, uid_t *uid)

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "regcnt.h"
-#include "registry.h"
-#include "skaccel_proto.h"
+#include "common/skaccel_proto.h"
+#include "helperd/regcnt.h"
+#include "helperd/registry.h"
 #include "test_helperd_assert.h"
-#include "tuple.h"
+#include "helperd/tuple.h"
 
 static struct skaccel_tuple tuple(__u16 lport, __u16 rport)
 {

@@ -11,10 +11,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "fd_pass.h"
-#include "request.h"
-#include "skaccel_proto.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
+#include "helperd/daemon.h"
+#include "helperd/request.h"
 #include "test_helperd_assert.h"
 
 struct fixture {

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "maps.h"
-#include "selftest.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/maps.h"
+#include "helperd/selftest.h"
 #include "test_helperd_assert.h"
 
 #define CONTAINS(detail, part) \

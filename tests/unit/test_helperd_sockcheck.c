@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skaccel_proto.h"
-#include "sockcheck.h"
+#include "common/skaccel_proto.h"
+#include "helperd/sockcheck.h"
 #include "test_helperd_assert.h"
-#include "tuple.h"
+#include "helperd/tuple.h"
 
 static int check(int fd)
 {

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 
 #include "test_helperd_assert.h"
-#include "tuple.h"
+#include "helperd/tuple.h"
 
 static struct sockaddr_in v4(const char *ip, unsigned short port)
 {

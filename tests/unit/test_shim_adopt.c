@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "adopt.h"
-#include "fdtab.h"
-#include "real.h"
+#include "shim/adopt.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
 
 #include "test_shim_check.h"
 

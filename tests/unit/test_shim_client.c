@@ -21,14 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "fdtab.h"
-#include "helper_client.h"
-#include "init.h"
-#include "register.h"
+#include "common/fd_pass.h"
+#include "shim/fdtab.h"
+#include "shim/helper_client.h"
+#include "shim/init.h"
+#include "shim/register.h"
 
 /* skaccel-run's ping talks to the same fake helper; run/ is not in the unit test link. */
-#include "../../run/ping.c"
+#include "run/ping.c"
 
 #include "test_shim_check.h"
 

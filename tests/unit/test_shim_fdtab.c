@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "fdtab.h"
+#include "shim/fdtab.h"
 
 #include "test_shim_check.h"
 

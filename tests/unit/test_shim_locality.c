@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "locality.h"
+#include "shim/locality.h"
 
 #include "test_shim_check.h"
 

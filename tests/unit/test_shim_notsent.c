@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "notsent.h"
-#include "real.h"
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
 
 #include "test_shim_check.h"
 

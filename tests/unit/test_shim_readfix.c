@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "readfix.h"
+#include "shim/fdtab.h"
+#include "shim/readfix.h"
 
 #include "test_shim_check.h"
 

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../run/preload.c"
-#include "../../run/target.c"
+#include "run/preload.c"
+#include "run/target.c"
 
 #include "test_shim_check.h"
 

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "readfix.h"
-#include "real.h"
-#include "sigwrap.h"
+#include "shim/fdtab.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
 
 #include "test_shim_check.h"
 
