@@ -135,7 +135,8 @@ unsigned int helperd_policy_keep_groups(const struct helperd_policy *p, const gi
 	for (i = 0; i < n && kept < cap; i++) {
 		/* A subordinate gid stands for its owner's primary group. */
 		g = subid_owner(p->subgids, p->n_subgids, groups[i]);
-		if (bsearch(&g, p->group_refs, p->n_group_refs, sizeof(gid_t), helperd_policy_cmp_gid))
+		if (bsearch(&g, p->group_refs, p->n_group_refs, sizeof(gid_t),
+			    helperd_policy_cmp_gid))
 			out[kept++] = g;
 	}
 	return kept;

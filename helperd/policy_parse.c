@@ -572,8 +572,9 @@ int helperd_policy_parse(struct helperd_policy *p, const char *text, size_t len,
 		pos += n + 1;
 	}
 	if (r == 0 && tmp.n_rules && !tmp.default_line)
-		helperd_policy_diag(d, false, tmp.rules[0].line, 0,
-		     "rules but no 'default' line: say 'default allow' or 'default deny'");
+		helperd_policy_diag(
+		    d, false, tmp.rules[0].line, 0,
+		    "rules but no 'default' line: say 'default allow' or 'default deny'");
 	if (r == 0)
 		r = collect_groups(&tmp);
 	if (r == 0 && d->errors != errors)
@@ -626,7 +627,7 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 		if (!name || !start || !count || skaccel_parse_u64(start, 0, UINT32_MAX - 1, &vs) ||
 		    skaccel_parse_u64(count, 1, UINT32_MAX, &vc) || vs + vc - 1 > UINT32_MAX - 1) {
 			helperd_policy_diag(d, true, line, 0, "%s: not USER:START:COUNT, skipped",
-			     gids ? "subgid" : "subuid");
+					    gids ? "subgid" : "subuid");
 			continue;
 		}
 		/* The owner by number or name, as newuidmap(1) accepts either. */
@@ -644,7 +645,7 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 		}
 		if (r) {
 			helperd_policy_diag(d, true, line, 0, "%s: unknown user '%.64s', skipped",
-			     gids ? "subgid" : "subuid", name);
+					    gids ? "subgid" : "subuid", name);
 			continue;
 		}
 		if (n >= HELPERD_SUBID_MAX_RANGES)
@@ -665,8 +666,9 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 	/* Overlapping ranges would make the owner depend on the order: keep the first. */
 	for (i = 1; i < n; i++) {
 		if (ranges[i].start - ranges[i - 1].start < ranges[i - 1].count) {
-			helperd_policy_diag(d, true, 0, 0, "%s: range starting at %u overlaps another, skipped",
-			     gids ? "subgid" : "subuid", ranges[i].start);
+			helperd_policy_diag(d, true, 0, 0,
+					    "%s: range starting at %u overlaps another, skipped",
+					    gids ? "subgid" : "subuid", ranges[i].start);
 			memmove(&ranges[i], &ranges[i + 1], (n - i - 1) * sizeof(*ranges));
 			n--;
 			i--;
