@@ -195,11 +195,13 @@ $(UNIT_BPF_TESTS): $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/unit/%.o $(UNIT_LINK)
 
 # Build and run the pure tier: exit 0 passes, 77 skips, anything else fails. The shim is
 # libc only as well: test_shim_client re-runs itself with it preloaded to test the hooks.
+# (verify_asan_link_order=0: with SANITIZE=1 it preloads the shim, built without ASan.)
 unit: $(UNIT_PURE_TESTS) $(LIBSKACCEL)
-	$(Q)fail=0; for t in $(UNIT_PURE_TESTS); do \
-		$$t >$$t.log 2>&1; rc=$$?; n=$$(basename $$t); \
+	$(Q)mkdir -p $(OUTPUT)/unit-logs; fail=0; for t in $(UNIT_PURE_TESTS); do \
+		n=$$(basename $$t); log=$(OUTPUT)/unit-logs/$$n.log; \
+		ASAN_OPTIONS=verify_asan_link_order=0 $$t >$$log 2>&1; rc=$$?; \
 		case $$rc in 0) echo "PASS: unit/$$n" ;; 77) echo "SKIP: unit/$$n" ;; \
-		*) echo "FAIL: unit/$$n: exit $$rc, see $$t.log"; fail=1 ;; esac; done; \
+		*) echo "FAIL: unit/$$n: exit $$rc, see $$log"; fail=1 ;; esac; done; \
 	exit $$fail
 
 # The one test program that speaks to the pinned maps itself (tests/e2e/core/pair_check.sh).
