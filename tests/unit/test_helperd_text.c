@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Unit tests for the one number parser and the JSON escaping (text.h). */
+/* Unit tests for the one number parser (common/number.h) and the escaping (helperd/text.h). */
 #include <stdlib.h>
 
 #include "common/number.h"
