@@ -48,7 +48,8 @@ endif
 WERROR ?= $(if $(filter true 1,$(CI)),1,0)
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wno-unused-parameter $(if $(filter 1,$(WERROR)),-Werror)
-BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -Icommon -MMD -MP
+# Includes name their folder ("common/skaccel_proto.h", "helperd/policy.h"), from the top.
+BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARNINGS) -iquote . -MMD -MP
 LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
 LIBBPF_LIBS := $(or $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null),-lbpf)
 # SANITIZE=1 builds the userspace binaries with ASan+UBSan, and the shim with UBSan only: it
@@ -64,7 +65,7 @@ SAN_OUTPUT ?= $(OUTPUT)-san
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-COMMON_SRCS := common/skaccel_proto.c common/fd_pass.c
+COMMON_SRCS := common/skaccel_proto.c common/fd_pass.c common/number.c
 SHIM_SRCS := $(sort $(wildcard shim/*.c)) $(COMMON_SRCS)
 # The skaccel command's code that skaccel-helperd --stats runs too (one implementation).
 CLI_SHARED_SRCS := cli/fmt.c cli/open.c cli/stats_run.c
@@ -72,7 +73,7 @@ HELPERD_SRCS := $(sort $(wildcard helperd/*.c)) $(COMMON_SRCS) $(CLI_SHARED_SRCS
 # The helper's files the skaccel command links: map table, names, stats, text, tuples.
 CLI_HELPERD_SRCS := helperd/maps.c helperd/names.c helperd/ratelimit.c helperd/stats.c \
 		helperd/text.c helperd/tuple.c
-CLI_SRCS := $(sort $(wildcard cli/*.c)) $(CLI_HELPERD_SRCS) common/skaccel_proto.c
+CLI_SRCS := $(sort $(wildcard cli/*.c)) $(CLI_HELPERD_SRCS) common/skaccel_proto.c common/number.c
 RUN_SRCS := $(sort $(wildcard run/*.c)) $(COMMON_SRCS)
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -89,7 +90,7 @@ SKEL := $(OUTPUT)/skaccel.skel.h
 BPF_OBJ := $(OUTPUT)/bpf/skaccel.bpf.o
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 
-.PHONY: all deps test-deps check demo bench install uninstall clean format
+.PHONY: all deps test-deps check demo bench install uninstall clean format unit
 all: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN) $(EXAMPLES) $(UNIT_TESTS) $(TESTPROGS)
 
 # --- BPF ----------------------------------------------------------------------------
@@ -100,7 +101,7 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 $(OUTPUT)/bpf/%.tmp.bpf.o: bpf/%.bpf.c bpf/*.bpf.h common/skaccel_maps.h common/skaccel_pair.h \
 		$(OUTPUT)/vmlinux.h | $(OUTPUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Icommon -Ibpf \
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -iquote . \
 		$(LIBBPF_CFLAGS) -Wall -Werror -c $< -o $@
 
 # One object from every program source: the data path defines the maps, the others
@@ -118,7 +119,7 @@ SHIM_OBJS := $(patsubst %.c,$(OUTPUT)/shim-obj/%.o,$(SHIM_SRCS))
 $(OUTPUT)/shim-obj/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SHIM_SAN_FLAGS) -fPIC -fvisibility=hidden -Ishim -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SHIM_SAN_FLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIBSKACCEL): $(SHIM_OBJS) shim/libskaccel.map
 	$(call msg,LD,$@)
@@ -128,7 +129,7 @@ $(LIBSKACCEL): $(SHIM_OBJS) shim/libskaccel.map
 # --- helper daemon (the only libbpf user) ----------------------------------------------
 HELPERD_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HELPERD_SRCS))
 $(patsubst %.c,$(OUTPUT)/obj/%.o,$(sort $(wildcard helperd/*.c))): $(SKEL)
-$(OUTPUT)/obj/helperd/%.o: CPPFLAGS += -Ihelperd -Icli -I$(OUTPUT) $(LIBBPF_CFLAGS)
+$(OUTPUT)/obj/helperd/%.o: CPPFLAGS += -I$(OUTPUT) $(LIBBPF_CFLAGS)
 
 $(OUTPUT)/obj/%.o: %.c
 	$(call msg,CC,$@)
@@ -141,7 +142,7 @@ $(HELPERD): $(HELPERD_OBJS)
 
 # --- skaccel: the operator's command (status, stats, explain), reads the pinned maps ---
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
-$(OUTPUT)/obj/cli/%.o: CPPFLAGS += -Icli -Ihelperd $(LIBBPF_CFLAGS)
+$(OUTPUT)/obj/cli/%.o: CPPFLAGS += -I$(OUTPUT) $(LIBBPF_CFLAGS)
 $(CLI): $(CLI_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS)
@@ -158,21 +159,65 @@ $(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -lm
 
-# Unit tests link the pure code they test and need no privileges: the common code, the
-# helper without its main(), and the shim files that hold no hooks (SHIM_PURE_SRCS: never
-# link a hook into a test binary, it would interpose on the test itself).
+# Unit tests link the code they test and need no privileges. Never link a hook
+# (shim/hook_*.c) into a test binary: it would interpose on the test itself.
+#
+# Two kinds. The pure tier (`make unit`) tests code that needs no BPF: it builds and runs
+# with a C compiler and libc alone (no clang, bpftool, libbpf or skeleton), into
+# $(OUTPUT)/unit-obj, each test linked against an archive of the pure objects, so that it
+# pulls in only what it calls. A source is on the BPF side when it includes libbpf's
+# headers, the skeleton or bpf_setup.h; a test is when it includes those or calls code
+# that does (UNIT_BPF_SRCS). Those keep the skeleton and link the whole helper.
 SHIM_PURE_SRCS := $(filter-out $(wildcard shim/hook_*.c),$(sort $(wildcard shim/*.c)))
+BPF_SIDE = $(shell grep -l -e '<bpf/' -e 'skel\.h' -e 'helperd/bpf_setup\.h' $(1) /dev/null)
+HELPERD_BPF_SRCS := $(call BPF_SIDE,$(sort $(wildcard helperd/*.c)))
+HELPERD_PURE_SRCS := $(filter-out helperd/main.c $(HELPERD_BPF_SRCS),$(sort $(wildcard helperd/*.c)))
+UNIT_BPF_SRCS := $(sort $(call BPF_SIDE,$(UNIT_SRCS)) tests/unit/test_cli_fmt.c tests/unit/test_helperd_misc.c \
+		tests/unit/test_helperd_registry.c \
+		tests/unit/test_helperd_registration.c tests/unit/test_helperd_request.c)
+UNIT_PURE_SRCS := $(filter-out $(UNIT_BPF_SRCS),$(UNIT_SRCS))
+UNIT_PURE_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_PURE_SRCS))
+UNIT_BPF_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_BPF_SRCS))
+UNIT_PURE_LIB := $(OUTPUT)/unit-obj/libpure.a
+UNIT_PURE_OBJS := $(patsubst %.c,$(OUTPUT)/unit-obj/%.o,$(COMMON_SRCS) $(SHIM_PURE_SRCS) \
+		$(HELPERD_PURE_SRCS) cli/fmt.c)
+
+$(OUTPUT)/unit-obj/%.o: %.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(UNIT_PURE_LIB): $(UNIT_PURE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(UNIT_PURE_TESTS): $(OUTPUT)/tests/%: $(OUTPUT)/unit-obj/tests/unit/%.o $(UNIT_PURE_LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -ldl
+
 UNIT_LINK := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS) $(SHIM_PURE_SRCS) \
 		$(filter-out helperd/main.c,$(sort $(wildcard helperd/*.c))) cli/fmt.c)
-$(OUTPUT)/obj/tests/unit/%.o: CPPFLAGS += -Ishim -Ihelperd -Icli -Itests/unit -I$(OUTPUT) $(LIBBPF_CFLAGS)
+$(OUTPUT)/obj/tests/unit/%.o: CPPFLAGS += -I$(OUTPUT) $(LIBBPF_CFLAGS)
 # Explicit lists: a pattern rule without a recipe would add no prerequisite (make -j races).
-$(patsubst tests/unit/%.c,$(OUTPUT)/obj/tests/unit/%.o,$(UNIT_SRCS)): $(SKEL)
-$(OUTPUT)/tests/test_%: $(OUTPUT)/obj/tests/unit/test_%.o $(UNIT_LINK)
+$(patsubst tests/unit/%.c,$(OUTPUT)/obj/tests/unit/%.o,$(UNIT_BPF_SRCS)): $(SKEL)
+$(UNIT_BPF_TESTS): $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/unit/%.o $(UNIT_LINK)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread -ldl
 
-$(OUTPUT)/obj/tests/progs/%.o: CPPFLAGS += -Itests/progs
+# Build and run the pure tier: exit 0 passes, 77 skips, anything else fails. The shim is
+# libc only as well: test_shim_client re-runs itself with it preloaded to test the hooks.
+# (verify_asan_link_order=0: with SANITIZE=1 it preloads the shim, built without ASan.)
+unit: $(UNIT_PURE_TESTS) $(LIBSKACCEL)
+	$(Q)mkdir -p $(OUTPUT)/unit-logs; fail=0; for t in $(UNIT_PURE_TESTS); do \
+		n=$$(basename $$t); log=$(OUTPUT)/unit-logs/$$n.log; \
+		ASAN_OPTIONS=verify_asan_link_order=0 $$t >$$log 2>&1; rc=$$?; \
+		case $$rc in 0) echo "PASS: unit/$$n" ;; 77) echo "SKIP: unit/$$n" ;; \
+		*) echo "FAIL: unit/$$n: exit $$rc, see $$log"; fail=1 ;; esac; done; \
+	exit $$fail
+
 # The one test program that speaks to the pinned maps itself (tests/e2e/core/pair_check.sh).
 $(OUTPUT)/tests/pair_probe: $(OUTPUT)/obj/tests/progs/pair_probe.o
 	$(call msg,LD,$@)
@@ -272,4 +317,4 @@ $(OUTPUT)/fuzz/fuzz_request: tests/fuzz/fuzz_request.c common/skaccel_proto.c co
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
-		$(WARNINGS) -Icommon -o $@ $(filter %.c,$^)
+		$(WARNINGS) -iquote . -o $@ $(filter %.c,$^)

@@ -21,11 +21,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#include "skaccel_maps.h"
-#include "skaccel_pair.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_pair.h"
 #define SKACCEL_MAPS_EXTERN
-#include "skaccel_maps.bpf.h"
-#include "skaccel_sock.bpf.h"
+#include "bpf/skaccel_maps.bpf.h"
+#include "bpf/skaccel_sock.bpf.h"
 
 /* lo <= x <= hi in sequence space (wraps at 2^32). */
 static __always_inline bool seq_between(__u32 x, __u32 lo, __u32 hi)

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "maps.h"
+#include "helperd/maps.h"
 
 /* Exit codes, the same for every subcommand (skaccel --help, skaccel(8)). */
 #define CLI_EXIT_OK 0

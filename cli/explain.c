@@ -19,12 +19,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "fmt.h"
-#include "skaccel_proto.h"
-#include "sockdiag.h"
-#include "text.h"
-#include "tuple.h"
+#include "cli/cli.h"
+#include "cli/fmt.h"
+#include "cli/sockdiag.h"
+#include "common/number.h"
+#include "common/skaccel_proto.h"
+#include "helperd/text.h"
+#include "helperd/tuple.h"
 
 struct proc_info {
 	unsigned int pid;
@@ -402,7 +403,7 @@ int cli_explain_main(int argc, char **argv, const char *pin_dir)
 			return CLI_EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc || helperd_parse_uint(argv[optind], 1, 4194304, &pid) < 0) {
+	if (optind + 1 != argc || skaccel_parse_uint(argv[optind], 1, 4194304, &pid) < 0) {
 		fprintf(stderr, "skaccel explain: takes one process id\n"
 				"Try 'skaccel help explain' for more information.\n");
 		return CLI_EXIT_USAGE;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fmt.h"
-#include "names.h"
-#include "skaccel_proto.h"
+#include "cli/fmt.h"
+#include "common/skaccel_proto.h"
+#include "helperd/names.h"
 
 void cli_fmt_bytes(char *buf, size_t len, uint64_t bytes)
 {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
 
 /* "0", "999", "1.0K", "12.3M", "4.0G" (powers of 1024, 3 significant digits). */
 void cli_fmt_bytes(char *buf, size_t len, uint64_t bytes);

@@ -2,7 +2,7 @@
 /* The help texts of the skaccel command; man/skaccel.8.scd says the same at length. */
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static const char overview[] =
     "Usage: skaccel [--pin-dir DIR] COMMAND [OPTIONS]\n"

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

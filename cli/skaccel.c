@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #ifndef SKACCEL_VERSION
 #define SKACCEL_VERSION "0.1.0"

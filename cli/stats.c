@@ -3,8 +3,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "text.h"
+#include "cli/cli.h"
+#include "common/number.h"
+#include "helperd/text.h"
 
 int cli_stats_main(int argc, char **argv, const char *pin_dir)
 {
@@ -30,7 +31,7 @@ int cli_stats_main(int argc, char **argv, const char *pin_dir)
 			if (!optarg && optind < argc && argv[optind][0] >= '0' &&
 			    argv[optind][0] <= '9')
 				optarg = argv[optind++];
-			if (optarg && helperd_parse_uint(optarg, 1, 3600, &watch_s) < 0) {
+			if (optarg && skaccel_parse_uint(optarg, 1, 3600, &watch_s) < 0) {
 				fprintf(stderr,
 					"skaccel stats: --watch takes seconds from 1 to 3600, not "
 					"'%s'\n",

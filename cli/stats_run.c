@@ -14,14 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "fmt.h"
-#include "names.h"
-#include "ratelimit.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "stats.h"
-#include "text.h"
+#include "cli/cli.h"
+#include "cli/fmt.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/names.h"
+#include "helperd/ratelimit.h"
+#include "helperd/stats.h"
+#include "helperd/text.h"
 
 static volatile sig_atomic_t stop;
 

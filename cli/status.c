@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "fmt.h"
-#include "ratelimit.h"
-#include "skaccel_proto.h"
-#include "sockdiag.h"
-#include "text.h"
-#include "tuple.h"
+#include "cli/cli.h"
+#include "cli/fmt.h"
+#include "cli/sockdiag.h"
+#include "common/number.h"
+#include "common/skaccel_proto.h"
+#include "helperd/ratelimit.h"
+#include "helperd/text.h"
+#include "helperd/tuple.h"
 
 struct filter {
 	unsigned int pid; /* 0: any */
@@ -351,7 +352,7 @@ int cli_status_main(int argc, char **argv, const char *pin_dir)
 	while ((c = getopt_long(argc, argv, "p:P:s:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (helperd_parse_uint(optarg, 1, 4194304, &f.pid) < 0) {
+			if (skaccel_parse_uint(optarg, 1, 4194304, &f.pid) < 0) {
 				fprintf(stderr,
 					"skaccel status: --pid takes a process id, not '%s'\n",
 					optarg);
@@ -359,7 +360,7 @@ int cli_status_main(int argc, char **argv, const char *pin_dir)
 			}
 			break;
 		case 'P':
-			if (helperd_parse_uint(optarg, 1, 65535, &f.port) < 0) {
+			if (skaccel_parse_uint(optarg, 1, 65535, &f.port) < 0) {
 				fprintf(stderr,
 					"skaccel status: --port takes a port from 1 to 65535, not "
 					"'%s'\n",

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fd_pass.h"
+#include "common/fd_pass.h"
 
 ssize_t skaccel_send_fd(int sock, const void *buf, size_t len, int fd, int extra_flags)
 {

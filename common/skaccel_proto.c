@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "skaccel_proto.h"
+#include "common/skaccel_proto.h"
 
 const char *skaccel_status_str(int32_t status)
 {

@@ -11,8 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpf_setup.h"
+#include "helperd/bpf_setup.h"
+#include "helperd/log.h"
 #include "skaccel.skel.h"
+
+int helperd_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	helperd_log_va(level == LIBBPF_WARN ? HELPERD_LOG_WARN : HELPERD_LOG_DEBUG, fmt, ap);
+	return 0;
+}
 
 static void append_name(char *list, size_t len, const char *name)
 {

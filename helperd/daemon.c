@@ -17,11 +17,11 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "closer.h"
-#include "daemon.h"
-#include "log.h"
-#include "notify.h"
-#include "request.h"
+#include "helperd/closer.h"
+#include "helperd/daemon.h"
+#include "helperd/log.h"
+#include "helperd/notify.h"
+#include "helperd/request.h"
 
 static void log_policy_diags(const char *path, const struct helperd_policy_diags *dg)
 {

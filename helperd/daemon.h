@@ -13,14 +13,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "clients.h"
-#include "exe_reader.h"
-#include "options.h"
-#include "policy.h"
-#include "ratelimit.h"
-#include "regcnt.h"
-#include "registration.h"
-#include "sweep.h"
+#include "helperd/clients.h"
+#include "helperd/exe_reader.h"
+#include "helperd/options.h"
+#include "helperd/policy.h"
+#include "helperd/ratelimit.h"
+#include "helperd/regcnt.h"
+#include "helperd/registration.h"
+#include "helperd/sweep.h"
 
 #define HELPERD_SWEEP_INTERVAL_S 1
 #define HELPERD_ACCEPTS_PER_WAKEUP 32 /* per loop iteration: fairness */

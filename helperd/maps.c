@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "maps.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/maps.h"
 
 #define MAP(field, btype, key, value)                                                      \
 	{                                                                                  \

@@ -3,9 +3,9 @@
 #include <linux/types.h>
 #include <stddef.h>
 
-#include "names.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/names.h"
 
 static const struct {
 	const char *key;

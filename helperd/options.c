@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
-#include "policy.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "text.h"
+#include "common/number.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/options.h"
+#include "helperd/policy.h"
 
 enum {
 	OPT_SOCKET = 0x100,
@@ -168,33 +168,33 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			r = helperd_parse_log_level(optarg, &opts->log_level);
 			break;
 		case OPT_MAX_CLIENTS:
-			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
 					       &opts->max_clients);
 			break;
 		case OPT_MAX_CLIENTS_PER_USER:
-			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
 					       &opts->max_clients_per_user);
 			break;
 		case OPT_MAX_PER_USER:
-			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_SOCKS_LIMIT,
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_SOCKS_LIMIT,
 					       &opts->max_per_user);
 			opts->max_per_user_given = true;
 			break;
 		case OPT_MAX_SOCKS:
-			r = helperd_parse_uint(optarg, HELPERD_MIN_SOCKS, HELPERD_MAX_SOCKS_LIMIT,
+			r = skaccel_parse_uint(optarg, HELPERD_MIN_SOCKS, HELPERD_MAX_SOCKS_LIMIT,
 					       &opts->max_socks);
 			break;
 		case OPT_RX_BUDGET:
-			r = helperd_parse_size(optarg, &opts->rx_budget);
+			r = skaccel_parse_size(optarg, &opts->rx_budget);
 			break;
 		case OPT_RX_RESUME:
-			r = helperd_parse_size(optarg, &opts->rx_resume);
+			r = skaccel_parse_size(optarg, &opts->rx_resume);
 			resume_given = true;
 			break;
 		case OPT_SMALL_MSG: {
 			uint64_t v;
 
-			r = helperd_parse_size(optarg, &v);
+			r = skaccel_parse_size(optarg, &v);
 			if (!r && v > UINT32_MAX)
 				r = -ERANGE;
 			opts->small_msg = (uint32_t)v;

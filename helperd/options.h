@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "log.h"
+#include "helperd/log.h"
 
 #define HELPERD_DEFAULT_PIN_DIR "/sys/fs/bpf/skaccel"
 #define HELPERD_DEFAULT_MAX_CLIENTS 1024

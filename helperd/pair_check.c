@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pair_check.h"
+#include "helperd/pair_check.h"
 
 int helperd_pair_check(int prog_fd, __u64 cookie, __u64 peer_cookie)
 {

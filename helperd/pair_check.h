@@ -5,7 +5,7 @@
 
 #include <linux/types.h>
 
-#include "skaccel_pair.h"
+#include "common/skaccel_pair.h"
 
 /*
  * Run the pairing check program prog_fd on cookie and, unless 0, peer_cookie. On a verdict

@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "pair_check.h"
-#include "ratelimit.h"
-#include "registration.h"
-#include "skaccel_proto.h"
-#include "sockcheck.h"
-#include "tuple.h"
+#include "common/skaccel_proto.h"
+#include "helperd/pair_check.h"
+#include "helperd/ratelimit.h"
+#include "helperd/registration.h"
+#include "helperd/sockcheck.h"
+#include "helperd/tuple.h"
 
 int32_t helperd_insert_status(int err)
 {

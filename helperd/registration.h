@@ -8,11 +8,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "local_peer.h"
-#include "maps.h"
-#include "policy.h"
-#include "registry.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/local_peer.h"
+#include "helperd/maps.h"
+#include "helperd/policy.h"
+#include "helperd/registry.h"
 
 /* Refuse a request that reaches us less than this before the client gives up. */
 #define HELPERD_DEADLINE_MARGIN_NS (20ull * 1000 * 1000)

@@ -12,16 +12,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "closer.h"
-#include "daemon.h"
-#include "fd_pass.h"
-#include "log.h"
-#include "names.h"
-#include "pair_check.h"
-#include "request.h"
-#include "skaccel_proto.h"
-#include "sockmeta.h"
-#include "tuple.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
+#include "helperd/closer.h"
+#include "helperd/daemon.h"
+#include "helperd/log.h"
+#include "helperd/names.h"
+#include "helperd/pair_check.h"
+#include "helperd/request.h"
+#include "helperd/sockmeta.h"
+#include "helperd/tuple.h"
 
 /*
  * A sweep costs one syscall per registered socket. When the maps fill or a user reaches

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ratelimit.h"
-#include "skaccel_proto.h"
-#include "sockmeta.h"
+#include "common/skaccel_proto.h"
+#include "helperd/ratelimit.h"
+#include "helperd/sockmeta.h"
 
 /*
  * src into dst, cut to fit and NUL-terminated (a long rule is still recognisable). A

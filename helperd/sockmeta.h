@@ -5,8 +5,8 @@
 
 #include <sys/types.h>
 
-#include "maps.h"
-#include "registration.h"
+#include "helperd/maps.h"
+#include "helperd/registration.h"
 
 /*
  * Fill *m from a registration's outcome, pure: the client (pid, uid, comm), the tuple, the

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maps.h"
-#include "names.h"
-#include "ratelimit.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "stats.h"
-#include "text.h"
-#include "tuple.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/maps.h"
+#include "helperd/names.h"
+#include "helperd/ratelimit.h"
+#include "helperd/stats.h"
+#include "helperd/text.h"
+#include "helperd/tuple.h"
 
 struct sock_row {
 	__u64 cookie;

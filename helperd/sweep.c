@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pair_check.h"
-#include "skaccel_maps.h"
-#include "sweep.h"
+#include "common/skaccel_maps.h"
+#include "helperd/pair_check.h"
+#include "helperd/sweep.h"
 
 /* 1: the socket is gone, 0: alive, -errno: cannot tell (then leave it alone). */
 static int socket_gone(const struct helperd_maps *maps, __u64 cookie)

@@ -11,9 +11,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "ping.h"
-#include "skaccel_proto.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
+#include "run/ping.h"
 
 int skrun_ping(const char *path, int timeout_ms, int32_t *status)
 {

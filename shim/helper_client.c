@@ -15,9 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "helper_client.h"
-#include "real.h"
+#include "common/fd_pass.h"
+#include "common/number.h"
+#include "shim/helper_client.h"
+#include "shim/real.h"
 
 static uint64_t now_ns(void)
 {
@@ -49,16 +50,10 @@ void shim_client_trust_uid(struct shim_client *c, uid_t uid)
 
 int shim_parse_uid(const char *s, uid_t *uid)
 {
-	unsigned long long v = 0;
+	uint64_t v;
 
-	if (!s || !*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > 0xffffffffull)
-			return -EINVAL;
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	if (v >= 0xffffffffull)
+	/* (uid_t)-1 means "no change" to the kernel: nobody has it. */
+	if (skaccel_parse_u64(s, 0, UINT32_MAX - 1, &v))
 		return -EINVAL;
 	*uid = (uid_t)v;
 	return 0;

@@ -5,8 +5,8 @@
  */
 #include <unistd.h>
 
-#include "readfix.h"
-#include "real.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
 
 static ssize_t do_read(void *p, struct iovec *iov, int iovcnt, int flags)
 {

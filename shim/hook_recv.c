@@ -6,10 +6,10 @@
  */
 #include <limits.h>
 
-#include "adopt.h"
-#include "init.h"
-#include "readfix.h"
-#include "real.h"
+#include "shim/adopt.h"
+#include "shim/init.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
 
 struct recv_ctx {
 	int fd;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The sendmsg() hook: a registered socket passed by SCM_RIGHTS has another holder. */
-#include "real.h"
-#include "reset.h"
+#include "shim/real.h"
+#include "shim/reset.h"
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {

@@ -12,11 +12,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "adopt.h"
-#include "fdtab.h"
-#include "init.h"
-#include "real.h"
-#include "sigwrap.h"
+#include "common/number.h"
+#include "shim/adopt.h"
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
 
 struct shim_config shim_cfg;
 struct shim_client shim_helper;
@@ -39,14 +40,9 @@ bool shim_env_flag(const char *value)
 
 int shim_env_timeout_ms(const char *value)
 {
-	char *end;
-	long ms;
+	unsigned int ms;
 
-	if (!value || !*value)
-		return SHIM_CLIENT_TIMEOUT_MS;
-	errno = 0;
-	ms = strtol(value, &end, 10);
-	if (errno || *end || ms < 1 || ms > 60000)
+	if (skaccel_parse_uint(value, 1, 60000, &ms))
 		return SHIM_CLIENT_TIMEOUT_MS;
 	return (int)ms;
 }

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "helper_client.h"
+#include "shim/helper_client.h"
 
 /* Read once from the environment (secure_getenv: nothing from it in a setuid program). */
 struct shim_config {

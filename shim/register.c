@@ -11,12 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fdtab.h"
-#include "init.h"
-#include "locality.h"
-#include "notsent.h"
-#include "real.h"
-#include "register.h"
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/locality.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
+#include "shim/register.h"
 
 /*
  * Set while this thread is registering: a signal handler that connects meanwhile, or one

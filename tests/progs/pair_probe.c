@@ -27,8 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skaccel_maps.h"
-#include "skaccel_pair.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_pair.h"
 
 #define STREAM_CHECKS 50000
 

@@ -21,7 +21,7 @@
 #include <sys/select.h>
 #include <sys/wait.h>
 
-#include "xfer_common.h"
+#include "tests/progs/xfer_common.h"
 
 #define WAIT_MS 5000 /* longest any single wait may take before it counts as a hang */
 

@@ -2,47 +2,41 @@
 /* Unit tests for the skaccel command's pure formatting (cli/fmt.h) and sockmeta_fill. */
 #include <stdlib.h>
 
-#include "fmt.h"
-#include "skaccel_proto.h"
-#include "sockmeta.h"
-#include "test_helperd_assert.h"
-
-#define ASSERT_STR(actual, expected)                                               \
-	do {                                                                       \
-		const char *a_ = (actual), *e_ = (expected);                       \
-		CHECK(strcmp(a_, e_) == 0, "expected \"%s\", got \"%s\"", e_, a_); \
-	} while (0)
+#include "cli/fmt.h"
+#include "common/skaccel_proto.h"
+#include "helperd/sockmeta.h"
+#include "tests/unit/skt_assert.h"
 
 static void test_units(void)
 {
 	char b[32];
 
 	cli_fmt_bytes(b, sizeof(b), 0);
-	ASSERT_STR(b, "0");
+	ASSERT_STREQ(b, "0", "b");
 	cli_fmt_bytes(b, sizeof(b), 1023);
-	ASSERT_STR(b, "1023");
+	ASSERT_STREQ(b, "1023", "b");
 	cli_fmt_bytes(b, sizeof(b), 1024);
-	ASSERT_STR(b, "1.0K");
+	ASSERT_STREQ(b, "1.0K", "b");
 	cli_fmt_bytes(b, sizeof(b), 1000001);
-	ASSERT_STR(b, "977K");
+	ASSERT_STREQ(b, "977K", "b");
 	cli_fmt_bytes(b, sizeof(b), 5ull << 20);
-	ASSERT_STR(b, "5.0M");
+	ASSERT_STREQ(b, "5.0M", "b");
 	cli_fmt_bytes(b, sizeof(b), 123ull << 30);
-	ASSERT_STR(b, "123G");
+	ASSERT_STREQ(b, "123G", "b");
 	cli_fmt_bytes(b, sizeof(b), UINT64_MAX);
-	ASSERT_STR(b, "16E");
+	ASSERT_STREQ(b, "16E", "b");
 	cli_fmt_age(b, sizeof(b), 5);
-	ASSERT_STR(b, "5s");
+	ASSERT_STREQ(b, "5s", "b");
 	cli_fmt_age(b, sizeof(b), 600);
-	ASSERT_STR(b, "10m");
+	ASSERT_STREQ(b, "10m", "b");
 	cli_fmt_age(b, sizeof(b), 3 * 3600);
-	ASSERT_STR(b, "3h");
+	ASSERT_STREQ(b, "3h", "b");
 	cli_fmt_age(b, sizeof(b), 3 * 86400);
-	ASSERT_STR(b, "3d");
+	ASSERT_STREQ(b, "3d", "b");
 	cli_fmt_rate(b, sizeof(b), 2048, 2.0);
-	ASSERT_STR(b, "1.0K/s");
+	ASSERT_STREQ(b, "1.0K/s", "b");
 	cli_fmt_rate(b, sizeof(b), 2048, 0);
-	ASSERT_STR(b, "-");
+	ASSERT_STREQ(b, "-", "b");
 }
 
 static enum cli_state state(const struct cli_sock *s, const char **key, char *text)
@@ -57,33 +51,33 @@ static void test_state(void)
 	char text[160];
 
 	/* registered, no peer: waiting */
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP);
-	ASSERT_STR(key, "peer_not_opted_in");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP, "state(&s, &key, text)");
+	ASSERT_STREQ(key, "peer_not_opted_in", "key");
 	/* paired, nothing sent yet: the fast path is ready */
 	s.peer = 2;
 	s.peer_live = true;
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_FAST);
-	ASSERT_STR(key, "");
-	ASSERT_STR(text, "-");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_FAST, "state(&s, &key, text)");
+	ASSERT_STREQ(key, "", "key");
+	ASSERT_STREQ(text, "-", "text");
 	/* the last message fell back: on TCP now, and why */
 	s.conn.last_fallback = SKACCEL_CNT_FB_BACKLOG;
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP);
-	ASSERT_STR(key, "fb_backlog");
-	ASSERT_STR(text, "backpressure: reader too far behind (budget)");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP, "state(&s, &key, text)");
+	ASSERT_STREQ(key, "fb_backlog", "key");
+	ASSERT_STREQ(text, "backpressure: reader too far behind (budget)", "text");
 	s.conn.last_fallback = SKACCEL_CNT_FB_LEFT_CONN;
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP);
-	ASSERT_STR(text, "left its connection");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP, "state(&s, &key, text)");
+	ASSERT_STREQ(text, "left its connection", "text");
 	s.conn.last_fallback = SKACCEL_CNT_FB_SMALL_BEHIND;
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP);
-	ASSERT_STR(text, "small write to a reader behind (TCP coalesces)");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP, "state(&s, &key, text)");
+	ASSERT_STREQ(text, "small write to a reader behind (TCP coalesces)", "text");
 	/* ... and a redirect since: fast again (redirecting is cleared by every fallback) */
 	s.conn.redirecting = 1;
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_FAST);
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_FAST, "state(&s, &key, text)");
 	s.peer_live = false;
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP);
-	ASSERT_STR(key, "peer_closed");
-	ASSERT_STR(cli_state_name(CLI_STATE_FAST), "fast");
-	ASSERT_STR(cli_state_name(CLI_STATE_TCP), "tcp");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP, "state(&s, &key, text)");
+	ASSERT_STREQ(key, "peer_closed", "key");
+	ASSERT_STREQ(cli_state_name(CLI_STATE_FAST), "fast", "cli_state_name(CLI_STATE_FAST)");
+	ASSERT_STREQ(cli_state_name(CLI_STATE_TCP), "tcp", "cli_state_name(CLI_STATE_TCP)");
 }
 
 static void test_refused(void)
@@ -98,37 +92,38 @@ static void test_refused(void)
 	res.rule = &rule;
 	res.tuple.local_port = 7403;
 	helperd_sockmeta_fill(&s.meta, 42, 1000, "a-very-long-command-name", &res, 3, 99);
-	ASSERT_EQ(s.meta.pid, 42);
-	ASSERT_EQ(s.meta.uid, 1000);
-	ASSERT_EQ(s.meta.time_ns, 99);
-	ASSERT_EQ(s.meta.tuple.local_port, 7403);
-	ASSERT_STR(s.meta.comm, "a-very-long-com"); /* 15 characters, as the kernel's */
-	ASSERT_EQ(s.meta.rule_line, 7);
-	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP);
-	ASSERT_STR(key, "policy");
-	ASSERT_STR(text, "refused by policy: rule at line 7 (deny ports=7403)");
+	ASSERT_EQ(s.meta.pid, 42, "s.meta.pid");
+	ASSERT_EQ(s.meta.uid, 1000, "s.meta.uid");
+	ASSERT_EQ(s.meta.time_ns, 99, "s.meta.time_ns");
+	ASSERT_EQ(s.meta.tuple.local_port, 7403, "s.meta.tuple.local_port");
+	ASSERT_STREQ(s.meta.comm, "a-very-long-com",
+		     "s.meta.comm"); /* 15 characters, as the kernel's */
+	ASSERT_EQ(s.meta.rule_line, 7, "s.meta.rule_line");
+	ASSERT_EQ(state(&s, &key, text), CLI_STATE_TCP, "state(&s, &key, text)");
+	ASSERT_STREQ(key, "policy", "key");
+	ASSERT_STREQ(text, "refused by policy: rule at line 7 (deny ports=7403)", "text");
 
 	/* a name a process chose itself cannot carry terminal controls */
 	helperd_sockmeta_fill(&s.meta, 42, 1000,
 			      "ab\x1b[2J\x9b"
 			      "c",
 			      &res, 3, 99);
-	ASSERT_STR(s.meta.comm, "ab?[2J?c");
+	ASSERT_STREQ(s.meta.comm, "ab?[2J?c", "s.meta.comm");
 
 	res.rule = NULL; /* the default verdict */
 	helperd_sockmeta_fill(&s.meta, 42, 1000, "x", &res, 3, 99);
-	ASSERT_EQ(s.meta.rule_line, 3);
-	ASSERT_STR(s.meta.rule, "");
+	ASSERT_EQ(s.meta.rule_line, 3, "s.meta.rule_line");
+	ASSERT_STREQ(s.meta.rule, "", "s.meta.rule");
 	state(&s, &key, text);
-	ASSERT_STR(text, "refused by policy: no rule matched (default deny, line 3)");
+	ASSERT_STREQ(text, "refused by policy: no rule matched (default deny, line 3)", "text");
 
 	res.status = SKACCEL_ERR_QUOTA;
 	res.rule = &rule; /* not a policy refusal: no rule recorded */
 	helperd_sockmeta_fill(&s.meta, 42, 1000, "x", &res, 3, 99);
-	ASSERT_EQ(s.meta.rule_line, 0);
+	ASSERT_EQ(s.meta.rule_line, 0, "s.meta.rule_line");
 	state(&s, &key, text);
-	ASSERT_STR(key, "quota");
-	ASSERT_STR(text, "refused: per-user quota exceeded");
+	ASSERT_STREQ(key, "quota", "key");
+	ASSERT_STREQ(text, "refused: per-user quota exceeded", "text");
 }
 
 static void test_table(void)
@@ -142,13 +137,15 @@ static void test_table(void)
 	FILE *f = open_memstream(&buf, &len);
 
 	cli_table_init(&t, 3, heads, right);
-	ASSERT_EQ(cli_table_add(&t, r1), 0);
-	ASSERT_EQ(cli_table_add(&t, r2), 0);
+	ASSERT_EQ(cli_table_add(&t, r1), 0, "cli_table_add(&t, r1)");
+	ASSERT_EQ(cli_table_add(&t, r2), 0, "cli_table_add(&t, r2)");
 	cli_table_print(f, &t);
 	fclose(f);
-	ASSERT_STR(buf, "  PID  NAME         WHY\n"
-			"    7  longer-name  x y\n"
-			"12345  a            -\n");
+	ASSERT_STREQ(buf,
+		     "  PID  NAME         WHY\n"
+		     "    7  longer-name  x y\n"
+		     "12345  a            -\n",
+		     "the table");
 	cli_table_free(&t);
 	free(buf);
 }
@@ -159,5 +156,5 @@ int main(void)
 	test_state();
 	test_refused();
 	test_table();
-	return test_summary();
+	return skt_summary();
 }
