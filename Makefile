@@ -12,8 +12,8 @@
 #   make deb        install packaging deps if missing, build the Debian package into
 #                   $(OUTPUT)/deb/ from a copy of the tree (the checkout stays clean)
 #   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units, the
-#                   sysusers.d file and its user skaccel when DESTDIR is empty, and
-#                   /etc/skaccel/helperd.conf unless it exists)
+#                   sysusers.d file and its user skaccel when DESTDIR is empty,
+#                   /etc/skaccel/helperd.conf unless it exists, man pages in MANDIR)
 #   make uninstall  stop the service, remove the pins in PIN_DIR, remove the files
 #
 # Every target that builds needs the build dependencies: without them it stops at once with
