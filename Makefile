@@ -87,7 +87,13 @@ endif
 
 COMMON_SRCS := common/skaccel_proto.c common/fd_pass.c
 SHIM_SRCS := $(sort $(wildcard shim/*.c)) $(COMMON_SRCS)
-HELPERD_SRCS := $(sort $(wildcard helperd/*.c)) $(COMMON_SRCS)
+# The skaccel command's code that skaccel-helperd --stats runs too (one implementation).
+CLI_SHARED_SRCS := cli/fmt.c cli/open.c cli/stats_run.c
+HELPERD_SRCS := $(sort $(wildcard helperd/*.c)) $(COMMON_SRCS) $(CLI_SHARED_SRCS)
+# The helper's files the skaccel command links: map table, names, stats, text, tuples.
+CLI_HELPERD_SRCS := helperd/maps.c helperd/names.c helperd/ratelimit.c helperd/stats.c \
+		helperd/text.c helperd/tuple.c
+CLI_SRCS := $(sort $(wildcard cli/*.c)) $(CLI_HELPERD_SRCS) common/skaccel_proto.c
 RUN_SRCS := $(sort $(wildcard run/*.c)) $(COMMON_SRCS)
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -95,6 +101,7 @@ TESTPROG_SRCS := $(sort $(wildcard tests/progs/*.c))
 
 LIBSKACCEL := $(OUTPUT)/libskaccel.so
 HELPERD := $(OUTPUT)/skaccel-helperd
+CLI := $(OUTPUT)/skaccel
 RUN := $(OUTPUT)/skaccel-run
 EXAMPLES := $(patsubst examples/%.c,$(OUTPUT)/examples/%,$(EXAMPLE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -106,7 +113,7 @@ BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
 MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(sort $(wildcard man/*.scd)))
 
 .PHONY: all deps test-deps check demo bench install uninstall clean format man deb
-all: $(LIBSKACCEL) $(HELPERD) $(RUN) $(EXAMPLES) $(UNIT_TESTS) $(TESTPROGS) $(MAN_PAGES)
+all: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN) $(EXAMPLES) $(UNIT_TESTS) $(TESTPROGS) $(MAN_PAGES)
 
 # --- BPF ----------------------------------------------------------------------------
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -144,7 +151,7 @@ $(LIBSKACCEL): $(SHIM_OBJS) shim/libskaccel.map
 # --- helper daemon (the only libbpf user) ----------------------------------------------
 HELPERD_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(HELPERD_SRCS))
 $(patsubst %.c,$(OUTPUT)/obj/%.o,$(sort $(wildcard helperd/*.c))): $(SKEL)
-$(OUTPUT)/obj/helperd/%.o: CPPFLAGS += -Ihelperd -I$(OUTPUT) $(LIBBPF_CFLAGS)
+$(OUTPUT)/obj/helperd/%.o: CPPFLAGS += -Ihelperd -Icli -I$(OUTPUT) $(LIBBPF_CFLAGS)
 
 $(OUTPUT)/obj/%.o: %.c
 	$(call msg,CC,$@)
@@ -152,6 +159,13 @@ $(OUTPUT)/obj/%.o: %.c
 	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(HELPERD): $(HELPERD_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS)
+
+# --- skaccel: the operator's command (status, stats, explain), reads the pinned maps ---
+CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
+$(OUTPUT)/obj/cli/%.o: CPPFLAGS += -Icli -Ihelperd $(LIBBPF_CFLAGS)
+$(CLI): $(CLI_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS)
 
@@ -180,8 +194,8 @@ $(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o
 # link a hook into a test binary, it would interpose on the test itself).
 SHIM_PURE_SRCS := $(filter-out $(wildcard shim/hook_*.c),$(sort $(wildcard shim/*.c)))
 UNIT_LINK := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS) $(SHIM_PURE_SRCS) \
-		$(filter-out helperd/main.c,$(sort $(wildcard helperd/*.c))))
-$(OUTPUT)/obj/tests/unit/%.o: CPPFLAGS += -Ishim -Ihelperd -Itests/unit -I$(OUTPUT) $(LIBBPF_CFLAGS)
+		$(filter-out helperd/main.c,$(sort $(wildcard helperd/*.c))) cli/fmt.c)
+$(OUTPUT)/obj/tests/unit/%.o: CPPFLAGS += -Ishim -Ihelperd -Icli -Itests/unit -I$(OUTPUT) $(LIBBPF_CFLAGS)
 # Explicit lists: a pattern rule without a recipe would add no prerequisite (make -j races).
 $(patsubst tests/unit/%.c,$(OUTPUT)/obj/tests/unit/%.o,$(UNIT_SRCS)): $(SKEL)
 $(OUTPUT)/tests/test_%: $(OUTPUT)/obj/tests/unit/test_%.o $(UNIT_LINK)
@@ -227,13 +241,14 @@ bench:
 	$(Q)bench/run.sh
 
 # --- install -------------------------------------------------------------------------
-install: $(LIBSKACCEL) $(HELPERD) $(RUN) $(MAN_PAGES)
+install: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN) $(MAN_PAGES)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR)
 	$(Q)for p in $(MAN_PAGES); do install -d $(DESTDIR)$(MANDIR)/man$${p##*.} && \
 		install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done
 	$(Q)install -m 0755 $(RUN) $(DESTDIR)$(BINDIR)/skaccel-run
+	$(Q)install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/skaccel
 	$(Q)install -m 0755 $(HELPERD) $(DESTDIR)$(SBINDIR)/skaccel-helperd
 	$(Q)install -m 0644 $(LIBSKACCEL) $(DESTDIR)$(LIBDIR)/libskaccel.so
 	$(Q)for u in systemd/*.socket systemd/*.service; do \
@@ -259,7 +274,7 @@ uninstall:
 		systemctl disable --now skaccel-helperd.socket skaccel-helperd.service 2>/dev/null || :; fi
 	$(Q)if [ -x $(DESTDIR)$(SBINDIR)/skaccel-helperd ] && [ -d $(PIN_DIR) ]; then \
 		$(DESTDIR)$(SBINDIR)/skaccel-helperd --unpin --pin-dir $(PIN_DIR); fi
-	$(Q)rm -f $(DESTDIR)$(BINDIR)/skaccel-run $(DESTDIR)$(SBINDIR)/skaccel-helperd \
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/skaccel-run $(DESTDIR)$(BINDIR)/skaccel $(DESTDIR)$(SBINDIR)/skaccel-helperd \
 		$(DESTDIR)$(LIBDIR)/libskaccel.so $(DESTDIR)$(UNITDIR)/skaccel-helperd.socket \
 		$(DESTDIR)$(UNITDIR)/skaccel-helperd.service $(DESTDIR)$(SYSUSERSDIR)/skaccel.conf
 	$(Q)for p in $(notdir $(MAN_PAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done

@@ -20,6 +20,12 @@
  *  - skaccel_regcnt  (ARRAY, registration outcome -> __u64): the helper's counters, kept in
  *                    a map so they survive helper restarts and any tool can read them.
  *  - skaccel_cfg     (ARRAY[1], struct skaccel_config): switches the programs read.
+ *  - skaccel_meta    (HASH, cookie -> struct skaccel_sockmeta): who registered a socket
+ *                    and what the helper answered, for `skaccel status`; written by the
+ *                    helper with skaccel_conns, deleted with it. No program reads it.
+ *  - skaccel_refused (LRU_HASH, cookie -> struct skaccel_sockmeta): the same for recent
+ *                    refusals (policy, quota, ...), so that status can say why a
+ *                    connection stayed on TCP; the oldest go first.
  */
 #ifndef SKACCEL_MAPS_H
 #define SKACCEL_MAPS_H
@@ -61,6 +67,25 @@ struct skaccel_conn {
 	__u32 rx_seq_valid;  /* 1 once rx_next_seq is set */
 };
 _Static_assert(sizeof(struct skaccel_conn) == 128, "skaccel_conn layout");
+
+/* Entries of skaccel_refused: the most recent refusals, whatever their number. */
+#define SKACCEL_MAX_REFUSED 1024
+
+/*
+ * Who registered a socket and what became of it, for status tools (skaccel_meta,
+ * skaccel_refused). Written once per registration by the helper, never on the data path.
+ */
+struct skaccel_sockmeta {
+	struct skaccel_tuple tuple;
+	__u64 time_ns; /* CLOCK_MONOTONIC of the answer */
+	__u32 pid;     /* SO_PEERCRED of the client that asked */
+	__u32 uid;
+	__s32 status;	 /* enum skaccel_status the helper answered */
+	__u32 rule_line; /* ERR_POLICY: line of the rule that refused in the policy file */
+	char comm[16];	 /* /proc/PID/comm of the client, NUL-terminated */
+	char rule[64];	 /* ERR_POLICY: that rule's text ("" if none matched: default deny) */
+};
+_Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout");
 
 /*
  * Data-path counters, indexes into skaccel_cnt, defined here once: X(NAME, key, phrase,

@@ -25,7 +25,7 @@ static void append_name(char *list, size_t len, const char *name)
 static bool sized_by_max_socks(const struct skaccel *skel, const struct bpf_map *map)
 {
 	return map == skel->maps.skaccel_socks || map == skel->maps.skaccel_conns ||
-	       map == skel->maps.skaccel_peers;
+	       map == skel->maps.skaccel_peers || map == skel->maps.skaccel_meta;
 }
 
 /*
@@ -134,6 +134,8 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 		r = bpf_map__set_max_entries(skel->maps.skaccel_conns, max_socks);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.skaccel_peers, max_socks);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.skaccel_meta, max_socks);
 	if (r)
 		goto fail;
 
@@ -155,6 +157,8 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	bpf->maps.cnt = bpf_map__fd(skel->maps.skaccel_cnt);
 	bpf->maps.regcnt = bpf_map__fd(skel->maps.skaccel_regcnt);
 	bpf->maps.cfg = bpf_map__fd(skel->maps.skaccel_cfg);
+	bpf->maps.meta = bpf_map__fd(skel->maps.skaccel_meta);
+	bpf->maps.refused = bpf_map__fd(skel->maps.skaccel_refused);
 	bpf->pair_prog = bpf_program__fd(skel->progs.skaccel_pair);
 	for (i = 0; i < HELPERD_NR_MAPS; i++) {
 		if (*helperd_maps_fd(&bpf->maps, i) < 0) {

@@ -19,6 +19,7 @@
 #include "bpf_setup.h"
 #include "bpffs.h"
 #include "caps.h"
+#include "cli.h"
 #include "closer.h"
 #include "daemon.h"
 #include "listener.h"
@@ -28,7 +29,6 @@
 #include "selftest.h"
 #include "skaccel_proto.h"
 #include "sockcheck.h"
-#include "stats.h"
 #include "unpin.h"
 
 #ifndef SKACCEL_VERSION
@@ -37,30 +37,15 @@
 
 #define EXIT_USAGE 2
 
+/*
+ * --stats is `skaccel stats` (cli/stats_run.c), kept for scripts that use it, with the
+ * helper's exit codes: 1 for any failure.
+ */
 static int run_stats(const struct helperd_options *opts)
 {
-	const char *failed = NULL;
-	int r;
-
-	r = helperd_stats_print(stdout, opts->pin_dir, opts->json, &failed);
-	if (r == -ENOENT && failed) {
-		log_err("Failed to open pinned map %s/%s: no skaccel maps in %s (is "
-			"skaccel-helperd running, with this --pin-dir?)",
-			opts->pin_dir, failed, opts->pin_dir);
-		return EXIT_FAILURE;
-	}
-	if (r == -EPROTO && failed) {
-		log_err("Failed to open pinned map %s/%s: its layout is not this build's (a newer "
-			"or older skaccel pinned it)",
-			opts->pin_dir, failed);
-		return EXIT_FAILURE;
-	}
-	if (r) {
-		log_err("Failed to read statistics from %s%s%s: %s", opts->pin_dir,
-			failed ? "/" : "", failed ? failed : "", strerror(-r));
-		return EXIT_FAILURE;
-	}
-	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return cli_stats_run(program_invocation_short_name, opts->pin_dir, opts->json, 0) == 0
+		   ? EXIT_SUCCESS
+		   : EXIT_FAILURE;
 }
 
 static int run_unpin(const struct helperd_options *opts)

@@ -331,6 +331,7 @@ void helperd_usage(FILE *out, const char *prog)
 	    "  --disable           acceleration off: the programs pass every byte to TCP and\n"
 	    "                      new registrations are refused; existing sockets stay\n"
 	    "  --stats             print counters and live sockets from the pinned maps, exit\n"
+	    "                      (the same as skaccel stats, see skaccel(8))\n"
 	    "  --json              with --stats: one JSON object instead of tables\n"
 	    "  --unpin             remove the pinned maps and programs, exit (uninstall;\n"
 	    "                      live connections keep working until they close)\n"
