@@ -8,13 +8,15 @@
 #
 #   build/PAGE     scdoc turns man/PAGE.scd into roff
 #   lint/PAGE      mandoc -T lint -W warning and groff -ww -z -man say nothing; scdoc puts
-#                  .PP before every paragraph, also right after .SH and before .RS, which
-#                  mandoc reports as "skipping paragraph macro: PP after SH" / "PP empty":
-#                  those two (harmless: the macro is skipped) are the only ones ignored
+#                  .PP before every paragraph, also right after .SH/.SS and before .RS,
+#                  which mandoc reports as "skipping paragraph macro: PP after SH" (SS) /
+#                  "PP empty": those (harmless: the macro is skipped) are the only ones
+#                  ignored
 #   options/PAGE   for a page NAME.SECTION whose command $SKT_BUILD/NAME is built: every
-#                  long option `NAME --help` lists (a line starting with it) is documented
-#                  in the page (a line of the page starting with *-), and every option the
-#                  page documents is in --help
+#                  long option `NAME --help` lists (a line starting with it), and, for a
+#                  command with a "Commands:" list, `NAME help COMMAND` of each, is
+#                  documented in the page (a line of the page starting with *-), and every
+#                  option the page documents is in one of those helps
 # shellcheck source=tests/lib/skt.sh
 . "$(dirname "$0")/../../lib/skt.sh"
 
@@ -50,7 +52,7 @@ for p in $pages; do
 	skt_pass "man/build/$page"
 
 	lint=$( { mandoc -T lint -W warning "$roff" 2>&1 |
-		grep -v 'skipping paragraph macro: PP \(empty\|after SH\)'
+		grep -v 'skipping paragraph macro: PP \(empty\|after S[HS]\)'
 		groff -ww -z -man "$roff" 2>&1; } | head -n 5 | tr '\n' '|')
 	if [ -n "$lint" ]; then
 		skt_fail "man/lint/$page" "${lint//$roff/$page}"
@@ -64,6 +66,11 @@ for p in $pages; do
 		skt_fail "man/options/$page" "$cmd --help failed: $(echo "$help" | tail -n 2 | tr '\n' '|')"
 		continue
 	fi
+	# Subcommands (skaccel status, ...): their own help lists their options.
+	for sub in $(echo "$help" | awk '/^Commands:/ { f = 1; next } /^[^ ]/ { f = 0 }
+			f && /^  [a-z]/ { print $1 }'); do
+		help=$help$'\n'$("$cmd" help "$sub" 2>&1)
+	done
 	in_help=$(echo "$help" | help_options)
 	in_page=$(page_options "$MAN_DIR/$p")
 	undocumented=$(comm -23 <(echo "$in_help") <(echo "$in_page") | tr '\n' ' ')
