@@ -17,9 +17,10 @@
 #   deb/build        make deb produces build/deb/skaccel_*.deb
 #   deb/lintian      lintian reports no error and no warning
 #   deb/install      apt-get install ./skaccel_*.deb succeeds
-#   deb/files        programs, library, units, man pages, sysusers file, the conffile
-#                    /etc/skaccel/helperd.conf, the user skaccel, the socket enabled
-#                    (deb-systemd-helper) and the service not
+#   deb/files        programs (skaccel, skaccel-run, skaccel-helperd), library, units,
+#                    man pages, sysusers file, the conffile /etc/skaccel/helperd.conf,
+#                    the user skaccel, the socket enabled (deb-systemd-helper) and the
+#                    service not
 #   deb/accelerated  10 MB from an installed skaccel-run to another, with the defaults
 #                    (no --socket, no --lib): the installed helper's redirected-bytes
 #                    counter covers 95% of it, the installed library is the one mapped
@@ -102,7 +103,7 @@ verdict deb/install ""
 dpkg -L skaccel >"$SKT_TMP/files"
 
 ERR=""
-for f in /usr/bin/skaccel-run /usr/sbin/skaccel-helperd /usr/lib/skaccel/libskaccel.so \
+for f in /usr/bin/skaccel-run /usr/bin/skaccel /usr/sbin/skaccel-helperd /usr/lib/skaccel/libskaccel.so \
 	/lib/systemd/system/skaccel-helperd.socket /lib/systemd/system/skaccel-helperd.service \
 	/usr/lib/sysusers.d/skaccel.conf /etc/skaccel/helperd.conf \
 	/usr/share/man/man1/skaccel-run.1.gz /usr/share/man/man8/skaccel-helperd.8.gz \
