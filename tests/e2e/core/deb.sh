@@ -38,11 +38,11 @@ RUNDIR=/run/skaccel
 PAYLOAD=$((10 * 1024 * 1024))
 
 # fail_rest REASON: every test not yet decided fails with REASON, and the script ends.
-declare -A DONE
-verdict() { DONE[$1]=1; if [ -z "$2" ]; then skt_pass "$1"; else skt_fail "$1" "$2"; fi; }
+declare -A DECIDED
+verdict() { DECIDED[$1]=1; if [ -z "$2" ]; then skt_pass "$1"; else skt_fail "$1" "$2"; fi; }
 fail_rest() {
 	local t
-	for t in "${TESTS[@]}"; do [ -n "${DONE[$t]:-}" ] || skt_fail "$t" "$1"; done
+	for t in "${TESTS[@]}"; do [ -n "${DECIDED[$t]:-}" ] || skt_fail "$t" "$1"; done
 	skt_done
 }
 
@@ -59,6 +59,7 @@ USER_BEFORE=$(getent passwd skaccel)
 
 HPID=""
 INSTALLED=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 deb_cleanup() {
 	if [ -n "$HPID" ]; then
 		kill -TERM "$HPID" 2>/dev/null
@@ -216,7 +217,7 @@ done <"$SKT_TMP/files"
 [ -e /etc/skaccel ] && ERR="${ERR:+$ERR; }/etc/skaccel left after purge"
 [ -e /etc/systemd/system/sockets.target.wants/skaccel-helperd.socket ] &&
 	ERR="${ERR:+$ERR; }the socket's enable link left after purge"
-ls /var/lib/systemd/deb-systemd-helper-enabled/ 2>/dev/null | grep -q skaccel &&
+find /var/lib/systemd/deb-systemd-helper-enabled/ -name '*skaccel*' 2>/dev/null | grep -q . &&
 	ERR="${ERR:+$ERR; }deb-systemd-helper state left after purge"
 getent passwd skaccel >/dev/null || ERR="${ERR:+$ERR; }the user skaccel was removed (Debian keeps system users)"
 dpkg-query -W skaccel >/dev/null 2>&1 && ERR="${ERR:+$ERR; }dpkg still knows skaccel"
