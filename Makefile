@@ -8,16 +8,23 @@
 #   make demo       install build deps if missing, build, run the side-by-side demo
 #   make check      install build+test deps if missing, build, run every test tier
 #   make bench      benchmark plain TCP vs skaccel, write docs/BENCHMARKS.md
+#   make man        the man pages (man/*.scd -> $(OUTPUT)/man/, part of `all`)
+#   make deb        install packaging deps if missing, build the Debian package into
+#                   $(OUTPUT)/deb/ from a copy of the tree (the checkout stays clean)
 #   make install    PREFIX=/usr/local DESTDIR= (bin/, sbin/, lib/, systemd units, the
-#                   sysusers.d file and its user skaccel when DESTDIR is empty, and
-#                   /etc/skaccel/helperd.conf unless it exists)
+#                   sysusers.d file and its user skaccel when DESTDIR is empty,
+#                   /etc/skaccel/helperd.conf unless it exists, man pages in MANDIR)
 #   make uninstall  stop the service, remove the pins in PIN_DIR, remove the files
+#
+# Every target that builds needs the build dependencies: without them it stops at once with
+# one line naming the missing ones and the command that installs them (make deps).
 
 OUTPUT ?= build
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 PKG_CONFIG ?= pkg-config
+SCDOC ?= scdoc
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
@@ -61,6 +68,23 @@ endif
 # `make check` builds here with SANITIZE=1 too, and runs the sanitized tier against it.
 SAN_OUTPUT ?= $(OUTPUT)-san
 
+# --- build dependencies: say which are missing, in one line, before anything runs --------
+# Goals that install what they need first (and then run make again), or need nothing.
+# `make unit` (the pure unit tier) needs a C compiler and nothing else.
+SELF_DEPS_GOALS := deps test-deps check demo bench deb clean format uninstall
+have = $(shell command -v $(firstword $(1)) >/dev/null 2>&1 && echo y)
+ifneq ($(filter-out $(SELF_DEPS_GOALS) unit,$(or $(MAKECMDGOALS),all)),)
+MISSING_DEPS := $(strip $(if $(call have,$(CC)),,gcc) $(if $(call have,$(CLANG)),,clang) \
+	$(if $(call have,$(BPFTOOL)),,bpftool) $(if $(call have,$(PKG_CONFIG)),,pkg-config) \
+	$(if $(shell $(PKG_CONFIG) --exists libbpf 2>/dev/null && echo y),,libbpf-dev) \
+	$(if $(call have,$(SCDOC)),,scdoc))
+else ifneq ($(filter unit,$(MAKECMDGOALS)),)
+MISSING_DEPS := $(if $(call have,$(CC)),,gcc)
+endif
+ifneq ($(MISSING_DEPS),)
+$(error skaccel: missing $(MISSING_DEPS) (run `make deps` as root, or scripts/install-deps.sh build))
+endif
+
 .DELETE_ON_ERROR:
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -89,9 +113,11 @@ TESTPROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TESTPROG_SRCS))
 SKEL := $(OUTPUT)/skaccel.skel.h
 BPF_OBJ := $(OUTPUT)/bpf/skaccel.bpf.o
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
+# man/NAME.SECTION.scd -> $(OUTPUT)/man/NAME.SECTION, every page found.
+MAN_PAGES := $(patsubst man/%.scd,$(OUTPUT)/man/%,$(sort $(wildcard man/*.scd)))
 
-.PHONY: all deps test-deps check demo bench install uninstall clean format unit
-all: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN) $(EXAMPLES) $(UNIT_TESTS) $(TESTPROGS)
+.PHONY: all deps test-deps check demo bench install uninstall clean format unit man deb
+all: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN) $(EXAMPLES) $(UNIT_TESTS) $(TESTPROGS) $(MAN_PAGES)
 
 # --- BPF ----------------------------------------------------------------------------
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -152,6 +178,14 @@ RUN_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(RUN_SRCS))
 $(RUN): $(RUN_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
+
+# --- man pages ------------------------------------------------------------------------
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/%: man/%.scd
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SCDOC) < $< > $@
 
 # --- examples, unit tests, test programs ------------------------------------------------
 $(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o
@@ -255,10 +289,12 @@ bench:
 	$(Q)bench/run.sh
 
 # --- install -------------------------------------------------------------------------
-install: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN)
+install: $(LIBSKACCEL) $(HELPERD) $(CLI) $(RUN) $(MAN_PAGES)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR)
+	$(Q)for p in $(MAN_PAGES); do install -d $(DESTDIR)$(MANDIR)/man$${p##*.} && \
+		install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/ || exit 1; done
 	$(Q)install -m 0755 $(RUN) $(DESTDIR)$(BINDIR)/skaccel-run
 	$(Q)install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/skaccel
 	$(Q)install -m 0755 $(HELPERD) $(DESTDIR)$(SBINDIR)/skaccel-helperd
@@ -289,9 +325,24 @@ uninstall:
 	$(Q)rm -f $(DESTDIR)$(BINDIR)/skaccel-run $(DESTDIR)$(BINDIR)/skaccel $(DESTDIR)$(SBINDIR)/skaccel-helperd \
 		$(DESTDIR)$(LIBDIR)/libskaccel.so $(DESTDIR)$(UNITDIR)/skaccel-helperd.socket \
 		$(DESTDIR)$(UNITDIR)/skaccel-helperd.service $(DESTDIR)$(SYSUSERSDIR)/skaccel.conf
+	$(Q)for p in $(notdir $(MAN_PAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done
 	$(Q)f=$(DESTDIR)$(SYSCONFDIR)/skaccel/helperd.conf; \
 	if cmp -s $$f systemd/helperd.conf.example; then rm -f $$f; rmdir $$(dirname $$f) 2>/dev/null || :; \
 	elif [ -e $$f ]; then echo "Kept $$f: it differs from the example (your policy)"; fi
+
+# --- Debian package ----------------------------------------------------------------------
+# Built from a copy of the tree in $(OUTPUT)/deb/, so that neither the checkout nor its
+# $(OUTPUT)/ is touched (dpkg-buildpackage cleans and writes its files into the parent
+# directory): the .deb, .buildinfo and .changes land in $(OUTPUT)/deb/.
+DEB_SRC := $(OUTPUT)/deb/skaccel-src
+deb:
+	$(Q)scripts/install-deps.sh build deb
+	$(Q)rm -rf $(DEB_SRC) && mkdir -p $(DEB_SRC)
+	$(Q)tar -cf - --exclude=./.git --exclude=./$(OUTPUT) --exclude=./$(SAN_OUTPUT) \
+		--exclude='./build*' . | tar -C $(DEB_SRC) -xf -
+	$(Q)cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	$(Q)rm -rf $(DEB_SRC)
+	$(Q)ls $(OUTPUT)/deb/*.deb
 
 format:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
