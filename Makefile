@@ -145,11 +145,11 @@ SHIM_OBJS := $(patsubst %.c,$(OUTPUT)/shim-obj/%.o,$(SHIM_SRCS))
 $(OUTPUT)/shim-obj/%.o: %.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) $(SHIM_SAN_FLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(Q)$(CC) $(BASE_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(SHIM_SAN_FLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(LIBSKACCEL): $(SHIM_OBJS) shim/libskaccel.map
 	$(call msg,LD,$@)
-	$(Q)$(CC) -shared $(CFLAGS) $(SHIM_SAN_FLAGS) -Wl,-soname,libskaccel.so -Wl,--version-script=shim/libskaccel.map \
+	$(Q)$(CC) -shared $(CFLAGS) $(SHIM_SAN_FLAGS) $(LDFLAGS) -Wl,-soname,libskaccel.so -Wl,--version-script=shim/libskaccel.map \
 		-Wl,-z,defs -Wl,-z,now -Wl,-z,relro -o $@ $(SHIM_OBJS) -ldl -lpthread
 
 # --- helper daemon (the only libbpf user) ----------------------------------------------
@@ -164,20 +164,20 @@ $(OUTPUT)/obj/%.o: %.c
 
 $(HELPERD): $(HELPERD_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS)
 
 # --- skaccel: the operator's command (status, stats, explain), reads the pinned maps ---
 CLI_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(CLI_SRCS))
 $(OUTPUT)/obj/cli/%.o: CPPFLAGS += -I$(OUTPUT) $(LIBBPF_CFLAGS)
 $(CLI): $(CLI_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS)
 
 # --- skaccel-run ----------------------------------------------------------------------
 RUN_OBJS := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(RUN_SRCS))
 $(RUN): $(RUN_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^
 
 # --- man pages ------------------------------------------------------------------------
 man: $(MAN_PAGES)
@@ -191,7 +191,7 @@ $(OUTPUT)/man/%: man/%.scd
 $(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -lm
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm
 
 # Unit tests link the code they test and need no privileges. Never link a hook
 # (shim/hook_*.c) into a test binary: it would interpose on the test itself.
@@ -229,7 +229,7 @@ $(UNIT_PURE_LIB): $(UNIT_PURE_OBJS)
 $(UNIT_PURE_TESTS): $(OUTPUT)/tests/%: $(OUTPUT)/unit-obj/tests/unit/%.o $(UNIT_PURE_LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -ldl
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lpthread -ldl
 
 UNIT_LINK := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(COMMON_SRCS) $(SHIM_PURE_SRCS) \
 		$(filter-out helperd/main.c,$(sort $(wildcard helperd/*.c))) cli/fmt.c)
@@ -239,7 +239,7 @@ $(patsubst tests/unit/%.c,$(OUTPUT)/obj/tests/unit/%.o,$(UNIT_BPF_SRCS)): $(SKEL
 $(UNIT_BPF_TESTS): $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/unit/%.o $(UNIT_LINK)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread -ldl
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread -ldl
 
 # Build and run the pure tier: exit 0 passes, 77 skips, anything else fails. The shim is
 # libc only as well: test_shim_client re-runs itself with it preloaded to test the hooks.
@@ -256,11 +256,11 @@ unit: $(UNIT_PURE_TESTS) $(LIBSKACCEL)
 $(OUTPUT)/tests/pair_probe: $(OUTPUT)/obj/tests/progs/pair_probe.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread
 $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -lm
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm
 
 $(OUTPUT) $(OUTPUT)/bpf:
 	$(Q)mkdir -p $@
