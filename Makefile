@@ -70,14 +70,16 @@ HELPERD_SRCS := $(sort $(wildcard helperd/*.c)) $(COMMON_SRCS)
 RUN_SRCS := $(sort $(wildcard run/*.c)) $(COMMON_SRCS)
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-TESTPROG_SRCS := $(sort $(wildcard tests/progs/*.c))
+TESTPROG_SRCS := $(filter-out tests/progs/xfer_common.c,$(sort $(wildcard tests/progs/*.c)))
+TESTPROG_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard tests/progs/*/*.c))))
 
 LIBSKACCEL := $(OUTPUT)/libskaccel.so
 HELPERD := $(OUTPUT)/skaccel-helperd
 RUN := $(OUTPUT)/skaccel-run
 EXAMPLES := $(patsubst examples/%.c,$(OUTPUT)/examples/%,$(EXAMPLE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TESTPROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TESTPROG_SRCS))
+TESTPROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TESTPROG_SRCS)) \
+	     $(patsubst tests/progs/%,$(OUTPUT)/tests/%,$(TESTPROG_DIRS))
 SKEL := $(OUTPUT)/skaccel.skel.h
 BPF_OBJ := $(OUTPUT)/bpf/skaccel.bpf.o
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
@@ -164,7 +166,16 @@ $(OUTPUT)/tests/pair_probe: $(OUTPUT)/obj/tests/progs/pair_probe.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread
-$(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o
+# A test program is tests/progs/NAME.c, or a folder tests/progs/NAME/ with one file per
+# topic; every one of them links what they share (xfer_common.c).
+TESTPROG_LIB := $(OUTPUT)/obj/tests/progs/xfer_common.o
+$(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o $(TESTPROG_LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -lm
+$(foreach d,$(TESTPROG_DIRS),$(eval $(OUTPUT)/tests/$(notdir $(d)): \
+	$(patsubst %.c,$(OUTPUT)/obj/%.o,$(sort $(wildcard $(d)/*.c)))))
+$(patsubst tests/progs/%,$(OUTPUT)/tests/%,$(TESTPROG_DIRS)): $(TESTPROG_LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -lm
