@@ -141,7 +141,10 @@ $(RUN): $(RUN_OBJS)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^
 
 # --- examples, unit tests, test programs ------------------------------------------------
-$(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o
+# Each example is examples/NAME.c and links the socket plumbing they share (examples/lib).
+EXAMPLE_LIB := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(sort $(wildcard examples/lib/*.c)))
+$(OUTPUT)/obj/examples/%.o: CPPFLAGS += -Iexamples/lib
+$(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o $(EXAMPLE_LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ -lpthread -lm

@@ -185,7 +185,7 @@ apps_verdict() {
 
 # apps_helper_alive NAME: a crashed helper would turn the next tests into plain-TCP runs.
 apps_helper_alive() {
-	kill -0 "$SKT_HELPER_PID" 2>/dev/null && return 0
+	helper_alive "$SKT_HELPER_PID" && return 0
 	skt_fail "$1" "the helper died: $(skt_tail "$SKT_HLOG")"
 	return 1
 }
