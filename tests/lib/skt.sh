@@ -206,6 +206,7 @@ skt_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # IP-layer bytes sent in a namespace: IPv4 (/proc/net/netstat IpExt OutOctets, which
 # also carries v4-mapped traffic) plus IPv6 (/proc/net/snmp6 Ip6OutOctets, which IpExt
 # does not count). Whatever went through TCP/IP at all; redirected bytes never reach IP.
+# Printed with %.0f: mawk's %d stops at 2^31-1, and 2 GB carried would look silent.
 skt_outoctets() {
 	skt_in "$1" sh -c 'cat /proc/net/netstat; cat /proc/net/snmp6 2>/dev/null' | awk '
 		$1 == "IpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
