@@ -5,6 +5,8 @@
  */
 #include "semx_check.h"
 
+/* --- MSG_DONTWAIT, MSG_TRUNC ---------------------------------------------------------------- */
+
 /*
  * MSG_DONTWAIT on an empty blocking socket: -1/EAGAIN at once. MSG_TRUNC on TCP discards
  * instead of copying (the buffer may be NULL) and returns the count; with MSG_PEEK it
@@ -186,6 +188,8 @@ void run_cork(struct rng *r)
 	close(rr.fd);
 }
 
+/* --- writev with many iovecs, zero-length I/O ------------------------------------------------- */
+
 /*
  * writev/sendmsg of IOV_MAX small iovecs returns their sum; IOV_MAX + 1 is EINVAL; zero
  * iovecs, zero-length iovecs, send(..., 0) and write(fd, NULL, 0) return 0 and send
@@ -360,6 +364,8 @@ void run_zero_read(struct rng *r)
 	close(c);
 	close(s);
 }
+
+/* --- one write larger than every buffer ------------------------------------------------------ */
 
 struct slow_reader {
 	int fd;

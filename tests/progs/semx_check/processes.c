@@ -5,6 +5,8 @@
  */
 #include "semx_check.h"
 
+/* --- the peer protocol: what a forked, exec'd or fd-passed process does ----------------------- */
+
 /*
  * A process that got its socket some other way than connect()/accept() runs this as the
  * client; peer_protocol_server() is the other end. It exercises what depends on the
@@ -74,6 +76,8 @@ void peer_protocol_server(int fd, struct rng *r)
 	close(fd);
 }
 
+/* --- fork ---------------------------------------------------------------------------------- */
+
 /*
  * The socket after fork(). child_uses: the parent closes its copy at once and the child
  * runs the peer protocol on it; the peer sees EOF when the child exits. Otherwise the
@@ -127,6 +131,8 @@ void run_fork(struct rng *r)
 	close(s);
 	obs("fork, child closed its copy: no EOF until the parent's close; data flows");
 }
+
+/* --- exec ------------------------------------------------------------------------------------ */
 
 char g_self[PATH_MAX];
 
@@ -224,6 +230,8 @@ int exec_child_main(int argc, char **argv)
 	return 0;
 }
 
+/* --- SCM_RIGHTS ------------------------------------------------------------------------------ */
+
 static int recv_fd(int us)
 {
 	char control[CMSG_SPACE(sizeof(int))];
@@ -292,6 +300,8 @@ void run_scm_rights(struct rng *r)
 	obs("socket passed by SCM_RIGHTS: the worker's MSG_WAITALL, half-close and late reply "
 	    "behave as on TCP; EOF at its close");
 }
+
+/* --- threads ---------------------------------------------------------------------------------- */
 
 struct duplex_writer {
 	int fd;

@@ -2,6 +2,8 @@
 /* What is queued: SIOCOUTQ/SIOCINQ and SO_RCVLOWAT. */
 #include "semx_check.h"
 
+/* --- SIOCOUTQ / SIOCINQ ------------------------------------------------------------------ */
+
 /*
  * What is comparable. SIOCOUTQ counts bytes sent but not yet acknowledged. A redirected
  * byte never enters the send queue, so under skaccel SIOCOUTQ is 0 right after a write,
@@ -97,6 +99,8 @@ void run_outq(struct rng *r)
 	close(c);
 	close(s);
 }
+
+/* --- SO_RCVLOWAT ------------------------------------------------------------------------ */
 
 /* When the reader sets its mark: the connection's history before setsockopt(). */
 enum lowat_when {
