@@ -13,6 +13,7 @@ helper_spawn() {
 	local log=$1
 	shift
 	"$@" >"$log" 2>&1 &
+	# shellcheck disable=SC2034 # for the caller
 	HELPER_PID=$!
 }
 
@@ -39,6 +40,7 @@ helper_wait_ready() {
 	shift 3
 	for _ in $(seq 100); do
 		if ! helper_alive "$pid"; then
+			# shellcheck disable=SC2034 # for the caller
 			HELPER_WHY="exited at start-up"
 			return 1
 		fi
@@ -48,6 +50,7 @@ helper_wait_ready() {
 		fi
 		sleep 0.1
 	done
+	# shellcheck disable=SC2034 # for the caller
 	HELPER_WHY="not ready within 10 s"
 	return 1
 }

@@ -353,7 +353,6 @@ uint16_t ep_port(const struct endpoint *ep)
 	return ntohs(((const struct sockaddr_in6 *)&ep->ss)->sin6_port);
 }
 
-
 const char *ep_str(const struct endpoint *ep, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
