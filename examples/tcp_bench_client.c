@@ -173,6 +173,19 @@ static bool done(const struct opts *o, uint64_t count, uint64_t start, uint64_t 
 	return o->iterations ? count >= o->iterations : now - start >= o->duration_ns;
 }
 
+/* A request filled with fill and room for its reply; the caller frees both, even on -1. */
+static int alloc_exchange(size_t size, char fill, char **req, char **resp)
+{
+	*req = malloc(size);
+	*resp = malloc(size);
+	if (!*req || !*resp) {
+		fprintf(stderr, PROG ": Failed to allocate buffers: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	memset(*req, fill, size);
+	return 0;
+}
+
 static int run_rr(const struct opts *o, const struct sockaddr_storage *ss, socklen_t sslen)
 {
 	long warmup = o->warmup < 0 ? 1000 : o->warmup;
@@ -181,13 +194,8 @@ static int run_rr(const struct opts *o, const struct sockaddr_storage *ss, sockl
 	char *req, *resp;
 	int fd, err = 0;
 
-	req = malloc(o->size);
-	resp = malloc(o->size);
-	if (!req || !resp) {
-		fprintf(stderr, PROG ": Failed to allocate buffers: %s\n", strerror(ENOMEM));
+	if (alloc_exchange(o->size, 'r', &req, &resp))
 		goto out_free;
-	}
-	memset(req, 'r', o->size);
 	fd = dial(ss, sslen, true);
 	if (fd < 0)
 		goto out_free;
@@ -340,13 +348,8 @@ static int run_crr(const struct opts *o, const struct sockaddr_storage *ss, sock
 	double secs;
 	int ret = 1;
 
-	req = malloc(o->size);
-	resp = malloc(o->size);
-	if (!req || !resp) {
-		fprintf(stderr, PROG ": Failed to allocate buffers: %s\n", strerror(ENOMEM));
+	if (alloc_exchange(o->size, 'c', &req, &resp))
 		goto out;
-	}
-	memset(req, 'c', o->size);
 	for (long i = 0; i < warmup; i++) {
 		if (crr_once(o, ss, sslen, req, resp))
 			goto out;
