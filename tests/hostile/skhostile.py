@@ -1005,23 +1005,10 @@ def cmd_linger(args):
     objs = Objs()
     c, queued = lingering_socket(objs)
     s = objs.add(hconnect(args.socket))
-    # Sent by a child that exits right after the send, once our own copy is closed: an
-    # exiting task's close never lingers (inet_release()), so should the helper close its
-    # copy first (it may: it refuses the request at once), nothing waits here; most often
-    # the helper's close is the last, and lingers (as in cmd_fdflood).
-    go_r, go_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(go_w)
-            os.read(go_r, 1)  # our parent's copy is closed: never the last
-            hsend(s, req(OP_PING, 1), [c.fileno()])  # refused (an fd on PING): the helper closes it
-        finally:
-            os._exit(0)
-    c.close()
-    os.close(go_r)
-    os.close(go_w)
-    os.waitpid(pid, 0)
+    # Should the helper close its copy first (it may: it refuses the request at once),
+    # nothing waits here; most often the helper's close is the last, and lingers (as in
+    # cmd_fdflood).
+    send_last_copy(s, req(OP_PING, 1), c)  # refused (an fd on PING): the helper closes it
     time.sleep(0.2)
     t0 = time.time()
     ok, why = ping(args.socket, 2, timeout=args.max_ms / 1000.0)
@@ -1038,6 +1025,25 @@ def cmd_linger(args):
 
 
 # --- fdflood: lingering closes, then fds as fast as the helper takes them --------------
+
+
+def send_last_copy(s, data, c):
+    """Send data with socket c to the helper from a child that exits right after the send,
+    once our own copy of c is closed: an exiting task's close never lingers (inet_release()),
+    so the helper's close of c is the one that can. Closes our copy of c."""
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)  # our parent's copy is closed: never the last
+            hsend(s, data, [c.fileno()])
+        finally:
+            os._exit(0)
+    c.close()
+    os.close(go_r)
+    os.close(go_w)
+    os.waitpid(pid, 0)
 
 
 def lingering_socket(objs):
@@ -1101,30 +1107,16 @@ def cmd_fdflood(args):
             replies += 1
             statuses[r.status] = statuses.get(r.status, 0) + 1
 
-    # Each lingering socket goes from a child that closes its copy by exiting right after
-    # the send, most often before the helper has received it: an exiting task's close
-    # never lingers (inet_release()), so only the helper's close can wait, and does.
-    # We keep the peers, never reading them.
+    # Each lingering socket goes by send_last_copy(), most often before the helper has
+    # received it, so only the helper's close can wait, and does. We keep the peers, never
+    # reading them.
     while sent < args.lingering + args.count and eof is None and time.time() < deadline:
         if sent - replies >= args.window:
             read_replies(0.05)
             continue
         try:
             if sent < args.lingering:
-                c = lingering_socket(objs)[0]
-                go_r, go_w = os.pipe()
-                pid = os.fork()
-                if pid == 0:
-                    try:
-                        os.close(go_w)
-                        os.read(go_r, 1)  # our parent's copy is closed: never the last
-                        hsend(s, req(OP_REG, sent), [c.fileno()])
-                    finally:
-                        os._exit(0)
-                c.close()
-                os.close(go_r)
-                os.close(go_w)
-                os.waitpid(pid, 0)
+                send_last_copy(s, req(OP_REG, sent), lingering_socket(objs)[0])
             else:
                 hsend(s, req(OP_REG, sent), [null])
             sent += 1
