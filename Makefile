@@ -101,7 +101,8 @@ CLI_SRCS := $(sort $(wildcard cli/*.c)) $(CLI_HELPERD_SRCS) common/skaccel_proto
 RUN_SRCS := $(sort $(wildcard run/*.c)) $(COMMON_SRCS)
 EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
-TESTPROG_SRCS := $(sort $(wildcard tests/progs/*.c))
+TESTPROG_SRCS := $(filter-out tests/progs/xfer_common.c,$(sort $(wildcard tests/progs/*.c)))
+TESTPROG_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard tests/progs/*/*.c))))
 
 LIBSKACCEL := $(OUTPUT)/libskaccel.so
 HELPERD := $(OUTPUT)/skaccel-helperd
@@ -109,7 +110,8 @@ CLI := $(OUTPUT)/skaccel
 RUN := $(OUTPUT)/skaccel-run
 EXAMPLES := $(patsubst examples/%.c,$(OUTPUT)/examples/%,$(EXAMPLE_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
-TESTPROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TESTPROG_SRCS))
+TESTPROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/%,$(TESTPROG_SRCS)) \
+	     $(patsubst tests/progs/%,$(OUTPUT)/tests/%,$(TESTPROG_DIRS))
 SKEL := $(OUTPUT)/skaccel.skel.h
 BPF_OBJ := $(OUTPUT)/bpf/skaccel.bpf.o
 BPF_SRCS := $(sort $(wildcard bpf/*.bpf.c))
@@ -188,7 +190,9 @@ $(OUTPUT)/man/%: man/%.scd
 	$(Q)$(SCDOC) < $< > $@
 
 # --- examples, unit tests, test programs ------------------------------------------------
-$(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o
+# Each example is examples/NAME.c and links the socket plumbing they share (examples/lib).
+EXAMPLE_LIB := $(patsubst %.c,$(OUTPUT)/obj/%.o,$(sort $(wildcard examples/lib/*.c)))
+$(OUTPUT)/examples/%: $(OUTPUT)/obj/examples/%.o $(EXAMPLE_LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm
@@ -257,7 +261,16 @@ $(OUTPUT)/tests/pair_probe: $(OUTPUT)/obj/tests/progs/pair_probe.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread
-$(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o
+# A test program is tests/progs/NAME.c, or a folder tests/progs/NAME/ with one file per
+# topic; every one of them links what they share (xfer_common.c).
+TESTPROG_LIB := $(OUTPUT)/obj/tests/progs/xfer_common.o
+$(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o $(TESTPROG_LIB)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm
+$(foreach d,$(TESTPROG_DIRS),$(eval $(OUTPUT)/tests/$(notdir $(d)): \
+	$(patsubst %.c,$(OUTPUT)/obj/%.o,$(sort $(wildcard $(d)/*.c)))))
+$(patsubst tests/progs/%,$(OUTPUT)/tests/%,$(TESTPROG_DIRS)): $(TESTPROG_LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ -lpthread -lm

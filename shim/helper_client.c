@@ -107,19 +107,15 @@ static void conn_drop(struct shim_client *c)
 
 static int conn_open(struct shim_client *c)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t n = strlen(c->path);
+	struct sockaddr_un sun;
 	socklen_t len;
 	struct ucred cred;
 	struct stat st;
 	int fd, err;
 
-	if (n == 0)
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, c->path, n);
-	if (c->path[0] == '@')
-		sun.sun_path[0] = '\0'; /* abstract namespace: no terminator, exact length */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (c->path[0] != '@'));
+	err = skaccel_unix_addr(c->path, &sun, &len);
+	if (err < 0)
+		return err;
 
 	/* CLOEXEC: exec'ing programs must not inherit it; NONBLOCK: our waits are bounded. */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
