@@ -15,6 +15,7 @@
 
 #include "clients.h"
 #include "exe_reader.h"
+#include "metrics_http.h"
 #include "options.h"
 #include "policy.h"
 #include "ratelimit.h"
@@ -31,8 +32,13 @@ enum {
 	HELPERD_TOKEN_SIGNAL = 1,
 	HELPERD_TOKEN_TIMER = 2,
 	HELPERD_TOKEN_CLOSER = 3,	/* closes a client was charged for are done */
+	HELPERD_TOKEN_METRICS = 4,	/* the --metrics-listen socket */
+	HELPERD_TOKEN_METRICS_CONN = 8, /* + its connection slot */
 	HELPERD_TOKEN_CLIENT_BASE = 16, /* + slot number */
 };
+
+_Static_assert(HELPERD_TOKEN_METRICS_CONN + HELPERD_METRICS_MAX_CONNS <= HELPERD_TOKEN_CLIENT_BASE,
+	       "metrics tokens below the clients'");
 
 struct helperd_daemon {
 	/* Set by the caller before helperd_daemon_init(). */
@@ -42,8 +48,12 @@ struct helperd_daemon {
 	const char *notify_socket;	    /* $NOTIFY_SOCKET or NULL */
 	const struct helperd_options *opts; /* the policy file and --max-per-user, for reloads */
 	struct helperd_reg_ctx reg;
-	struct helperd_regcnt regcnt; /* loaded from the map */
-	struct helperd_sweep sweep;   /* sized for reg.registry */
+	struct helperd_regcnt regcnt;		   /* loaded from the map */
+	struct helperd_sweep sweep;		   /* sized for reg.registry */
+	struct helperd_metrics_http *metrics_http; /* bound, or NULL: no --metrics-listen */
+	bool selftest_ok;			   /* for the metrics */
+	double start_time_s;			   /* CLOCK_REALTIME at start, for the metrics */
+	const char *version;
 
 	/* Owned by the daemon. */
 	struct helperd_policy policy;	      /* reg.policy points here; replaced by a reload */
@@ -59,11 +69,13 @@ struct helperd_daemon {
 	unsigned int n_free;
 	unsigned int high_water; /* slots [0, high_water) have been used */
 	unsigned int n_clients;
-	uint64_t last_full_sweep_ns;	    /* on demand, outside the tick */
-	bool last_full_sweep_fruitful;	    /* it freed something: the next may come sooner */
-	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
-	struct helperd_ratelimit global_rl; /* all per-client lines together */
-	char status[160];		    /* last STATUS= sent to systemd */
+	uint64_t last_full_sweep_ns;	     /* on demand, outside the tick */
+	bool last_full_sweep_fruitful;	     /* it freed something: the next may come sooner */
+	struct helperd_ratelimit accept_rl;  /* "too many clients" and accept failures */
+	struct helperd_ratelimit global_rl;  /* all per-client lines together */
+	char status[160];		     /* last STATUS= sent to systemd */
+	unsigned int metrics_ticks;	     /* since --metrics-textfile was written */
+	struct helperd_ratelimit metrics_rl; /* "failed to write --metrics-textfile" */
 };
 
 /*
