@@ -24,7 +24,8 @@ struct counter_def {
 
 static const struct counter_def counters[SKACCEL_CNT_MAX] = {
 #define COUNTER_DEF(name, key_, phrase_, fallback, metric_, label_) \
-	[SKACCEL_CNT_##name] = { .metric = metric_, .label = label_, .phrase = phrase_, .key = key_ },
+	[SKACCEL_CNT_##                                             \
+	    name] = { .metric = metric_, .label = label_, .phrase = phrase_, .key = key_ },
 	SKACCEL_COUNTER_LIST(COUNTER_DEF)
 #undef COUNTER_DEF
 };
@@ -124,7 +125,8 @@ static void render_counters(FILE *out, const struct helperd_metrics_snapshot *s)
 			continue;
 		family_header(out, counters[i].metric, counters[i].phrase);
 		for (j = i; j < SKACCEL_CNT_MAX; j++)
-			if (counters[j].metric && strcmp(counters[j].metric, counters[i].metric) == 0)
+			if (counters[j].metric &&
+			    strcmp(counters[j].metric, counters[i].metric) == 0)
 				sample(out, counters[j].metric, counters[j].label,
 				       (unsigned long long)s->counters[j]);
 	}
@@ -208,8 +210,7 @@ int helperd_metrics_render(FILE *out, const struct helperd_metrics_snapshot *s)
 	return ferror(out) ? -EIO : 0;
 }
 
-int helperd_metrics_render_buf(const struct helperd_metrics_snapshot *s, char **buf,
-			       size_t *len)
+int helperd_metrics_render_buf(const struct helperd_metrics_snapshot *s, char **buf, size_t *len)
 {
 	FILE *f;
 	int r;

@@ -24,18 +24,17 @@ struct helperd_metrics_snapshot {
 	unsigned int sockets_max;
 	unsigned int clients; /* client connections now */
 	unsigned int clients_max;
-	bool enabled;		  /* registrations accepted and the programs redirect */
-	bool selftest_ok;	  /* the kernel self-test ran at start and passed */
-	double start_time_s;	  /* CLOCK_REALTIME at start-up, in seconds */
-	const char *version;	  /* SKACCEL_VERSION */
+	bool enabled;	     /* registrations accepted and the programs redirect */
+	bool selftest_ok;    /* the kernel self-test ran at start and passed */
+	double start_time_s; /* CLOCK_REALTIME at start-up, in seconds */
+	const char *version; /* SKACCEL_VERSION */
 };
 
 /* Write the exposition of s to out; 0, or -EIO if out failed. */
 int helperd_metrics_render(FILE *out, const struct helperd_metrics_snapshot *s);
 
 /* The same into a malloc'ed buffer (*buf, *len, NUL-terminated); 0 or -errno. */
-int helperd_metrics_render_buf(const struct helperd_metrics_snapshot *s, char **buf,
-			       size_t *len);
+int helperd_metrics_render_buf(const struct helperd_metrics_snapshot *s, char **buf, size_t *len);
 
 /*
  * The HELP text of a metric family (name after "skaccel_") defined in the counter lists

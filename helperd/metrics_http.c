@@ -268,12 +268,12 @@ bool helperd_metrics_http_owns(const struct helperd_metrics_http *m, uint64_t to
 }
 
 /* Every complaint of the server on one budget: a client must not flood the log. */
-#define http_log(m, level, fmt, ...)                                                       \
-	do {                                                                               \
-		unsigned int missed_ = 0;                                                  \
-		if (helperd_ratelimit_ok(&(m)->rl, helperd_now_ns(), &missed_))            \
+#define http_log(m, level, fmt, ...)                                                        \
+	do {                                                                                \
+		unsigned int missed_ = 0;                                                   \
+		if (helperd_ratelimit_ok(&(m)->rl, helperd_now_ns(), &missed_))             \
 			helperd_log(level, "Metrics %s: " fmt "%s", (m)->name, __VA_ARGS__, \
-				    missed_ ? " (more suppressed)" : "");                  \
+				    missed_ ? " (more suppressed)" : "");                   \
 	} while (0)
 
 static void conn_close(struct helperd_metrics_conn *c)
@@ -475,7 +475,8 @@ void helperd_metrics_http_tick(struct helperd_metrics_http *m, uint64_t now_ns)
 	unsigned int i;
 
 	for (i = 0; i < HELPERD_METRICS_MAX_CONNS; i++)
-		if (m->conns[i].fd >= 0 && now_ns - m->conns[i].since_ns > HELPERD_METRICS_TIMEOUT_NS)
+		if (m->conns[i].fd >= 0 &&
+		    now_ns - m->conns[i].since_ns > HELPERD_METRICS_TIMEOUT_NS)
 			conn_close(&m->conns[i]);
 	if (m->paused && epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->fd, &ev) == 0)
 		m->paused = false;

@@ -15,7 +15,7 @@
 #include "ratelimit.h"
 
 #define HELPERD_METRICS_MAX_CONNS 8
-#define HELPERD_METRICS_REQ_MAX 2048			     /* request line and headers */
+#define HELPERD_METRICS_REQ_MAX 2048			  /* request line and headers */
 #define HELPERD_METRICS_TIMEOUT_NS (3ull * 1000000000ull) /* from accept to the last byte */
 
 /* Where to listen: "127.0.0.1:PORT", "[::1]:PORT" or an absolute Unix socket path. */
