@@ -65,7 +65,7 @@ else
 	if [ -z "$l" ]; then
 		ERR="ss lists no listening socket of the helper at all (its own socket missing?)"
 	elif printf '%s\n' "$l" | grep -qv '^u_seq '; then
-		ERR="the helper listens on more than its SOCK_SEQPACKET socket: $(echo $l)"
+		ERR="the helper listens on more than its SOCK_SEQPACKET socket: $(printf '%s' "$l" | tr '\n' ' ')"
 	elif grep -q "Serving metrics\|Writing metrics" "$SKT_HLOG"; then
 		ERR="the helper serves metrics: $(grep -m1 "Serving metrics\|Writing metrics" "$SKT_HLOG")"
 	fi
@@ -75,14 +75,15 @@ fi
 verdict metrics/off_by_default "$ERR"
 
 ERR=""
-out=$("$HELPERD" --socket "$SKT_TMP/refused.sock" --pin-dir /sys/fs/bpf/skt-$SKT_RUN_ID-refused \
+REFUSED_PIN=/sys/fs/bpf/skt-$SKT_RUN_ID-refused
+out=$(timeout 10 "$HELPERD" --socket "$SKT_TMP/refused.sock" --pin-dir "$REFUSED_PIN" \
 	--metrics-listen 0.0.0.0:0 2>&1)
 rc=$?
 if [ $rc -ne 2 ]; then
 	ERR="exit $rc, expected 2 (usage): $(echo "$out" | head -n2 | tr '\n' '|')"
 elif ! echo "$out" | grep -q -- "--metrics-allow-remote"; then
 	ERR="the refusal does not name --metrics-allow-remote: $out"
-elif [ -e "$SKT_TMP/refused.sock" ] || [ -e /sys/fs/bpf/skt-$SKT_RUN_ID-refused ]; then
+elif [ -e "$SKT_TMP/refused.sock" ] || [ -e "$REFUSED_PIN" ]; then
 	ERR="something was set up before the refusal"
 fi
 verdict metrics/remote_refused "$ERR"
@@ -166,7 +167,7 @@ if [ "$HELPER_OK" = 1 ]; then
 	elif [ "$(stat -c %a "$TEXTFILE")" != 644 ]; then
 		ERR="textfile mode $(stat -c %a "$TEXTFILE"), expected 644 (node_exporter runs as its own user)"
 	elif [ "$(find "$TEXTDIR" -mindepth 1 | wc -l)" -ne 1 ]; then
-		ERR="files besides the textfile: $(ls "$TEXTDIR" | tr '\n' ' ')"
+		ERR="files besides the textfile: $(find "$TEXTDIR" -mindepth 1 -printf '%f ')"
 	fi
 	verdict metrics/textfile "$ERR"
 
@@ -178,6 +179,7 @@ if [ "$HELPER_OK" = 1 ]; then
 	[ "$code" = 404 ] || ERR="${ERR:+$ERR; }GET /metrics/x answered $code, expected 404"
 	code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' -X POST -d x "$URL")
 	[ "$code" = 405 ] || ERR="${ERR:+$ERR; }POST /metrics answered $code, expected 405"
+	# shellcheck disable=SC2016 # $1 is the inner shell's
 	reply=$(timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1; printf "\x01\x02garbage\r\n\r\n" >&3; head -c 200 <&3' _ "$PORT" 2>&1)
 	case "$reply" in
 	"HTTP/1.1 400 "*) ;;
@@ -198,6 +200,7 @@ if [ "$HELPER_OK" = 1 ]; then
 	done
 	floods=()
 	for _ in $(seq 4); do
+		# shellcheck disable=SC2016 # $1 is the inner shell's
 		head -c 65536 /dev/urandom | timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$1; cat >&3; cat <&3 >/dev/null' _ "$PORT" >/dev/null 2>&1 &
 		floods+=($!)
 	done
