@@ -76,6 +76,7 @@ verdict metrics/off_by_default "$ERR"
 
 ERR=""
 REFUSED_PIN=/sys/fs/bpf/skt-$SKT_RUN_ID-refused
+echo "pin $REFUSED_PIN" >>"$SKT_STATE/resources" # swept if it started after all
 out=$(timeout 10 "$HELPERD" --socket "$SKT_TMP/refused.sock" --pin-dir "$REFUSED_PIN" \
 	--metrics-listen 0.0.0.0:0 2>&1)
 rc=$?
