@@ -75,25 +75,25 @@ static void test_every_counter(void)
 	out = render(&s);
 	if (!out)
 		return;
-#define CHECK_COUNTER(name, key, phrase, fallback, metric, label)                              \
-	if (metric) {                                                                          \
-		if (((const char *)label)[0])                                                  \
+#define CHECK_COUNTER(name, key, phrase, fallback, metric, label)                               \
+	if (metric) {                                                                           \
+		if (((const char *)label)[0])                                                   \
 			snprintf(line, sizeof(line), "skaccel_%s{%s} %u", (const char *)metric, \
-				 (const char *)label, 1000u + SKACCEL_CNT_##name);             \
-		else                                                                           \
+				 (const char *)label, 1000u + SKACCEL_CNT_##name);              \
+		else                                                                            \
 			snprintf(line, sizeof(line), "skaccel_%s %u", (const char *)metric,     \
-				 1000u + SKACCEL_CNT_##name);                                  \
-		CHECK(has_line(out, line), "missing \"%s\"", line);                            \
+				 1000u + SKACCEL_CNT_##name);                                   \
+		CHECK(has_line(out, line), "missing \"%s\"", line);                             \
 	}
 	SKACCEL_COUNTER_LIST(CHECK_COUNTER)
 #undef CHECK_COUNTER
-#define CHECK_STATUS(name, value, key, phrase, metric, label)                                 \
-	if (label)                                                                            \
-		snprintf(line, sizeof(line), "skaccel_%s{%s=\"%s\"} %d", metric,              \
-			 (const char *)label, key, 5000 + (value) + SKACCEL_REGCNT_BIAS);     \
-	else                                                                                  \
-		snprintf(line, sizeof(line), "skaccel_%s %d", metric,                         \
-			 5000 + (value) + SKACCEL_REGCNT_BIAS);                               \
+#define CHECK_STATUS(name, value, key, phrase, metric, label)                             \
+	if (label)                                                                        \
+		snprintf(line, sizeof(line), "skaccel_%s{%s=\"%s\"} %d", metric,          \
+			 (const char *)label, key, 5000 + (value) + SKACCEL_REGCNT_BIAS); \
+	else                                                                              \
+		snprintf(line, sizeof(line), "skaccel_%s %d", metric,                     \
+			 5000 + (value) + SKACCEL_REGCNT_BIAS);                           \
 	CHECK(has_line(out, line), "missing \"%s\"", line);
 	SKACCEL_STATUS_LIST(CHECK_STATUS)
 #undef CHECK_STATUS
@@ -117,7 +117,8 @@ static bool valid_name(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (!(isalpha((unsigned char)s[i]) || s[i] == '_' || (i && isdigit((unsigned char)s[i]))))
+		if (!(isalpha((unsigned char)s[i]) || s[i] == '_' ||
+		      (i && isdigit((unsigned char)s[i]))))
 			return false;
 	return n > 0;
 }
@@ -181,9 +182,9 @@ static void test_structure(void)
 /* A family with labels needs a HELP of its own: no member's phrase speaks for all. */
 static void test_family_help(void)
 {
-#define CHECK_HELP(name, key, phrase, fallback, metric, label)                               \
-	if (metric && ((const char *)label)[0])                                              \
-		CHECK(helperd_metrics_family_help(metric) != NULL, "no HELP for %s",          \
+#define CHECK_HELP(name, key, phrase, fallback, metric, label)                       \
+	if (metric && ((const char *)label)[0])                                      \
+		CHECK(helperd_metrics_family_help(metric) != NULL, "no HELP for %s", \
 		      (const char *)metric);
 	SKACCEL_COUNTER_LIST(CHECK_HELP)
 #undef CHECK_HELP
@@ -377,9 +378,9 @@ static int parse_opts(struct helperd_options *o, int argc, char **argv)
 	return r;
 }
 
-#define PARSE(...)                                                               \
-	({                                                                       \
-		char *argv_[] = { "skaccel-helperd", __VA_ARGS__, NULL };        \
+#define PARSE(...)                                                                  \
+	({                                                                          \
+		char *argv_[] = { "skaccel-helperd", __VA_ARGS__, NULL };           \
 		parse_opts(&o, (int)(sizeof(argv_) / sizeof(argv_[0])) - 1, argv_); \
 	})
 
