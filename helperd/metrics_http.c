@@ -189,12 +189,13 @@ static int clear_unix_path(const struct helperd_metrics_addr *a)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
 		return -EEXIST;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a live server with a full backlog must not hold up our start. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
+	r = connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0 ? 0 : errno;
 	close(fd);
-	if (r == 0)
+	if (r == 0 || r == EAGAIN)
 		return -EADDRINUSE;
 	return unlink(un->sun_path) < 0 && errno != ENOENT ? -errno : 0;
 }
@@ -223,10 +224,20 @@ int helperd_metrics_http_open(struct helperd_metrics_http *m, const struct helpe
 		setsockopt(m->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (a->ss.ss_family == AF_INET6)
 		setsockopt(m->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(m->fd, (const struct sockaddr *)&a->ss, a->len) < 0)
-		goto fail;
-	if (a->ss.ss_family == AF_UNIX &&
-	    chmod(((const struct sockaddr_un *)&a->ss)->sun_path, 0600) < 0)
+	/*
+	 * A Unix socket is born mode 0600 through the umask, rather than chmod()ed by path
+	 * afterwards, which a writer of its directory could point elsewhere. The umask is
+	 * the process's: this runs before any other thread exists.
+	 */
+	if (a->ss.ss_family == AF_UNIX) {
+		mode_t old = umask(0177);
+
+		r = bind(m->fd, (const struct sockaddr *)&a->ss, a->len);
+		umask(old);
+	} else {
+		r = bind(m->fd, (const struct sockaddr *)&a->ss, a->len);
+	}
+	if (r < 0)
 		goto fail;
 	if (listen(m->fd, LISTEN_BACKLOG) < 0)
 		goto fail;
