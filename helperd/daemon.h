@@ -48,12 +48,8 @@ struct helperd_daemon {
 	const char *notify_socket;	    /* $NOTIFY_SOCKET or NULL */
 	const struct helperd_options *opts; /* the policy file and --max-per-user, for reloads */
 	struct helperd_reg_ctx reg;
-	struct helperd_regcnt regcnt;		   /* loaded from the map */
-	struct helperd_sweep sweep;		   /* sized for reg.registry */
-	struct helperd_metrics_http *metrics_http; /* bound, or NULL: no --metrics-listen */
-	bool selftest_ok;			   /* for the metrics */
-	double start_time_s;			   /* CLOCK_REALTIME at start, for the metrics */
-	const char *version;
+	struct helperd_regcnt regcnt; /* loaded from the map */
+	struct helperd_sweep sweep;   /* sized for reg.registry */
 
 	/* Owned by the daemon. */
 	struct helperd_policy policy;	      /* reg.policy points here; replaced by a reload */
@@ -69,11 +65,17 @@ struct helperd_daemon {
 	unsigned int n_free;
 	unsigned int high_water; /* slots [0, high_water) have been used */
 	unsigned int n_clients;
-	uint64_t last_full_sweep_ns;	     /* on demand, outside the tick */
-	bool last_full_sweep_fruitful;	     /* it freed something: the next may come sooner */
-	struct helperd_ratelimit accept_rl;  /* "too many clients" and accept failures */
-	struct helperd_ratelimit global_rl;  /* all per-client lines together */
-	char status[160];		     /* last STATUS= sent to systemd */
+	uint64_t last_full_sweep_ns;	    /* on demand, outside the tick */
+	bool last_full_sweep_fruitful;	    /* it freed something: the next may come sooner */
+	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
+	struct helperd_ratelimit global_rl; /* all per-client lines together */
+	char status[160];		    /* last STATUS= sent to systemd */
+
+	/* For the metrics (metrics_collect.h); the first four set by the caller. */
+	struct helperd_metrics_http *metrics_http; /* bound, or NULL: no --metrics-listen */
+	bool selftest_ok;			   /* the kernel self-test passed at start */
+	double start_time_s;			   /* CLOCK_REALTIME at start */
+	const char *version;
 	unsigned int metrics_ticks;	     /* since --metrics-textfile was written */
 	struct helperd_ratelimit metrics_rl; /* "failed to write --metrics-textfile" */
 };
