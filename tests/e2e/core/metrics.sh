@@ -114,7 +114,7 @@ if [ "$HELPER_OK" = 1 ]; then
 		ERR="first scrape failed"
 	fi
 	if [ -z "$ERR" ]; then
-		xfer "$NS" --bytes $((256 * KB)) --reply $((64 * KB))
+		xfer "$NS" --bytes $((4096 * KB)) --reply $((1024 * KB))
 		scrape "$URL" "$SKT_TMP/after" || ERR="${ERR:+$ERR; }second scrape failed"
 	fi
 	if [ -z "$ERR" ]; then
@@ -207,14 +207,14 @@ if [ "$HELPER_OK" = 1 ]; then
 	done
 	acc0=$(metric "$SKT_TMP/after" skaccel_connections_accelerated_total)
 	t0=$(date +%s%N)
-	xfer "$NS" --bytes $((64 * KB)) --reply $((16 * KB)) || ERR="${ERR:+$ERR; }transfer: $ERR"
+	xfer "$NS" --bytes $((4096 * KB)) --reply $((1024 * KB)) || ERR="transfer: $ERR"
 	t1=$(date +%s%N)
 	scrape "$URL" "$SKT_TMP/during" || ERR="${ERR:+$ERR; }scrape during the slow clients failed"
 	t2=$(date +%s%N)
 	acc1=$(metric "$SKT_TMP/during" skaccel_connections_accelerated_total)
 	skt_info "slowloris: transfer $(((t1 - t0) / 1000000)) ms, scrape $(((t2 - t1) / 1000000)) ms"
 	if [ -z "$ERR" ] && [ $((${acc1:-0} - ${acc0:-0})) -lt 1 ]; then
-		ERR="the pair was not accelerated during the slow clients ($acc0 -> $acc1)"
+		ERR="the pair was not accelerated during the slow clients ($acc0 -> $acc1; $(grep -E '^skaccel_(registrations|sockets_registered)' "$SKT_TMP/during" | grep -v ' 0$' | tr '\n' ' '))"
 	elif [ -z "$ERR" ] && [ $(((t1 - t0) / 1000000)) -gt 3000 ]; then
 		ERR="the transfer took $(((t1 - t0) / 1000000)) ms with slow metrics clients"
 	elif [ -z "$ERR" ] && [ $(((t2 - t1) / 1000000)) -gt 2000 ]; then
