@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -25,6 +26,8 @@
 #include "helperd/daemon.h"
 #include "helperd/listener.h"
 #include "helperd/log.h"
+#include "helperd/metrics_collect.h"
+#include "helperd/metrics_http.h"
 #include "helperd/notify.h"
 #include "helperd/options.h"
 #include "helperd/selftest.h"
@@ -137,6 +140,29 @@ static int setup_listener(const struct helperd_options *opts, struct helperd_lis
 		log_err("Failed to listen on %s: %s", opts->socket_path, strerror(-r));
 	else
 		log_info("Listening on %s", opts->socket_path);
+	return r;
+}
+
+/* Before privileges are dropped: a port below 1024 or a path in /run may need them. */
+static int setup_metrics(const struct helperd_options *opts, struct helperd_metrics_http *m)
+{
+	int r;
+
+	r = helperd_metrics_http_open(m, &opts->metrics_addr);
+	if (r == -EEXIST)
+		log_err("Failed to serve metrics on %s: the path exists and is not a socket",
+			m->name);
+	else if (r == -EADDRINUSE)
+		log_err("Failed to serve metrics on %s: address in use (another program "
+			"answers there)",
+			m->name);
+	else if (r)
+		log_err("Failed to serve metrics on %s: %s", m->name, strerror(-r));
+	else
+		log_info("Serving metrics on %s%s%s",
+			 opts->metrics_addr.ss.ss_family == AF_UNIX ? "" : "http://", m->name,
+			 opts->metrics_addr.ss.ss_family == AF_UNIX ? " (HTTP, GET /metrics)"
+								    : "/metrics");
 	return r;
 }
 
@@ -304,12 +330,17 @@ static int run_daemon(const struct helperd_options *opts)
 	struct helperd_bpf bpf = {};
 	struct helperd_user user = {};
 	struct helperd_daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	struct helperd_metrics_http metrics = { .fd = -1 };
+	struct timespec start;
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	const char *notify = getenv("NOTIFY_SOCKET");
 	bool ready = false, accelerate;
 	__u64 own_netns;
 	int r, ret = EXIT_FAILURE;
 
+	clock_gettime(CLOCK_REALTIME, &start);
+	d.start_time_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
+	d.version = SKACCEL_VERSION;
 	/* Replies use MSG_NOSIGNAL; this also covers stderr going away under us. */
 	sigaction(SIGPIPE, &ign, NULL);
 	/* A SIGTERM during set-up is then served by the loop, which cleans up. */
@@ -328,6 +359,11 @@ static int run_daemon(const struct helperd_options *opts)
 	/* The listener first: a second helper must stop before touching the shared maps. */
 	if (setup_listener(opts, &listener))
 		goto out;
+	if (opts->metrics_listen) {
+		if (setup_metrics(opts, &metrics))
+			goto out;
+		d.metrics_http = &metrics;
+	}
 	if (setup_bpf(opts, &bpf))
 		goto out;
 
@@ -355,6 +391,7 @@ static int run_daemon(const struct helperd_options *opts)
 			 sweep_stats.live, sweep_stats.removed);
 	/* After the sweep: closed leftovers have freed their slots. */
 	accelerate = kernel_selftest(opts, &bpf);
+	d.selftest_ok = accelerate;
 
 	r = helperd_own_netns_cookie(&own_netns);
 	if (r) {
@@ -399,6 +436,10 @@ static int run_daemon(const struct helperd_options *opts)
 		goto out;
 	}
 
+	/* At once, not a --metrics-interval later: node_exporter may read it any time. */
+	if (opts->metrics_textfile && helperd_metrics_textfile_update(&d) == 0)
+		log_info("Writing metrics to %s every %u s", opts->metrics_textfile,
+			 opts->metrics_interval);
 	helperd_daemon_notify_status(&d, true);
 	ready = true;
 	log_info("Ready: %s", d.status[0] ? d.status : "serving");
