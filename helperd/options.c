@@ -32,6 +32,7 @@ enum {
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 	OPT_USER,
+	OPT_CROSS_NETNS,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +53,7 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "cross-netns", required_argument, NULL, OPT_CROSS_NETNS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -218,6 +220,14 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 		case OPT_DISABLE:
 			opts->disable = true;
 			break;
+		case OPT_CROSS_NETNS:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				snprintf(err, errlen, "--cross-netns: '%s' is not on or off",
+					 optarg);
+				return -EINVAL;
+			}
+			opts->cross_netns = strcmp(optarg, "on") == 0;
+			break;
 		case OPT_JSON:
 			opts->json = true;
 			break;
@@ -330,6 +340,11 @@ void helperd_usage(FILE *out, const char *prog)
 	    "                      wakes the reader once per write (default %6$uK: off)\n"
 	    "  --disable           acceleration off: the programs pass every byte to TCP and\n"
 	    "                      new registrations are refused; existing sockets stay\n"
+	    "  --cross-netns on|off\n"
+	    "                      on: pair a socket with its other end in another network\n"
+	    "                      namespace of this host (containers, pods), whose data\n"
+	    "                      then bypasses netfilter, tc and the namespaces' counters\n"
+	    "                      after the handshake (default off, see SECURITY.md)\n"
 	    "  --stats             print counters and live sockets from the pinned maps, exit\n"
 	    "  --json              with --stats: one JSON object instead of tables\n"
 	    "  --unpin             remove the pinned maps and programs, exit (uninstall;\n"

@@ -15,7 +15,7 @@ for set in "$@"; do
 		      linux-libc-dev libc6-dev) ;;
 	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev clang-format
 		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
-		     iperf3 sockperf nodejs) ;;
+		     iperf3 sockperf nodejs nftables systemd-container yamllint) ;;
 	*) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;
 	esac
 done
