@@ -152,7 +152,7 @@ leaf_of() {
 
 t=netns/twins
 twins() {
-	local h2 a2 b2 k pids=() spid=() cpid=() nss_a nss_b json i f w w0
+	local h2 a2 b2 k pids=() spid=() cpid=() nss_a nss_b json i f w w0 _
 	cluster h2 a2 b2 || { ERR="cannot build the second pod network"; return; }
 	nss_a=("$A" "$a2")
 	nss_b=("$B" "$b2")
@@ -178,10 +178,13 @@ twins() {
 			>"$SKT_TMP/twin-$k.client" 2>&1 &
 		pids+=($!)
 	done
-	sleep 0.5
-	cpid=("$(leaf_of "${pids[2]}")" "$(leaf_of "${pids[3]}")")
 	# Both clients wait under one mirror tuple: each server will have two candidates.
-	w=$(($(skt_stat reg_waiting_peer) - w0))
+	for _ in $(seq 50); do
+		w=$(($(skt_stat reg_waiting_peer) - w0))
+		[ "$w" -ge 2 ] && break
+		sleep 0.1
+	done
+	cpid=("$(leaf_of "${pids[2]}")" "$(leaf_of "${pids[3]}")")
 	kill -CONT "${spid[@]}"
 	sleep 1.5
 	# Mid-stream: whom does each registered socket pair with?
