@@ -54,8 +54,10 @@ sk_start_helper() {
 	rm -rf "$SK_SOCK_DIR"
 	mkdir -p "$SK_SOCK_DIR"
 	chmod 0755 "$SK_SOCK_DIR"
+	# SK_HELPER_OPTS: more options, split at spaces (bench/run.sh: --cross-netns=on).
+	# shellcheck disable=SC2086
 	taskset -c "$cpu" "$SK_HELPERD" --socket "$SK_SOCK" --pin-dir "$SK_PIN_DIR" \
-		2>"$SK_HELPER_LOG" &
+		${SK_HELPER_OPTS:-} 2>"$SK_HELPER_LOG" &
 	SK_HELPER_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		if [ -S "$SK_SOCK" ]; then
