@@ -294,7 +294,7 @@ bp_pods_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	[ -n "$SK_PODBR" ] && ip link del "$SK_PODBR" 2>/dev/null
-	SK_PODA= SK_PODB= SK_PODBR=
+	SK_PODA='' SK_PODB='' SK_PODBR=''
 	return 0
 }
 

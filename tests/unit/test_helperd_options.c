@@ -261,8 +261,29 @@ static void test_user(void)
 	ASSERT_EQ(parse(&o, check, ARGC(check)), -EINVAL);
 }
 
+/* --cross-netns: off by default (a policy decision, SECURITY.md), on or off only. */
+static void test_cross_netns(void)
+{
+	struct helperd_options o;
+	char *plain[] = { "skaccel-helperd", NULL };
+	char *on[] = { "skaccel-helperd", "--cross-netns=on", NULL };
+	char *off[] = { "skaccel-helperd", "--cross-netns", "off", NULL };
+	char *yes[] = { "skaccel-helperd", "--cross-netns=yes", NULL };
+	char *bare[] = { "skaccel-helperd", "--cross-netns", NULL };
+
+	ASSERT_EQ(parse(&o, plain, ARGC(plain)), 0);
+	ASSERT_FALSE(o.cross_netns);
+	ASSERT_EQ(parse(&o, on, ARGC(on)), 0);
+	ASSERT_TRUE(o.cross_netns);
+	ASSERT_EQ(parse(&o, off, ARGC(off)), 0);
+	ASSERT_FALSE(o.cross_netns);
+	ASSERT_EQ(parse(&o, yes, ARGC(yes)), -EINVAL);
+	ASSERT_EQ(parse(&o, bare, ARGC(bare)), -EINVAL);
+}
+
 int main(void)
 {
+	test_cross_netns();
 	test_sizes();
 	test_uint();
 	test_defaults();

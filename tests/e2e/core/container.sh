@@ -54,6 +54,7 @@ chmod 0755 "$SKT_TMP/sockdir"
 t=container/accelerated
 a0=$(skt_stat reg_accelerated)
 r0=$(skt_stat redir_bytes)
+# shellcheck disable=SC2016 # expanded by the container's shell
 out=$(in_container /bin/sh -c '
 	x=/opt/skaccel/tests/tcp_xfer
 	/opt/skaccel/skaccel-run -q $x server 127.0.0.1 7200 --fast --ready /tmp/ready &

@@ -152,6 +152,7 @@ leaf_of() {
 
 t=netns/twins
 twins() {
+	# shellcheck disable=SC2034 # h2: the second host namespace, built and left alone
 	local h2 a2 b2 k pids=() spid=() cpid=() nss_a nss_b json i f w w0 _
 	cluster h2 a2 b2 || { ERR="cannot build the second pod network"; return; }
 	nss_a=("$A" "$a2")
