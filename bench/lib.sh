@@ -57,8 +57,10 @@ sk_start_helper() {
 	rm -rf "$SK_SOCK_DIR"
 	mkdir -p "$SK_SOCK_DIR"
 	chmod 0755 "$SK_SOCK_DIR"
+	# SK_HELPER_OPTS: more options, split at spaces (bench/run.sh: --cross-netns=on).
+	# shellcheck disable=SC2086
 	helper_spawn "$SK_HELPER_LOG" taskset -c "$cpu" "$SK_HELPERD" --socket "$SK_SOCK" \
-		--pin-dir "$SK_PIN_DIR"
+		--pin-dir "$SK_PIN_DIR" ${SK_HELPER_OPTS:-}
 	SK_HELPER_PID=$HELPER_PID
 	helper_wait_ready "$SK_HELPER_PID" "$SK_SOCK" "$SK_HELPER_LOG" && return 0
 	helper_alive "$SK_HELPER_PID" || SK_HELPER_PID=

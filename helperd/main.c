@@ -325,6 +325,7 @@ static int run_daemon(const struct helperd_options *opts)
 {
 	struct helperd_listener listener = { .fd = -1 };
 	struct helperd_localaddrs localaddrs = {};
+	struct helperd_host_routes host_routes;
 	struct helperd_sweep_stats sweep_stats;
 	struct helperd_registry registry = {};
 	struct helperd_bpf bpf = {};
@@ -341,6 +342,7 @@ static int run_daemon(const struct helperd_options *opts)
 	clock_gettime(CLOCK_REALTIME, &start);
 	d.start_time_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
 	d.version = SKACCEL_VERSION;
+	helperd_host_routes_init(&host_routes);
 	/* Replies use MSG_NOSIGNAL; this also covers stderr going away under us. */
 	sigaction(SIGPIPE, &ign, NULL);
 	/* A SIGTERM during set-up is then served by the loop, which cleans up. */
@@ -423,6 +425,8 @@ static int run_daemon(const struct helperd_options *opts)
 		.max_per_user = helperd_policy_global_limit(&d.policy, opts->max_per_user,
 							    opts->max_per_user_given),
 		.enabled = accelerate,
+		.cross_netns = opts->cross_netns,
+		.host_routes = &host_routes,
 	};
 	d.max_clients_per_user = opts->max_clients_per_user;
 	r = helperd_closer_start(opts->max_clients);
@@ -459,6 +463,7 @@ out:
 	helperd_sweep_free(&d.sweep);
 	helperd_registry_free(&registry);
 	helperd_localaddrs_free(&localaddrs);
+	helperd_host_routes_free(&host_routes);
 	return ret;
 }
 

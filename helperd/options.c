@@ -36,6 +36,7 @@ enum {
 	OPT_METRICS_ALLOW_REMOTE,
 	OPT_METRICS_TEXTFILE,
 	OPT_METRICS_INTERVAL,
+	OPT_CROSS_NETNS,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +61,7 @@ static const struct option long_options[] = {
 	{ "metrics-allow-remote", no_argument, NULL, OPT_METRICS_ALLOW_REMOTE },
 	{ "metrics-textfile", required_argument, NULL, OPT_METRICS_TEXTFILE },
 	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+	{ "cross-netns", required_argument, NULL, OPT_CROSS_NETNS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -274,6 +276,14 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 		case OPT_DISABLE:
 			opts->disable = true;
 			break;
+		case OPT_CROSS_NETNS:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				snprintf(err, errlen, "--cross-netns: '%s' is not on or off",
+					 optarg);
+				return -EINVAL;
+			}
+			opts->cross_netns = strcmp(optarg, "on") == 0;
+			break;
 		case OPT_JSON:
 			opts->json = true;
 			break;
@@ -406,6 +416,11 @@ void helperd_usage(FILE *out, const char *prog)
 	    "  --metrics-interval SECONDS\n"
 	    "                      between two writes of --metrics-textfile, 1 to %12$d\n"
 	    "                      (default %13$d)\n"
+	    "  --cross-netns on|off\n"
+	    "                      on: pair a socket with its other end in another network\n"
+	    "                      namespace of this host (containers, pods), whose data\n"
+	    "                      then bypasses netfilter, tc and the namespaces' counters\n"
+	    "                      after the handshake (default off, see SECURITY.md)\n"
 	    "  --stats             print counters and live sockets from the pinned maps, exit\n"
 	    "                      (the same as skaccel stats, see skaccel(8))\n"
 	    "  --json              with --stats: one JSON object instead of tables\n"

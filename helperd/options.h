@@ -49,6 +49,7 @@ struct helperd_options {
 	uint64_t rx_resume;
 	uint32_t small_msg;
 	bool disable;
+	bool cross_netns; /* --cross-netns=on: pairing across network namespaces */
 	bool json;
 	const char *user;	    /* --user: serve as this user once set up; NULL: stay root */
 	const char *metrics_listen; /* --metrics-listen; NULL: no endpoint */

@@ -15,6 +15,9 @@
  */
 int helperd_pair_check(int prog_fd, __u64 cookie, __u64 peer_cookie);
 
+/* The same with SKACCEL_PAIR_F_* flags: any namespace, check only (nothing linked). */
+int helperd_pair_check_flags(int prog_fd, __u64 cookie, __u64 peer_cookie, __u32 flags);
+
 /* A verdict in words, for logs: "peer not established", "sequence numbers differ", ... */
 const char *helperd_pair_verdict_str(int verdict);
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "common/skaccel_maps.h"
+#include "helperd/host_route.h"
 #include "helperd/local_peer.h"
 #include "helperd/maps.h"
 #include "helperd/policy.h"
@@ -26,6 +27,14 @@ struct helperd_reg_ctx {
 	const struct helperd_policy *policy; /* NULL: everyone may register */
 	unsigned int max_per_user;	     /* for users the policy gives no limit of their own */
 	bool enabled;			     /* false: --disable, every registration is refused */
+	/*
+	 * --cross-netns=on: a socket may pair with its mirror in another network namespace
+	 * of this host (the sequence numbers prove it), and an address behind the host's
+	 * bridge or veth devices counts as local (host_routes, NULL: never). Off: only the
+	 * mirror in the socket's own namespace, as ever.
+	 */
+	bool cross_netns;
+	struct helperd_host_routes *host_routes;
 };
 
 /* Who registers: what the kernel said about its connection to us (clients.c). */

@@ -17,7 +17,8 @@ for set in "$@"; do
 		      linux-libc-dev libc6-dev scdoc) ;;
 	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev clang-format
 		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
-		     iperf3 sockperf nodejs mandoc lintian debhelper prometheus) ;; # prometheus: promtool check metrics
+		     iperf3 sockperf nodejs mandoc lintian debhelper prometheus \
+		     nftables systemd-container yamllint) ;; # prometheus: promtool check metrics
 	deb) want+=(debhelper dpkg-dev fakeroot) ;;
 	*) echo "install-deps.sh: unknown set '$set' (build, test, deb)" >&2; exit 2 ;;
 	esac

@@ -90,6 +90,7 @@ static void init(void)
 	shim_real_init();
 	shim_cfg.disabled = shim_env_flag(secure_getenv("SKACCEL_DISABLE"));
 	shim_cfg.debug = shim_env_flag(secure_getenv("SKACCEL_DEBUG"));
+	shim_cfg.cross_netns = shim_env_flag(secure_getenv("SKACCEL_CROSS_NETNS"));
 	shim_cfg.timeout_ms = shim_env_timeout_ms(secure_getenv("SKACCEL_TIMEOUT_MS"));
 	path = secure_getenv(SKACCEL_SOCKET_ENV);
 	if (!path || !*path)

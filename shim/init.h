@@ -12,6 +12,12 @@ struct shim_config {
 	bool disabled;	/* SKACCEL_DISABLE=1: every hook passes straight through */
 	bool debug;	/* SKACCEL_DEBUG=1: one line per registration attempt on stderr */
 	int timeout_ms; /* SKACCEL_TIMEOUT_MS: bound on one helper request (default 250) */
+	/*
+	 * SKACCEL_CROSS_NETNS=1: also hand over connections to addresses that are not ours (a
+	 * container's peer in another container of this host looks remote from inside); the
+	 * helper, which sees the host's routes, decides (its --cross-netns).
+	 */
+	bool cross_netns;
 };
 
 extern struct shim_config shim_cfg;

@@ -114,6 +114,11 @@ static void consider(int fd, unsigned int nonblock)
 		register_fd(fd, &ep, nonblock);
 		return;
 	case SHIM_SOCK_REMOTE:
+		/* Another container of this host looks remote from inside: the helper decides. */
+		if (shim_cfg.cross_netns) {
+			register_fd(fd, &ep, nonblock);
+			return;
+		}
 		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
 		break;
 	case SHIM_SOCK_OTHER:
@@ -130,6 +135,7 @@ static void consider(int fd, unsigned int nonblock)
 static void connect_in_progress(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct shim_endpoints ep;
+	enum shim_sock_kind kind;
 	unsigned int nonblock;
 	int state = tcp_state(fd);
 
@@ -141,7 +147,10 @@ static void connect_in_progress(int fd, const struct sockaddr *addr, socklen_t l
 		shim_fd_clear(fd);
 		return;
 	}
-	switch (shim_classify_fd(fd, &ep, addr, len)) {
+	kind = shim_classify_fd(fd, &ep, addr, len);
+	if (kind == SHIM_SOCK_REMOTE && shim_cfg.cross_netns)
+		kind = SHIM_SOCK_LOCAL; /* another container of this host looks remote: ask */
+	switch (kind) {
 	case SHIM_SOCK_LOCAL:
 		nonblock = nonblock_bit(fd);
 		shim_fd_set(fd, SHIM_FD_PENDING | nonblock);

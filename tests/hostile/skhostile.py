@@ -70,12 +70,17 @@ def load_proto():
          re.finditer(r"\b(SKACCEL_OP_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
     p["MAGIC"] = int(re.search(r"#define SKACCEL_MAGIC (0x[0-9a-fA-F]+)", hdr).group(1), 16)
     p["VERSION"] = int(re.search(r"#define SKACCEL_PROTO_VERSION (\d+)", hdr).group(1))
-    # The statuses: X(NAME, value, "key", "phrase") in SKACCEL_STATUS_LIST.
+    # The statuses: X(NAME, value, "key", "phrase", more columns...) in SKACCEL_STATUS_LIST.
     phrases = {}
-    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"\)",
+    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"[,)]",
                          hdr):
         p["SKACCEL_" + m.group(1)] = int(m.group(2))
         phrases[int(m.group(2))] = m.group(3)
+    # A change of the list's shape must fail here, not as a KeyError in some test.
+    listed = len(re.findall(r"\bX\((?:OK|ERR)_", hdr))
+    if not phrases or len(phrases) != listed:
+        raise SystemExit("skhostile: parsed %d of the %d statuses in skaccel_proto.h"
+                         % (len(phrases), listed))
     return p, phrases, parse_struct(hdr, "skaccel_req"), parse_struct(hdr, "skaccel_reply")
 
 

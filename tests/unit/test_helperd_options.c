@@ -263,8 +263,29 @@ static void test_user(void)
 	ASSERT_EQ(parse(&o, check, ARGC(check)), -EINVAL, "parse");
 }
 
+/* --cross-netns: off by default (a policy decision, SECURITY.md), on or off only. */
+static void test_cross_netns(void)
+{
+	struct helperd_options o;
+	char *plain[] = { "skaccel-helperd", NULL };
+	char *on[] = { "skaccel-helperd", "--cross-netns=on", NULL };
+	char *off[] = { "skaccel-helperd", "--cross-netns", "off", NULL };
+	char *yes[] = { "skaccel-helperd", "--cross-netns=yes", NULL };
+	char *bare[] = { "skaccel-helperd", "--cross-netns", NULL };
+
+	ASSERT_OK(parse(&o, plain, ARGC(plain)), "no --cross-netns");
+	ASSERT_FALSE(o.cross_netns, "off by default");
+	ASSERT_OK(parse(&o, on, ARGC(on)), "--cross-netns=on");
+	ASSERT_TRUE(o.cross_netns, "--cross-netns=on sets it");
+	ASSERT_OK(parse(&o, off, ARGC(off)), "--cross-netns off");
+	ASSERT_FALSE(o.cross_netns, "--cross-netns off clears it");
+	ASSERT_EQ(parse(&o, yes, ARGC(yes)), -EINVAL, "--cross-netns=yes");
+	ASSERT_EQ(parse(&o, bare, ARGC(bare)), -EINVAL, "--cross-netns without a value");
+}
+
 int main(void)
 {
+	test_cross_netns();
 	test_sizes();
 	test_uint();
 	test_defaults();
