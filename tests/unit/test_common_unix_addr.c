@@ -89,8 +89,8 @@ static void test_abstract_names(void)
 	ASSERT_OK(skaccel_unix_addr(name_of(buf, SUN_LEN_MAX - 1, "@"), &sun, &len),
 		  "skaccel_unix_addr (107-byte @name)");
 	ASSERT_EQ(len, sizeof(struct sockaddr_un) - 1, "len of a 107-byte @name");
-	ASSERT_EQ(skaccel_unix_addr(name_of(buf, SUN_LEN_MAX + 1, "@"), &sun, &len),
-		  -ENAMETOOLONG, "skaccel_unix_addr (109-byte @name)");
+	ASSERT_EQ(skaccel_unix_addr(name_of(buf, SUN_LEN_MAX + 1, "@"), &sun, &len), -ENAMETOOLONG,
+		  "skaccel_unix_addr (109-byte @name)");
 
 	/* '@' only counts first: elsewhere it is an ordinary byte of a file name. */
 	ASSERT_OK(skaccel_unix_addr("/tmp/a@b", &sun, &len), "skaccel_unix_addr (/tmp/a@b)");
