@@ -367,17 +367,27 @@ clean:
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 
 # --- fuzzing ---------------------------------------------------------------------------
-# A libFuzzer target for the helper's request decoding (tests/fuzz/fuzz_request.c), part of
-# `all` only when $(CLANG) can link -fsanitize=fuzzer (libclang-rt-*-dev, installed by
-# `make test-deps`); tests/e2e/core/fuzz_request.sh runs it for a bounded time in `make check`.
+# libFuzzer targets for what untrusted clients send the helper: requests on its socket
+# (tests/fuzz/fuzz_request.c) and HTTP requests to --metrics-listen
+# (tests/fuzz/fuzz_metrics_http.c). Part of `all` only when $(CLANG) can link
+# -fsanitize=fuzzer (libclang-rt-*-dev, installed by `make test-deps`);
+# tests/e2e/core/fuzz_request.sh runs each for a bounded time in `make check`.
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OK := $(shell f=$$(mktemp) && echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
 	$(CLANG) -x c $(FUZZ_SANITIZE) -o $$f - >/dev/null 2>&1 && echo 1; rm -f $$f)
-FUZZ_TARGETS := $(if $(FUZZ_OK),$(OUTPUT)/fuzz/fuzz_request)
+FUZZ_TARGETS := $(if $(FUZZ_OK),$(OUTPUT)/fuzz/fuzz_request $(OUTPUT)/fuzz/fuzz_metrics_http)
 all: $(FUZZ_TARGETS)
 
 $(OUTPUT)/fuzz/fuzz_request: tests/fuzz/fuzz_request.c common/skaccel_proto.c common/fd_pass.c \
 		common/skaccel_proto.h common/fd_pass.h
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \
+		$(WARNINGS) -iquote . -o $@ $(filter %.c,$^)
+
+$(OUTPUT)/fuzz/fuzz_metrics_http: tests/fuzz/fuzz_metrics_http.c helperd/metrics_http.c \
+		helperd/ratelimit.c common/number.c helperd/metrics_http.h helperd/log.h \
+		helperd/ratelimit.h common/number.h
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(FUZZ_SANITIZE) \

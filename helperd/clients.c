@@ -7,6 +7,7 @@
  * Their requests are request.c's.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,26 @@ static void set_name(struct helperd_client *c)
 		snprintf(c->name, sizeof(c->name), "pid %d (uid %u)", (int)c->pid,
 			 (unsigned int)c->uid);
 	}
+}
+
+/* /proc/PID/comm without its newline into c->comm; "" if the process is gone. */
+static void read_comm(struct helperd_client *c)
+{
+	char path[32];
+	ssize_t n;
+	int fd;
+
+	c->comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)c->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	n = read(fd, c->comm, sizeof(c->comm) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	c->comm[n] = '\0';
+	c->comm[strcspn(c->comm, "\n")] = '\0';
 }
 
 /*
@@ -335,6 +356,7 @@ void helperd_clients_accept(struct helperd_daemon *d)
 		c->n_logged_rules = 0;
 		c->unlogged = 0;
 		c->paused = false;
+		read_comm(c);
 		set_name(c);
 		d->n_clients++;
 		ev.data.u64 = client_token(d, c);

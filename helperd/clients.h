@@ -30,6 +30,13 @@ struct helperd_client {
 	__u64 netns_cookie; /* SO_NETNS_COOKIE of the connection: the client's namespace */
 	/* "pid 42 (uid 1000, /usr/bin/foo)": who log lines are about; set at accept. */
 	char name[200];
+	/*
+	 * Its /proc/PID/comm at accept, for `skaccel status` (sockmeta.h): read once per
+	 * connection, not per registration, which is on the connection-setup path. A later
+	 * prctl(PR_SET_NAME) is not seen; "" if the process was already gone. Raw bytes:
+	 * sockmeta sanitises them.
+	 */
+	char comm[16];
 	/* For the policy, read once per client the first time a policy needs them. */
 	uint32_t policy_gen; /* the policy groups and logged_rules are for; 0: none yet */
 	unsigned int n_groups;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fd_pass.h"
 #include "common/number.h"
 #include "helperd/bpffs.h"
 #include "helperd/listener.h"
@@ -106,7 +107,7 @@ int helperd_listener_adopt(struct helperd_listener *l, int fd)
 }
 
 /* A socket file at path: is a helper behind it? -EADDRINUSE if so, 0 once it is gone. */
-static int clear_stale(const struct sockaddr_un *sa)
+static int clear_stale(const struct sockaddr_un *sa, socklen_t len)
 {
 	struct stat st;
 	int fd, r;
@@ -118,7 +119,7 @@ static int clear_stale(const struct sockaddr_un *sa)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 ? -errno : 0;
+	r = connect(fd, (const struct sockaddr *)sa, len) < 0 ? -errno : 0;
 	close(fd);
 	switch (r) {
 	case 0:
@@ -137,18 +138,26 @@ static int clear_stale(const struct sockaddr_un *sa)
 
 int helperd_listener_bind(struct helperd_listener *l, const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa;
 	char parent[sizeof(sa.sun_path)];
 	mode_t old_umask;
+	socklen_t len;
 	struct stat st;
 	char *slash;
 	int fd = -1, r;
 
 	memset(l, 0, sizeof(*l));
 	l->fd = -1;
-	if (!path[0] || strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
+	/*
+	 * A file, never an abstract name ("@name" to the shim): anyone in the network
+	 * namespace could bind the name first, with no permission to check, and be handed
+	 * the sockets of every client.
+	 */
+	if (path[0] == '@')
+		return -EINVAL;
+	r = skaccel_unix_addr(path, &sa, &len);
+	if (r)
+		return r;
 
 	strcpy(parent, path);
 	slash = strrchr(parent, '/');
@@ -158,7 +167,7 @@ int helperd_listener_bind(struct helperd_listener *l, const char *path)
 		if (r)
 			return r;
 	}
-	r = clear_stale(&sa);
+	r = clear_stale(&sa, len);
 	if (r)
 		return r;
 
@@ -171,7 +180,7 @@ int helperd_listener_bind(struct helperd_listener *l, const char *path)
 	 * symlink someone put there in between, onto a file of the attacker's choosing.
 	 */
 	old_umask = umask(0111);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	r = bind(fd, (struct sockaddr *)&sa, len) < 0 ? -errno : 0;
 	umask(old_umask);
 	if (r)
 		goto fail;

@@ -39,7 +39,8 @@ int helperd_listener_adopt(struct helperd_listener *l, int fd);
  * it: a helper answering is -EADDRINUSE, a dead one (ECONNREFUSED) is unlinked; a
  * non-socket file is -EEXIST. Then bind SOCK_SEQPACKET|CLOEXEC|NONBLOCK under umask 0111
  * (so the socket is 0666 whatever the caller's umask, with no chmod of the path after),
- * listen(SOMAXCONN). 0 or -errno.
+ * listen(SOMAXCONN). 0 or -errno: -ENAMETOOLONG for an empty path or one of 108 bytes or
+ * more, -EINVAL for "@name" (an abstract name, which anyone could take first).
  */
 int helperd_listener_bind(struct helperd_listener *l, const char *path);
 

@@ -2,8 +2,9 @@
 /*
  * What the metrics show, read from the daemon between two events of its loop (so never
  * in the middle of a registration) and from skaccel_cnt: one lookup per counter, about
- * twenty syscalls per scrape. Registration counts come from the daemon's own copy, which
- * is ahead of the map by up to one tick.
+ * twenty syscalls per render (the endpoint renders at most once per
+ * HELPERD_METRICS_CACHE_NS, however often it is scraped). Registration counts come from
+ * the daemon's own copy, which is ahead of the map by up to one tick.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

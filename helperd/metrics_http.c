@@ -362,17 +362,42 @@ static const char *reason_phrase(int status)
 	return "Internal Server Error";
 }
 
+/*
+ * The body of a 200: the one rendered last if that was less than HELPERD_METRICS_CACHE_NS
+ * ago, else a new one. 0 or -errno (the cache is kept for the next try).
+ */
+static int current_body(struct helperd_metrics_http *m, const char **body, size_t *len)
+{
+	uint64_t now = helperd_now_ns();
+	size_t n;
+	char *buf;
+	int r;
+
+	if (!m->cache || now - m->cache_ns >= HELPERD_METRICS_CACHE_NS) {
+		r = m->render(m->ctx, &buf, &n);
+		if (r)
+			return r;
+		free(m->cache);
+		m->cache = buf;
+		m->cache_len = n;
+		m->cache_ns = now;
+	}
+	*body = m->cache;
+	*len = m->cache_len;
+	return 0;
+}
+
 /* The whole response in c->out; 0 or -errno. */
 static int build_response(struct helperd_metrics_http *m, struct helperd_metrics_conn *c,
 			  int status, bool head)
 {
 	char hdr[256], err_body[64];
-	char *body = NULL;
+	const char *body = NULL;
 	size_t body_len = 0;
 	int hlen, r = 0;
 
 	if (status == 200) {
-		r = m->render(m->ctx, &body, &body_len);
+		r = current_body(m, &body, &body_len);
 		if (r) {
 			http_log(m, HELPERD_LOG_WARN, "Failed to render the metrics: %s",
 				 strerror(-r));
@@ -392,16 +417,13 @@ static int build_response(struct helperd_metrics_http *m, struct helperd_metrics
 	if (head)
 		body_len = 0;
 	c->out = malloc((size_t)hlen + body_len);
-	if (!c->out) {
-		free(body);
+	if (!c->out)
 		return -ENOMEM;
-	}
 	memcpy(c->out, hdr, (size_t)hlen);
 	if (body_len)
 		memcpy(c->out + hlen, status == 200 ? body : err_body, body_len);
 	c->out_len = (size_t)hlen + body_len;
 	c->out_off = 0;
-	free(body);
 	return 0;
 }
 
@@ -503,4 +525,6 @@ void helperd_metrics_http_close(struct helperd_metrics_http *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;
+	free(m->cache);
+	m->cache = NULL;
 }

@@ -17,6 +17,13 @@
 #define HELPERD_METRICS_MAX_CONNS 8
 #define HELPERD_METRICS_REQ_MAX 2048			  /* request line and headers */
 #define HELPERD_METRICS_TIMEOUT_NS (3ull * 1000000000ull) /* from accept to the last byte */
+/*
+ * How long a rendered body is served again before the next scrape renders anew. A
+ * scrape costs the helper its counter reads and the rendering, on the thread that serves
+ * registrations: a local process scraping in a tight loop gets at most ten renders a
+ * second, and Prometheus (seconds apart) always a fresh one.
+ */
+#define HELPERD_METRICS_CACHE_NS (100ull * 1000000ull)
 
 /* Where to listen: "127.0.0.1:PORT", "[::1]:PORT" or an absolute Unix socket path. */
 struct helperd_metrics_addr {
@@ -43,7 +50,10 @@ void helperd_metrics_addr_format(char *buf, size_t len, const struct sockaddr_st
  */
 int helperd_metrics_http_parse(const char *req, size_t len, bool *head);
 
-/* Renders the body of a 200: a malloc'ed buffer; 0 or -errno. */
+/*
+ * Renders the body of a 200: a malloc'ed buffer; 0 or -errno. Called at most once per
+ * HELPERD_METRICS_CACHE_NS: scrapes in between get the same body.
+ */
 typedef int (*helperd_metrics_render_fn)(void *ctx, char **buf, size_t *len);
 
 struct helperd_metrics_conn {
@@ -66,7 +76,10 @@ struct helperd_metrics_http {
 	void *ctx;
 	struct helperd_metrics_conn conns[HELPERD_METRICS_MAX_CONNS];
 	struct helperd_ratelimit rl; /* every log line of the server together */
-	char name[128];		     /* the bound address */
+	char *cache;		     /* the last body rendered (malloc'ed), or NULL */
+	size_t cache_len;
+	uint64_t cache_ns; /* when it was rendered (helperd_now_ns) */
+	char name[128];	   /* the bound address */
 };
 
 /*

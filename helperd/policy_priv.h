@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* What policy.c, policy_parse.c and policy_match.c share, and nothing else includes. */
+/*
+ * What policy.c, policy_parse.c, policy_subids.c and policy_match.c share, and nothing else
+ * includes.
+ */
 #ifndef HELPERD_POLICY_PRIV_H
 #define HELPERD_POLICY_PRIV_H
 
@@ -12,6 +15,9 @@ __attribute__((format(printf, 5, 6))) void helperd_policy_diag(struct helperd_po
 							       bool warning, unsigned int line,
 							       unsigned int col, const char *fmt,
 							       ...);
+
+/* Is s one or more decimal digits, and nothing else (policy_parse.c)? */
+bool helperd_policy_all_digits(const char *s);
 
 /* Free what a rule holds and zero it (policy_parse.c). */
 void helperd_policy_rule_free(struct helperd_policy_rule *r);

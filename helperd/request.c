@@ -154,7 +154,7 @@ static void request_register(struct helperd_daemon *d, struct helperd_client *c,
 	if ((res->status == SKACCEL_ERR_MAP_FULL || res->status == SKACCEL_ERR_QUOTA) &&
 	    !res->inserted && sweep_for_room(d))
 		helperd_register_client(&d->reg, rq->fds[0], &who, rq->req.deadline_ns, res);
-	helperd_sockmeta_record(d->reg.maps, c->pid, c->uid, res, d->policy.default_line);
+	helperd_sockmeta_record(d->reg.maps, c->pid, c->uid, c->comm, res, d->policy.default_line);
 }
 
 static void log_refusal(struct helperd_daemon *d, struct helperd_client *c,

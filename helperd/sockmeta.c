@@ -5,10 +5,7 @@
  * update per registration; the sweep deletes skaccel_meta entries with skaccel_conns.
  */
 #include <bpf/bpf.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common/skaccel_proto.h"
 #include "helperd/ratelimit.h"
@@ -49,31 +46,11 @@ void helperd_sockmeta_fill(struct skaccel_sockmeta *m, pid_t pid, uid_t uid, con
 	}
 }
 
-/* /proc/PID/comm without its newline; "" if the process is gone. */
-static void read_comm(pid_t pid, char *buf, size_t len)
-{
-	char path[32];
-	ssize_t n;
-	int fd;
-
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		n = 0;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
 void helperd_sockmeta_record(const struct helperd_maps *maps, pid_t pid, uid_t uid,
-			     const struct helperd_reg_result *res, unsigned int default_line)
+			     const char *comm, const struct helperd_reg_result *res,
+			     unsigned int default_line)
 {
 	struct skaccel_sockmeta m;
-	char comm[16];
 	int fd;
 
 	if (!res->have_tuple)
@@ -81,7 +58,6 @@ void helperd_sockmeta_record(const struct helperd_maps *maps, pid_t pid, uid_t u
 	fd = res->inserted ? maps->meta : maps->refused;
 	if (fd < 0)
 		return;
-	read_comm(pid, comm, sizeof(comm));
 	helperd_sockmeta_fill(&m, pid, uid, comm, res, default_line, helperd_now_ns());
 	(void)bpf_map_update_elem(fd, &res->cookie, &m, BPF_ANY);
 }

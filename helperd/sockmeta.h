@@ -20,10 +20,12 @@ void helperd_sockmeta_fill(struct skaccel_sockmeta *m, pid_t pid, uid_t uid, con
 /*
  * Record a registration's outcome for `skaccel status`: in skaccel_meta when the socket
  * entered the maps, in skaccel_refused (LRU) when it was refused after its tuple was read.
- * One /proc read and one map update per registration; failures are ignored (status loses
+ * comm is the client's process name, read once per client connection (clients.c), so a
+ * registration costs one map update and no /proc read; failures are ignored (status loses
  * a row's details, nothing else).
  */
 void helperd_sockmeta_record(const struct helperd_maps *maps, pid_t pid, uid_t uid,
-			     const struct helperd_reg_result *res, unsigned int default_line);
+			     const char *comm, const struct helperd_reg_result *res,
+			     unsigned int default_line);
 
 #endif /* HELPERD_SOCKMETA_H */

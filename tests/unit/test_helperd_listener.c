@@ -151,6 +151,22 @@ static void test_bind(void)
 	file[sizeof(file) - 1] = '\0';
 	file[108] = '\0'; /* one more than sun_path holds with its NUL */
 	ASSERT_EQ(helperd_listener_bind(&b, file), -ENAMETOOLONG, "helperd_listener_bind");
+	ASSERT_EQ(helperd_listener_bind(&b, ""), -ENAMETOOLONG, "helperd_listener_bind");
+
+	/* 107 bytes and the NUL: the longest path, bound and removed. */
+	snprintf(path, sizeof(path), "%s/", dir);
+	memset(path + strlen(path), 'l', 107 - strlen(path));
+	path[107] = '\0';
+	ASSERT_EQ(helperd_listener_bind(&b, path), 0, "helperd_listener_bind (107 bytes)");
+	ASSERT_EQ(stat(path, &st), 0, "stat");
+	helperd_listener_close(&b);
+	ASSERT_EQ(stat(path, &st), -1, "stat");
+
+	/* An abstract name: refused, nothing bound, no file named "@..." made either. */
+	snprintf(file, sizeof(file), "@test_helperd_listener/%d", (int)getpid());
+	ASSERT_EQ(helperd_listener_bind(&b, file), -EINVAL, "helperd_listener_bind (@name)");
+	ASSERT_EQ(b.fd, -1, "b.fd");
+	ASSERT_EQ(lstat(file, &st), -1, "lstat (@name as a file)");
 
 	snprintf(path, sizeof(path), "%s/sub/dir", dir);
 	rmdir(path);

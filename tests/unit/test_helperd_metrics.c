@@ -2,7 +2,8 @@
 /*
  * Unit tests for the metrics: the exposition of a snapshot (every counter of both lists
  * present with its value, one HELP and TYPE per family, members together, names by the
- * conventions), the request parser and address parser of the endpoint, the textfile's
+ * conventions), the request parser and address parser of the endpoint, its cache of the
+ * rendered body (over a real Unix socket), the textfile's
  * atomic replacement, and the options.
  */
 #include <ctype.h>
@@ -10,7 +11,10 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/skaccel_proto.h"
@@ -333,6 +337,103 @@ static void test_addr_parse(void)
 	ASSERT_EQ(helperd_metrics_addr_parse(buf, &a), -EINVAL, "helperd_metrics_addr_parse");
 }
 
+/* A render callback that counts its calls and says which call made the body. */
+static int count_render(void *ctx, char **buf, size_t *len)
+{
+	unsigned int *calls = ctx;
+
+	++*calls;
+	if (asprintf(buf, "skaccel_render %u\n", *calls) < 0)
+		return -ENOMEM;
+	*len = strlen(*buf);
+	return 0;
+}
+
+/*
+ * One GET /metrics over the server's Unix socket at path, its events run here until the
+ * server closes the connection: the body of the response (static), or NULL.
+ */
+static const char *scrape(struct helperd_metrics_http *m, int ep, const char *path)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+	static char resp[1024];
+	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct epoll_event evs[8];
+	size_t got = 0;
+	int fd, i, n, rounds;
+	const char *body;
+	ssize_t r;
+
+	snprintf(un.sun_path, sizeof(un.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&un, sizeof(un)) < 0 ||
+	    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1)
+		goto fail;
+	for (rounds = 0; rounds < 100; rounds++) {
+		n = epoll_wait(ep, evs, 8, 10);
+		for (i = 0; i < n; i++)
+			helperd_metrics_http_event(m, evs[i].data.u64, evs[i].events);
+		while ((r = recv(fd, resp + got, sizeof(resp) - 1 - got, 0)) > 0)
+			got += (size_t)r;
+		if (r == 0)
+			break;
+	}
+	close(fd);
+	resp[got] = '\0';
+	body = strstr(resp, "\r\n\r\n");
+	return rounds < 100 && !strncmp(resp, "HTTP/1.1 200 ", 13) && body ? body + 4 : NULL;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/*
+ * Scrapes within HELPERD_METRICS_CACHE_NS of a render get its body, so a client scraping
+ * in a loop costs the helper at most ten renders a second; a later scrape renders anew.
+ */
+static void test_http_cache(void)
+{
+	char dir[] = "/tmp/test_helperd_metrics-XXXXXX";
+	struct helperd_metrics_http m;
+	struct helperd_metrics_addr a;
+	char path[64], first[64];
+	unsigned int calls = 0;
+	const char *body;
+	uint64_t t0;
+	int ep, i;
+
+	if (!mkdtemp(dir)) {
+		ASSERT_TRUE(false, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/m.sock", dir);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_GE(ep, 0, "epoll_create1");
+	ASSERT_OK(helperd_metrics_addr_parse(path, &a), "helperd_metrics_addr_parse");
+	ASSERT_OK(helperd_metrics_http_open(&m, &a), "helperd_metrics_http_open");
+	ASSERT_OK(helperd_metrics_http_attach(&m, ep, 1, 16, count_render, &calls),
+		  "helperd_metrics_http_attach");
+	t0 = helperd_now_ns();
+	body = scrape(&m, ep, path);
+	ASSERT_STREQ(body, "skaccel_render 1\n", "first scrape");
+	snprintf(first, sizeof(first), "%s", body ? body : "");
+	for (i = 0; i < 20 && helperd_now_ns() - t0 < HELPERD_METRICS_CACHE_NS / 2; i++)
+		ASSERT_STREQ(scrape(&m, ep, path), first,
+			     skt_fmt("scrape %d, within the cache", i));
+	/* Too slow a machine to scrape within the cache time: nothing was proven then. */
+	if (helperd_now_ns() - t0 < HELPERD_METRICS_CACHE_NS)
+		ASSERT_EQ(calls, 1, "renders for scrapes within HELPERD_METRICS_CACHE_NS");
+	usleep(HELPERD_METRICS_CACHE_NS / 1000 + 20000);
+	body = scrape(&m, ep, path);
+	ASSERT_STREQ(body, skt_fmt("skaccel_render %u\n", calls), "scrape after the cache time");
+	ASSERT_GE(calls, 2, "renders after HELPERD_METRICS_CACHE_NS");
+	helperd_metrics_http_close(&m);
+	close(ep);
+	unlink(path);
+	ASSERT_EQ(rmdir(dir), 0, "rmdir");
+}
+
 static char *slurp(const char *path)
 {
 	static char buf[256];
@@ -449,6 +550,7 @@ int main(void)
 	test_no_counters_and_escaping();
 	test_http_parse();
 	test_addr_parse();
+	test_http_cache();
 	test_textfile();
 	test_options();
 	return skt_summary();
