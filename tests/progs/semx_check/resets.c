@@ -89,9 +89,10 @@ void run_linger(struct rng *r)
 
 /*
  * A socket closed with unread bytes in its receive queue sends a RST (RFC 2525 2.17),
- * so its peer sees ECONNRESET. README.md ("What is not covered") documents that under
- * skaccel the peer sees EOF instead: the sockmap purges the queue before tcp_close()
- * looks at it (KERNEL-NOTES §5.5).
+ * so its peer sees ECONNRESET. The sockmap purges the queue before tcp_close() looks at
+ * it, so the shim's close() sets SO_LINGER {1, 0} first and the peer gets that reset;
+ * README.md ("What is not covered") documents that it then sees the error twice where
+ * TCP reports it once (KERNEL-NOTES §5.5).
  */
 void run_close_unread(struct rng *r)
 {
