@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* The sendmsg() hook: a registered socket passed by SCM_RIGHTS has another holder. */
+/*
+ * The sendmsg() hook: a registered socket or a candidate passed by SCM_RIGHTS has another
+ * holder, and a candidate sending counts towards its promotion (promote.h).
+ */
+#include "promote.h"
 #include "real.h"
 #include "reset.h"
 
@@ -10,5 +14,13 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	/* Before the send: once it returns, the receiver may hold the socket already. */
 	if (__builtin_expect(msg && msg->msg_controllen, 0))
 		shim_reset_note_passed(msg);
+	if (__builtin_expect(shim_fd_is_candidate(fd), 0)) {
+		ssize_t n;
+
+		shim_promote_try(fd);
+		n = real.sendmsg(fd, msg, flags);
+		shim_promote_count(fd, n);
+		return n;
+	}
 	return real.sendmsg(fd, msg, flags);
 }

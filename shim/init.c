@@ -15,6 +15,7 @@
 #include "adopt.h"
 #include "fdtab.h"
 #include "init.h"
+#include "promote.h"
 #include "real.h"
 #include "sigwrap.h"
 
@@ -54,7 +55,7 @@ int shim_env_timeout_ms(const char *value)
 static void fork_prepare(void)
 {
 	/* The child holds every socket open now: a close() in either is no longer the last. */
-	shim_fd_add_all(SHIM_FD_REGISTERED, SHIM_FD_SHARED);
+	shim_fd_add_all(SHIM_FD_REGISTERED | SHIM_FD_CANDIDATE, SHIM_FD_SHARED);
 	shim_client_atfork_prepare(&shim_helper);
 }
 
@@ -100,8 +101,8 @@ static void init(void)
 		path = SKACCEL_DEFAULT_SOCKET;
 
 	/* Without the fd table a registered socket's reads could not be fixed: stay out. */
-	if (!shim_cfg.disabled &&
-	    (!real.connect || !real.getsockopt || !real.fcntl || shim_fdtab_init() < 0)) {
+	if (!shim_cfg.disabled && (!real.connect || !real.getsockopt || !real.fcntl ||
+				   shim_fdtab_init() < 0 || shim_promote_init() < 0)) {
 		shim_cfg.disabled = true;
 		shim_log("disabled: cannot set up (%s)", strerrordesc_np(errno) ?: "?");
 	}

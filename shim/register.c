@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Registration: decide whether a connection that just became established is a candidate,
- * hand it to the helper, and record the outcome in the fd table. Runs inside the
- * application's connect()/accept()/getsockopt(); all failures end as "stay on TCP".
+ * Registration: decide whether a connection that just became established is a candidate
+ * (inside the application's connect()/accept()/getsockopt()), and later, when promote.c
+ * says so, hand it to the helper and record the outcome in the fd table. All failures end
+ * as "stay on TCP".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "init.h"
 #include "locality.h"
 #include "notsent.h"
+#include "promote.h"
 #include "real.h"
 #include "register.h"
 
@@ -56,6 +58,11 @@ static void log_outcome(int fd, const struct shim_endpoints *ep, const char *wha
 
 	if (!shim_cfg.debug)
 		return;
+	if (!ep) {
+		shim_log("fd %d: %s%s%s%s", fd, what, detail ? " (" : "", detail ?: "",
+			 detail ? ")" : "");
+		return;
+	}
 	shim_log("fd %d %s -> %s: %s%s%s%s", fd,
 		 shim_addr_format((const struct sockaddr *)&ep->self, self, sizeof(self)),
 		 shim_addr_format((const struct sockaddr *)&ep->peer, peer, sizeof(peer)), what,
@@ -104,14 +111,19 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	}
 }
 
-/* Classify an established fd and register it if it is a candidate. */
+/*
+ * Classify an established fd and make it a candidate if it is local: promote.c registers
+ * it once it has carried enough, so a connection that closes after one exchange never
+ * pays the helper round trip.
+ */
 static void consider(int fd, unsigned int nonblock)
 {
 	struct shim_endpoints ep;
 
 	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
 	case SHIM_SOCK_LOCAL:
-		register_fd(fd, &ep, nonblock);
+		shim_promote_candidate(fd, nonblock);
+		log_outcome(fd, &ep, "candidate", NULL);
 		return;
 	case SHIM_SOCK_REMOTE:
 		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
@@ -219,6 +231,20 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 	in_register = true;
 	/* accept() never inherits O_NONBLOCK from the listener; only accept4's flag sets it. */
 	consider(fd, flags & SOCK_NONBLOCK ? SHIM_FD_NONBLOCK : 0);
+	in_register = false;
+}
+
+void shim_register_candidate(int fd)
+{
+	struct shim_endpoints ep;
+	bool have_ep = false;
+
+	if (in_register || !shim_active())
+		return;
+	in_register = true;
+	if (shim_cfg.debug)
+		have_ep = shim_classify_fd(fd, &ep, NULL, 0) == SHIM_SOCK_LOCAL;
+	register_fd(fd, have_ep ? &ep : NULL, shim_fd_get(fd) & SHIM_FD_NONBLOCK);
 	in_register = false;
 }
 

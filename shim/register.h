@@ -7,8 +7,8 @@
 
 /*
  * Each runs after the real call, with its result and errno, and never changes either (the
- * hook restores errno). They register synchronously, before the application sees the fd
- * (KERNEL-NOTES §3.4, §3.5: a socket inserted later may duplicate or strand bytes).
+ * hook restores errno). A local connection becomes a candidate; promote.c decides when it
+ * is registered (shim_register_candidate()).
  */
 
 /* connect() returned ret (err = errno when ret < 0). */
@@ -19,5 +19,11 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 
 /* getsockopt() succeeded on a PENDING fd. */
 void shim_after_getsockopt(int fd, int level, int name, const void *val, const socklen_t *len);
+
+/*
+ * Hand the candidate fd to the helper now and record the outcome (REGISTERED, or nothing:
+ * plain TCP for good). Only promote.c calls it, with every hooked read on fd excluded.
+ */
+void shim_register_candidate(int fd);
 
 #endif /* SHIM_REGISTER_H */

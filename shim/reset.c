@@ -69,7 +69,8 @@ void shim_reset_note_passed(const struct msghdr *msg)
 			int fd;
 
 			memcpy(&fd, p + i * sizeof(int), sizeof(fd));
-			if (shim_fd_get(fd) & SHIM_FD_REGISTERED)
+			/* A candidate: the receiver's reads cannot be counted (promote.c). */
+			if (shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_CANDIDATE))
 				shim_fd_add(fd, SHIM_FD_SHARED);
 		}
 	}

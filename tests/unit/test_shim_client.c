@@ -25,6 +25,7 @@
 #include "fdtab.h"
 #include "helper_client.h"
 #include "init.h"
+#include "promote.h"
 #include "register.h"
 
 /* skaccel-run's ping talks to the same fake helper; run/ is not in the unit test link. */
@@ -481,9 +482,21 @@ static int so_error(int fd)
 	return val;
 }
 
+/* Let fd carry enough to be promoted, then promote it as the next read or write would. */
+static unsigned int promote_now(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHIM_PROMOTE_AFTER; i++)
+		shim_promote_count(fd, 1);
+	shim_promote_try(fd);
+	return shim_fd_get(fd);
+}
+
 static void test_register(void)
 {
 	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_PENDING, N = SHIM_FD_NONBLOCK;
+	const unsigned int C = SHIM_FD_CANDIDATE;
 	/* Registered with a reply from the helper: the shim set TCP_NOTSENT_LOWAT. */
 	const unsigned int L = SHIM_FD_LOWAT;
 	struct sockaddr_in la;
@@ -501,7 +514,7 @@ static void test_register(void)
 	CHECK_EQ(500, shim_cfg.timeout_ms);
 	lfd = listener(&la, 16);
 
-	/* Blocking connect and accept: both ends registered before the call returns. */
+	/* Blocking connect and accept: both ends candidates, registered once promoted. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK_EQ(0, pipe2(errpipe, O_CLOEXEC));
 	saved_stderr = dup(2);
@@ -519,7 +532,7 @@ static void test_register(void)
 
 		getsockname(c, (struct sockaddr *)&me, &mlen);
 		snprintf(want, sizeof(want),
-			 "skaccel[%d]: fd %d 127.0.0.1:%u -> 127.0.0.1:%u: accelerated\n",
+			 "skaccel[%d]: fd %d 127.0.0.1:%u -> 127.0.0.1:%u: candidate\n",
 			 (int)getpid(), c, ntohs(me.sin_port), ntohs(la.sin_port));
 		CHECK_EQ(0, strcmp(line, want));
 		if (strcmp(line, want))
@@ -527,9 +540,21 @@ static void test_register(void)
 	}
 	setenv("SKACCEL_DEBUG", "0", 1);
 	shim_cfg.debug = false;
-	CHECK_EQ(R | L, shim_fd_get(c));
+	CHECK_EQ(C, shim_fd_get(c));
+	CHECK_EQ(0, get(&h.fds));
+	/* Not yet due: nothing happens. */
+	shim_promote_try(c);
+	CHECK_EQ(C, shim_fd_get(c));
+	CHECK_EQ(R | L, promote_now(c));
 	CHECK_EQ(1, get(&h.fds));
 	s = hooked_accept4(lfd, 0);
+	CHECK_EQ(C, shim_fd_get(s));
+	/* A hooked read in progress holds the promotion off; it runs after the read. */
+	CHECK_EQ(true, shim_promote_enter(s));
+	CHECK_EQ(C, promote_now(s));
+	CHECK_EQ(1, get(&h.fds));
+	shim_promote_leave(s, 1);
+	shim_promote_try(s);
 	CHECK_EQ(R | L, shim_fd_get(s));
 	CHECK_EQ(2, get(&h.fds));
 	close(s);
@@ -541,9 +566,11 @@ static void test_register(void)
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK_EQ(-1, hooked_connect(c, &la));
 	CHECK_EQ(EINPROGRESS, errno);
-	CHECK_EQ(R | L | N, shim_fd_get(c));
+	CHECK_EQ(C | N, shim_fd_get(c));
 	s = hooked_accept4(lfd, SOCK_NONBLOCK);
-	CHECK_EQ(R | L | N, shim_fd_get(s));
+	CHECK_EQ(C | N, shim_fd_get(s));
+	CHECK_EQ(R | L | N, promote_now(c));
+	CHECK_EQ(R | L | N, promote_now(s));
 	CHECK_EQ(4, get(&h.fds));
 	/* The application still sees a plain completion. */
 	CHECK_EQ(0, so_error(c));
@@ -551,19 +578,19 @@ static void test_register(void)
 	/* PENDING completion points, on an fd made to look pending (its peer still open). */
 	shim_fd_set(c, P | N);
 	CHECK_EQ(0, so_error(c));
-	CHECK_EQ(R | N, shim_fd_get(c));
+	CHECK_EQ(C | N, shim_fd_get(c));
 	shim_fd_set(c, P);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EALREADY);
 	CHECK_EQ(P, shim_fd_get(c));
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EISCONN);
-	CHECK_EQ(R, shim_fd_get(c));
+	CHECK_EQ(C, shim_fd_get(c));
 	shim_fd_set(c, P);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
-	CHECK_EQ(R, shim_fd_get(c));
-	/* Registered already: a connect() returning 0 again asks nothing of the helper. */
+	CHECK_EQ(C, shim_fd_get(c));
+	/* A candidate already: a connect() returning 0 again asks nothing of the helper. */
 	n = get(&h.requests);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
-	CHECK_EQ(R, shim_fd_get(c));
+	CHECK_EQ(C, shim_fd_get(c));
 	CHECK_EQ(n, get(&h.requests));
 	shim_fd_set(c, P);
 	shim_after_getsockopt(c, SOL_SOCKET, SO_ERROR, &(int){ ECONNREFUSED }, &(socklen_t){ 4 });
@@ -602,7 +629,7 @@ static void test_register(void)
 	put(&h.status, SKACCEL_ERR_NOT_ESTABLISHED);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK_EQ(0, hooked_connect(c, &la));
-	CHECK_EQ(0, shim_fd_get(c));
+	CHECK_EQ(0, promote_now(c));
 	CHECK_EQ(n + 1, get(&h.requests));
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
@@ -610,7 +637,7 @@ static void test_register(void)
 	put(&h.status, SKACCEL_ERR_ALREADY); /* ... unless it says the fd is in already */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	CHECK_EQ(0, hooked_connect(c, &la));
-	CHECK_EQ(R | L, shim_fd_get(c));
+	CHECK_EQ(R | L, promote_now(c));
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
 	close(c);
@@ -637,8 +664,10 @@ static void test_register(void)
 	pfd = (struct pollfd){ .fd = s, .events = POLLOUT };
 	CHECK_EQ(1, poll(&pfd, 1, 5000));
 	CHECK_EQ(0, so_error(s));
-	CHECK_EQ(R | L | N, shim_fd_get(s));
-	CHECK_EQ(n + 2, get(&h.requests)); /* the accepted one and the completed one */
+	CHECK_EQ(C | N, shim_fd_get(s));
+	CHECK_EQ(n, get(&h.requests)); /* the accepted one and the completed one: candidates */
+	CHECK_EQ(R | L | N, promote_now(s));
+	CHECK_EQ(n + 1, get(&h.requests));
 	close(s);
 	close(c);
 	close(lfd);
@@ -672,6 +701,27 @@ static void test_ping(void)
  * must return what libc returns, errno included, and local connections must reach the
  * helper. Returns the number of failed checks.
  */
+/*
+ * rounds request/reply exchanges between c and s through the hooked calls: two promote
+ * both ends (SHIM_PROMOTE_AFTER is 3: each end's second round's second call).
+ */
+static void exchanges(int c, int s, int rounds)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char b[4];
+
+	while (rounds-- > 0) {
+		CHECK_EQ(4, write(c, "ping", 4));
+		pfd.fd = s;
+		poll(&pfd, 1, 1000);
+		CHECK_EQ(4, read(s, b, sizeof(b)));
+		CHECK_EQ(4, write(s, "pong", 4));
+		pfd.fd = c;
+		poll(&pfd, 1, 1000);
+		CHECK_EQ(4, read(c, b, sizeof(b)));
+	}
+}
+
 static int hooks_child(void)
 {
 	struct sockaddr_in la, closed;
@@ -704,6 +754,7 @@ static int hooks_child(void)
 	s = accept(lfd, NULL, NULL);
 	CHECK_EQ(true, s >= 0);
 	CHECK_EQ(1234, errno);
+	exchanges(c, s, 2);
 	CHECK_EQ(3, write(c, "abc", 3));
 	CHECK_EQ(3, read(s, buf, sizeof(buf)));
 	CHECK_EQ(3, write(s, "def", 3));
@@ -753,6 +804,9 @@ static int hooks_child(void)
 	s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	CHECK_EQ(-1, recv(s, buf, 1, 0));
 	CHECK_EQ(EAGAIN, errno);
+	exchanges(c, s, 2);
+	CHECK_EQ(-1, recv(s, buf, 1, 0));
+	CHECK_EQ(EAGAIN, errno);
 	close(s);
 	CHECK_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
 	CHECK_EQ(-1, accept(lfd, NULL, NULL));
@@ -760,10 +814,17 @@ static int hooks_child(void)
 	CHECK_EQ(0, fcntl(lfd, F_SETFL, 0));
 	close(c);
 
-	/* A forked child makes its own helper connection and registers too. */
+	/*
+	 * A forked child makes its own helper connection and registers too, at its fourth
+	 * write: a writer that never reads is promoted as well.
+	 */
 	if (fork() == 0) {
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		_exit(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0 ? 0 : 1);
+		_exit(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0 &&
+			      write(c, "a", 1) == 1 && write(c, "b", 1) == 1 &&
+			      write(c, "c", 1) == 1 && write(c, "d", 1) == 1
+			  ? 0
+			  : 1);
 	}
 	CHECK_EQ(true, wait(&val) > 0 && val == 0);
 	close(accept(lfd, NULL, NULL));
@@ -814,8 +875,8 @@ static void test_hooks(void)
 	}
 	fake_start(&h, path);
 	CHECK_EQ(0, run_hooks_child(self, lib, path));
-	/* Both ends of the blocking, non-blocking and forked connections. */
-	CHECK_EQ(6, get(&h.fds));
+	/* Both ends of the blocking and non-blocking connections, the forked client. */
+	CHECK_EQ(5, get(&h.fds));
 	CHECK_EQ(2, get(&h.accepts)); /* the child's connection and the grandchild's */
 	fake_stop(&h);
 	/* No helper: the shim's own calls fail inside every hook, and none of it shows. */
