@@ -11,8 +11,8 @@
 #include "fdtab.h"
 #include "promote.h"
 
-static ssize_t registered_read(int fd, struct iovec *iov, int iovcnt, int flags,
-			       shim_read_fn fn, void *ctx, bool recv_family)
+static ssize_t registered_read(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
+			       void *ctx, bool recv_family)
 {
 	if (recv_family) {
 		if (shim_recv_needs_fixup(fd, flags, iov, (size_t)iovcnt))

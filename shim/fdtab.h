@@ -7,9 +7,13 @@
 
 /* The fd's socket was handed to the helper and may be in the sockhash: reads need fixups. */
 #define SHIM_FD_REGISTERED 0x01
-/* A non-blocking connect() in progress on a local TCP socket: register when it completes. */
-#define SHIM_FD_PENDING 0x02
-/* Cached O_NONBLOCK, valid only while REGISTERED, PENDING or CANDIDATE is set; a hint. */
+/*
+ * A TCP connection (or connect in progress) not yet handed to the helper: promote.c
+ * classifies and registers it once it has carried enough, from inside a hooked read or
+ * write.
+ */
+#define SHIM_FD_CANDIDATE 0x02
+/* Cached O_NONBLOCK, valid only while REGISTERED or CANDIDATE is set; a hint. */
 #define SHIM_FD_NONBLOCK 0x04
 /* The shim set TCP_NOTSENT_LOWAT on this socket (notsent.c); the application never did. */
 #define SHIM_FD_LOWAT 0x08
@@ -19,11 +23,6 @@
  * the last one, so close.c does not turn it into a reset.
  */
 #define SHIM_FD_SHARED 0x10
-/*
- * A local TCP connection not yet handed to the helper: promote.c hands it over once it has
- * carried enough, from inside a hooked read or write. NONBLOCK is valid while it is set.
- */
-#define SHIM_FD_CANDIDATE 0x20
 
 /* Never map more than this many entries (1 MiB); fds above it are simply not tracked. */
 #define SHIM_FDTAB_MAX (1u << 20)

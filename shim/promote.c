@@ -136,8 +136,7 @@ static void update(int fd, bool leave, ssize_t n)
 			nv += MOVED_ONE;
 		if (nv == v)
 			return;
-	} while (!__atomic_compare_exchange_n(w, &v, nv, true, __ATOMIC_RELEASE,
-					      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(w, &v, nv, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
 void shim_promote_leave(int fd, ssize_t n)

@@ -32,18 +32,6 @@ static bool is_inet(const struct sockaddr *addr, socklen_t len)
 	       (addr->sa_family == AF_INET || addr->sa_family == AF_INET6);
 }
 
-/* The TCP state (TCP_ESTABLISHED, TCP_SYN_SENT, ...), or -1. */
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	/* Not SO_ERROR: reading it would consume the error the application is waiting for. */
-	if (real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < 1)
-		return -1;
-	return ti.tcpi_state;
-}
-
 static unsigned int nonblock_bit(int fd)
 {
 	int fl = real.fcntl(fd, F_GETFL);
@@ -58,11 +46,6 @@ static void log_outcome(int fd, const struct shim_endpoints *ep, const char *wha
 
 	if (!shim_cfg.debug)
 		return;
-	if (!ep) {
-		shim_log("fd %d: %s%s%s%s", fd, what, detail ? " (" : "", detail ?: "",
-			 detail ? ")" : "");
-		return;
-	}
 	shim_log("fd %d %s -> %s: %s%s%s%s", fd,
 		 shim_addr_format((const struct sockaddr *)&ep->self, self, sizeof(self)),
 		 shim_addr_format((const struct sockaddr *)&ep->peer, peer, sizeof(peer)), what,
@@ -112,113 +95,49 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 }
 
 /*
- * Classify an established fd and make it a candidate if it is local: promote.c registers
- * it once it has carried enough, so a connection that closes after one exchange never
- * pays the helper round trip.
+ * connect() or accept() gave the application an AF_INET/AF_INET6 socket that is, or will
+ * be, connected: a candidate. Nothing is asked of the kernel here (the local-peer check
+ * alone, getsockname + getpeername + SO_TYPE, cost 5-10% of a short connection's rate):
+ * promote.c classifies and registers it only once it has carried enough, so a connection
+ * that closes after one exchange pays nothing, and an fd that turns out to be something
+ * else (a remote peer, an AF_UNIX socket accepted without an address) is dropped then.
  */
-static void consider(int fd, unsigned int nonblock)
+static void candidate(int fd, unsigned int nonblock)
 {
-	struct shim_endpoints ep;
-
-	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
-	case SHIM_SOCK_LOCAL:
-		shim_promote_candidate(fd, nonblock);
-		log_outcome(fd, &ep, "candidate", NULL);
-		return;
-	case SHIM_SOCK_REMOTE:
-		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
-		break;
-	case SHIM_SOCK_OTHER:
-		break;
-	}
-	shim_fd_clear(fd);
-}
-
-/*
- * A connect() that has not completed: register now if the handshake is already done (on
- * loopback the SYN, SYN-ACK and ACK are processed within the call, so it nearly always is),
- * else remember the fd and register at the first completion point the application shows us.
- */
-static void connect_in_progress(int fd, const struct sockaddr *addr, socklen_t len)
-{
-	struct shim_endpoints ep;
-	unsigned int nonblock;
-	int state = tcp_state(fd);
-
-	if (state == TCP_ESTABLISHED) {
-		consider(fd, nonblock_bit(fd));
-		return;
-	}
-	if (state != TCP_SYN_SENT) {
-		shim_fd_clear(fd);
-		return;
-	}
-	switch (shim_classify_fd(fd, &ep, addr, len)) {
-	case SHIM_SOCK_LOCAL:
-		nonblock = nonblock_bit(fd);
-		shim_fd_set(fd, SHIM_FD_PENDING | nonblock);
-		log_outcome(fd, &ep, "connect in progress, will register when it completes", NULL);
-		return;
-	case SHIM_SOCK_REMOTE:
-		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
-		break;
-	case SHIM_SOCK_OTHER:
-		break;
-	}
-	shim_fd_clear(fd);
-}
-
-/* The application saw a PENDING connect complete: register if it is established. */
-static void complete_pending(int fd)
-{
-	unsigned int st = shim_fd_get(fd);
-	int state;
-
-	if (!(st & SHIM_FD_PENDING) || in_register || !shim_active())
-		return;
-	in_register = true;
-	state = tcp_state(fd);
-	if (state == TCP_ESTABLISHED)
-		consider(fd, st & SHIM_FD_NONBLOCK);
-	else if (state != TCP_SYN_SENT)
-		shim_fd_clear(fd); /* failed or already closing: nothing to accelerate */
-	in_register = false;
+	shim_promote_candidate(fd, nonblock);
+	if (shim_cfg.debug)
+		shim_log("fd %d: candidate", fd);
 }
 
 void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int ret, int err)
 {
-	if (ret == 0 && shim_fd_get(fd)) {
-		/*
-		 * The second connect() of an event loop returns 0 once the handshake is done
-		 * (later ones say EISCONN): completion of a PENDING fd, or nothing new at all.
-		 */
-		complete_pending(fd);
-		return;
-	}
 	if (ret < 0) {
 		switch (err) {
 		case EINPROGRESS:
 		case EINTR: /* a blocking connect() interrupted goes on in the background */
 			break;
-		case EISCONN: /* the second connect() of an event loop (hiredis): it completed */
-			complete_pending(fd);
-			return;
+		case EISCONN:  /* the second connect() of an event loop (hiredis): it completed */
 		case EALREADY: /* still in progress */
 			return;
-		default: /* the connect failed, a PENDING one included */
-			if (shim_fd_get(fd) & SHIM_FD_PENDING)
-				shim_fd_clear(fd);
+		default: /* the connect failed */
+			shim_fd_clear(fd);
 			return;
 		}
 	}
+	/*
+	 * The second connect() of an event loop returns 0 once the handshake is done (later
+	 * ones say EISCONN): nothing new for an fd that is a candidate already.
+	 */
+	if (ret == 0 && shim_fd_is_candidate(fd))
+		return;
 	if (!is_inet(addr, len) || in_register || !shim_active())
 		return;
-	in_register = true;
-	if (ret == 0)
-		consider(fd, nonblock_bit(fd));
-	else
-		connect_in_progress(fd, addr, len);
-	in_register = false;
+	/*
+	 * A connect still in progress is a candidate too: it is promoted only after it has
+	 * carried data, when it is established, and the helper refuses any socket that is not.
+	 * Its O_NONBLOCK is asked at promotion.
+	 */
+	candidate(fd, 0);
 }
 
 void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len, int flags)
@@ -228,23 +147,30 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 		shim_fd_clear(fd);
 		return;
 	}
-	in_register = true;
 	/* accept() never inherits O_NONBLOCK from the listener; only accept4's flag sets it. */
-	consider(fd, flags & SOCK_NONBLOCK ? SHIM_FD_NONBLOCK : 0);
-	in_register = false;
+	candidate(fd, flags & SOCK_NONBLOCK ? SHIM_FD_NONBLOCK : 0);
 }
 
 void shim_register_candidate(int fd)
 {
 	struct shim_endpoints ep;
-	bool have_ep = false;
 
 	if (in_register || !shim_active())
 		return;
 	in_register = true;
-	if (shim_cfg.debug)
-		have_ep = shim_classify_fd(fd, &ep, NULL, 0) == SHIM_SOCK_LOCAL;
-	register_fd(fd, have_ep ? &ep : NULL, shim_fd_get(fd) & SHIM_FD_NONBLOCK);
+	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
+	case SHIM_SOCK_LOCAL:
+		/* Asked again: connect() left it unknown, and a dup sibling may have changed it. */
+		register_fd(fd, &ep, nonblock_bit(fd));
+		break;
+	case SHIM_SOCK_REMOTE:
+		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
+		shim_fd_clear(fd);
+		break;
+	case SHIM_SOCK_OTHER:
+		shim_fd_clear(fd);
+		break;
+	}
 	in_register = false;
 }
 
@@ -255,8 +181,6 @@ void shim_after_getsockopt(int fd, int level, int name, const void *val, const s
 	if (level != SOL_SOCKET || name != SO_ERROR || !val || !len || *len < sizeof(int))
 		return;
 	memcpy(&soerr, val, sizeof(soerr));
-	if (soerr == 0)
-		complete_pending(fd); /* libuv, nginx, asyncio, Java: SO_ERROR after POLLOUT */
-	else
-		shim_fd_clear(fd);
+	if (soerr != 0)
+		shim_fd_clear(fd); /* the connect failed: nothing to promote */
 }

@@ -17,7 +17,7 @@ void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
 /* accept()/accept4() returned the new socket fd; flags are accept4's (SOCK_NONBLOCK). */
 void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len, int flags);
 
-/* getsockopt() succeeded on a PENDING fd. */
+/* getsockopt() succeeded on a candidate: SO_ERROR says whether its connect failed. */
 void shim_after_getsockopt(int fd, int level, int name, const void *val, const socklen_t *len);
 
 /*
