@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Hooked reads on a candidate. Each may promote the socket first (promote.c), then reads
- * either counted in (it may wait in the kernel: no promotion starts meanwhile) or, while a
- * promotion is in progress on another thread, polling (readfix.c), which is safe across the
- * insert. A read that finds its socket promoted gets the registered socket's fixups.
+ * counted in (it may wait in the kernel: no promotion starts meanwhile), after any
+ * promotion in progress, or, in a signal handler on the promoting thread, polling
+ * (readfix.c), which is safe across the insert. A read that finds its socket promoted gets
+ * the registered socket's fixups.
  */
 #include <errno.h>
 
@@ -35,7 +36,7 @@ ssize_t shim_candidate_read(int fd, struct iovec *iov, int iovcnt, int flags, sh
 		return registered_read(fd, iov, iovcnt, flags, fn, ctx, recv_family);
 	if (!shim_promote_enter(fd))
 		return shim_read_polling(fd, iov, iovcnt, flags, fn, ctx, recv_family);
-	/* Counted in: a promotion that began before is over; it may have registered fd. */
+	/* Counted in: any promotion is over, and it may have registered fd. */
 	if (!shim_fd_is_candidate(fd)) {
 		shim_promote_leave(fd, 0);
 		errno = saved_errno;

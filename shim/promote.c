@@ -5,21 +5,26 @@
  * which nothing fills any more, and may even return EOF ahead of queued bytes. So the
  * promotion and the hooked reads exclude each other through one atomic word per fd: a read
  * counts itself in and then may wait in the kernel; a promotion starts only from a word with
- * no reader counted and marks it PROMOTING, and a read that finds that mark is served with
- * MSG_DONTWAIT and poll(), which see the socket the same way before and after the insert.
- * Both are read-modify-writes of the same word, so they are totally ordered: either the
- * promotion saw the reader, or the reader saw the mark.
+ * no reader counted and marks it PROMOTING, and a read that finds that mark waits, before
+ * the kernel, until the promotion is over (a signal handler on the promoting thread itself
+ * reads with MSG_DONTWAIT and poll(), which see the socket the same way before and after
+ * the insert). Both are read-modify-writes of the same word, so they are totally ordered:
+ * either the promotion saw the reader, or the reader saw the mark.
  *
  * Reads the shim does not see cannot be counted: candidates that may be read that way lose
  * their candidacy instead (dup'd, passed by SCM_RIGHTS, fork, fdopen, recvmmsg, splice).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "fdtab.h"
 #include "promote.h"
+#include "real.h"
 #include "register.h"
 
 /* The word: hooked reads in progress, the PROMOTING mark, reads and writes that moved data. */
@@ -30,6 +35,9 @@
 
 static uint32_t *words;
 static unsigned int words_len;
+
+/* This thread is promoting: a signal handler's read on it must not wait for itself. */
+static __thread bool promoting_here __attribute__((tls_model("initial-exec")));
 
 int shim_promote_init(void)
 {
@@ -75,6 +83,16 @@ void shim_promote_candidate(int fd, unsigned int nonblock)
 	shim_fd_set(fd, SHIM_FD_CANDIDATE | nonblock);
 }
 
+/* Bytes queued for the reader (SIOCINQ), or -1. */
+static int unread(int fd)
+{
+	int n;
+
+	if (!SHIM_REAL_READY(ioctl) || real.ioctl(fd, FIONREAD, &n) < 0)
+		return -1;
+	return n;
+}
+
 static bool due(uint32_t v)
 {
 	return (v >> MOVED_SHIFT) >= SHIM_PROMOTE_AFTER;
@@ -99,10 +117,38 @@ void shim_promote_try(int fd)
 	    !__atomic_compare_exchange_n(w, &v, v | PROMOTING, false, __ATOMIC_SEQ_CST,
 					 __ATOMIC_RELAXED))
 		return; /* a read may be waiting in the kernel, or another promotion runs: later */
-	/* Still ours: the fd may have been closed (and reused) since the load above. */
-	if (shim_fd_get(fd) & SHIM_FD_CANDIDATE)
+	promoting_here = true;
+	/*
+	 * Still ours (the fd may have been closed and reused since the load above), and
+	 * nothing unread: a segment the application has partly read is handed to the sk_skb
+	 * verdict whole, and its overlap trim cuts only so much (a coalesced segment in the
+	 * receive queue can hold hundreds of KiB). With the queue empty and every reader held
+	 * off until the insert is done, every segment the verdict sees is unread. A reader
+	 * that keeps bytes queued is tried again at its next call.
+	 */
+	if ((shim_fd_get(fd) & SHIM_FD_CANDIDATE) && unread(fd) == 0)
 		shim_register_candidate(fd);
+	promoting_here = false;
 	__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
+}
+
+/*
+ * Wait until no promotion runs on fd: a helper round trip, bounded by the request's
+ * deadline. Sleeping here, before the read, is what keeps the read out of the kernel
+ * across the insert, and keeps it from taking part of a segment the verdict is about to
+ * be handed whole.
+ */
+static void wait_promotion(uint32_t *w)
+{
+	struct timespec ts = { .tv_nsec = 20000 };
+	int spins = 0;
+
+	while (__atomic_load_n(w, __ATOMIC_ACQUIRE) & PROMOTING) {
+		if (++spins < 16)
+			sched_yield();
+		else
+			nanosleep(&ts, NULL);
+	}
 }
 
 bool shim_promote_enter(int fd)
@@ -111,13 +157,16 @@ bool shim_promote_enter(int fd)
 
 	if (!w)
 		return false;
-	old = __atomic_fetch_add(w, 1, __ATOMIC_SEQ_CST);
-	if ((old & PROMOTING) || (old & READERS_MASK) == READERS_MASK) {
-		/* (65535 readers at once: no room to count one more, so never wait) */
+	for (;;) {
+		old = __atomic_fetch_add(w, 1, __ATOMIC_SEQ_CST);
+		if (!(old & PROMOTING) && (old & READERS_MASK) != READERS_MASK)
+			return true;
 		__atomic_fetch_sub(w, 1, __ATOMIC_RELAXED);
-		return false;
+		/* (65535 readers at once: no room to count one more, so never wait) */
+		if (promoting_here || !(old & PROMOTING))
+			return false;
+		wait_promotion(w);
 	}
-	return true;
 }
 
 /* Leave (readers - 1) and count data, never below zero nor past the threshold. */

@@ -2,7 +2,7 @@
 /*
  * Lazy promotion: a local connection is a candidate at connect()/accept() and is handed to
  * the helper only once it has carried enough, from inside a hooked read or write on it,
- * never while a hooked read on it may be waiting in the kernel.
+ * never while a hooked read on it may be waiting in the kernel or bytes wait unread.
  */
 #ifndef SHIM_PROMOTE_H
 #define SHIM_PROMOTE_H
@@ -34,10 +34,12 @@ void shim_promote_candidate(int fd, unsigned int nonblock);
 void shim_promote_try(int fd);
 
 /*
- * A hooked read on the candidate fd starts. True: go ahead (the read may block; no
- * promotion starts until shim_promote_leave() with n, the read's result). False: a
- * promotion is in progress, the read must not wait in the kernel (serve it with
- * MSG_DONTWAIT and poll(), which see the socket before and after the insert); no leave.
+ * A hooked read on the candidate fd starts; a promotion in progress on another thread is
+ * waited out first (the fd may be registered when this returns: check). True: go ahead
+ * (the read may block; no promotion starts until shim_promote_leave() with n, the read's
+ * result). False: a signal handler reading on the thread that is promoting fd, or too many
+ * readers to count: the read must not wait in the kernel (serve it with MSG_DONTWAIT and
+ * poll(), which see the socket before and after the insert); no leave.
  */
 bool shim_promote_enter(int fd);
 void shim_promote_leave(int fd, ssize_t n);

@@ -687,7 +687,8 @@ static void test_ping(void)
  */
 /*
  * rounds request/reply exchanges between c and s through the hooked calls: two promote
- * both ends (SHIM_PROMOTE_AFTER is 3: each end's second round's second call).
+ * the server (SHIM_PROMOTE_AFTER is 3: its second write) and make the client due, which
+ * its next call promotes (at its second read the reply is still queued).
  */
 static void exchanges(int c, int s, int rounds)
 {
@@ -789,6 +790,11 @@ static int hooks_child(void)
 	CHECK_EQ(-1, recv(s, buf, 1, 0));
 	CHECK_EQ(EAGAIN, errno);
 	exchanges(c, s, 2);
+	/* The client is promoted at a call that finds its receive queue empty. */
+	CHECK_EQ(1, write(c, "x", 1));
+	pfd = (struct pollfd){ .fd = s, .events = POLLIN };
+	CHECK_EQ(1, poll(&pfd, 1, 1000));
+	CHECK_EQ(1, recv(s, buf, 1, 0));
 	CHECK_EQ(-1, recv(s, buf, 1, 0));
 	CHECK_EQ(EAGAIN, errno);
 	close(s);
