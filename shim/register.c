@@ -76,7 +76,14 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	else
 		registered = sent;
 	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
-	if (ret == 0 && registered)
+	/*
+	 * The unsent-bytes mark only on a paired socket. A socket waiting for its peer sends
+	 * by TCP, maybe for long (the peer is promoted when it has carried enough, or never),
+	 * and the mark would block a writer whose reader has not read yet where TCP's send
+	 * buffer would take the bytes (a program that writes a request larger than the window
+	 * before its other thread, or itself, reads: scenarios/sem_check/epipe).
+	 */
+	if (ret == 0 && rep.status == SKACCEL_OK_ACCELERATED)
 		shim_notsent_take(fd);
 
 	if (ret < 0) {

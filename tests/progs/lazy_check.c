@@ -46,8 +46,8 @@ static void read_stream(int fd, struct vstream *vs, struct rng *r, size_t maxr, 
 			len = (size_t)(vs->total - vs->off);
 		n = recv_timed(fd, buf, len, vs->name);
 		if (n == 0)
-			fail("%s: EOF at offset %" PRIu64 " of %" PRIu64 ": EOF ahead of data, %" PRIu64
-			     " bytes LOST",
+			fail("%s: EOF at offset %" PRIu64 " of %" PRIu64
+			     ": EOF ahead of data, %" PRIu64 " bytes LOST",
 			     vs->name, vs->off, vs->total, vs->total - vs->off);
 		vs_check(vs, buf, (size_t)n);
 	}
@@ -208,8 +208,10 @@ static void run_blocked_reader(struct rng *r)
 	int c, s;
 
 	timed_pair(&c, &s);
-	vs_init(&c2s, g_opt.key, stream_id(1), rng_logsize(r, 16 * KIB, 256 * KIB), "client->server");
-	vs_init(&s2c, g_opt.key, stream_id(2), rng_logsize(r, 4 * KIB, 256 * KIB), "server->client");
+	vs_init(&c2s, g_opt.key, stream_id(1), rng_logsize(r, 16 * KIB, 256 * KIB),
+		"client->server");
+	vs_init(&s2c, g_opt.key, stream_id(2), rng_logsize(r, 4 * KIB, 256 * KIB),
+		"server->client");
 	rc2s = c2s;
 	rs2c = s2c;
 	set_phase("client reader blocked before anything is sent");
