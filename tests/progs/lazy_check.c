@@ -276,6 +276,39 @@ static void run_at_eof(struct rng *r)
 }
 
 /*
+ * The reader has read part of a large segment when promotion is due: the writer has run
+ * far ahead (loopback coalesces what it queued into segments of 100+ KiB), and the reader
+ * takes three reads of 30000 bytes out of the head of the queue first.
+ */
+static void run_partly_read(struct rng *r)
+{
+	struct vstream up, rup;
+	struct job jw;
+	uint8_t *buf = malloc(30000);
+	int c, s, k;
+
+	CHECK(buf, "out of memory");
+	timed_pair(&c, &s);
+	vs_init(&up, g_opt.key, stream_id(1), rng_logsize(r, 512 * KIB, 4 * MIB), "client->server");
+	rup = up;
+	job_start(&jw, r, c, true, &up, 256 * KIB, 0, 0);
+	sleep_us(rng_range(r, 10000, 40000)); /* the queue fills, its segments coalesce */
+	set_phase("three reads out of the head of a full queue");
+	for (k = 0; k < 3; k++) {
+		ssize_t n = recv_timed(s, buf, 30000, rup.name);
+
+		CHECK(n > 0, "early EOF");
+		vs_check(&rup, buf, (size_t)n);
+	}
+	set_phase("the rest, across the promotion");
+	read_stream(s, &rup, r, rng_logsize(r, 1, 64 * KIB), true);
+	job_join(&jw);
+	free(buf);
+	close(c);
+	close(s);
+}
+
+/*
  * Many short connections of one to five exchanges: promotion lands on every boundary,
  * including the last call before close().
  */
@@ -319,6 +352,8 @@ static const struct scenario scenarios[] = {
 	{ "before_first_byte", run_before_first_byte, 6,
 	  "both ends promoted with the peer's bytes still unread, then full duplex" },
 	{ "mid_stream", run_mid_stream, 6, "a stream in random sizes across both promotions" },
+	{ "partly_read", run_partly_read, 6,
+	  "a segment partly read when promotion is due: every byte once" },
 	{ "blocked_reader", run_blocked_reader, 8,
 	  "a thread blocked in recv() while another thread's writes promote the socket" },
 	{ "at_eof", run_at_eof, 12, "the peer's last bytes and FIN queued at the promotion" },
