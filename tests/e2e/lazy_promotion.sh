@@ -8,6 +8,7 @@
 #   lazy_promotion/before_first_byte/*  both ends write three times, then are promoted by
 #                                       their first read with the peer's bytes unread
 #   lazy_promotion/mid_stream/*         a stream in random sizes across both promotions
+#   lazy_promotion/partly_read/*        a large segment partly read when promotion is due
 #   lazy_promotion/blocked_reader/*     a thread blocked in recv() while another thread's
 #                                       writes on the same socket are due to promote it
 #   lazy_promotion/at_eof/*             the peer's last bytes and FIN queued at the promotion
@@ -22,8 +23,9 @@
 
 PROG=$TPROGS/lazy_check
 ADDRS=(127.0.0.1 ::1 ::ffff:127.0.0.1)
-# Too short or ending too early to be sure of a promotion of both ends.
-ANY=" at_eof short "
+# Too short or ending too early to be sure of a promotion of both ends; partly_read's
+# reader keeps bytes queued, and a socket is promoted only with nothing unread.
+ANY=" at_eof short partly_read "
 SEEDS=${SKT_SEEDS:-"1 2 $(((RANDOM << 15) | RANDOM))"}
 
 names=()
