@@ -159,6 +159,11 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/obj/tests/unit/test_%.o $(UNIT_LINK)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread -ldl
 
 $(OUTPUT)/obj/tests/progs/%.o: CPPFLAGS += -Itests/progs
+# The one test program that speaks to the pinned maps itself (tests/e2e/core/pair_check.sh).
+$(OUTPUT)/tests/pair_probe: $(OUTPUT)/obj/tests/progs/pair_probe.o
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LIBBPF_LIBS) -lpthread
 $(OUTPUT)/tests/%: $(OUTPUT)/obj/tests/progs/%.o
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
@@ -186,7 +191,7 @@ demo:
 	$(Q)examples/demo.sh
 
 bench:
-	$(Q)scripts/install-deps.sh build
+	$(Q)scripts/install-deps.sh build test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh
 
@@ -240,7 +245,7 @@ clean:
 # --- fuzzing ---------------------------------------------------------------------------
 # A libFuzzer target for the helper's request decoding (tests/fuzz/fuzz_request.c), part of
 # `all` only when $(CLANG) can link -fsanitize=fuzzer (libclang-rt-*-dev, installed by
-# `make test-deps`); tests/e2e/fuzz_request.sh runs it for a bounded time in `make check`.
+# `make test-deps`); tests/e2e/core/fuzz_request.sh runs it for a bounded time in `make check`.
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_OK := $(shell f=$$(mktemp) && echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
 	$(CLANG) -x c $(FUZZ_SANITIZE) -o $$f - >/dev/null 2>&1 && echo 1; rm -f $$f)

@@ -72,6 +72,21 @@ sk_start_helper() {
 	sk_die "Failed to see the helper socket $SK_SOCK within 10 s"
 }
 
+# sk_pin CPULIST: the command prefix that runs a program on CPULIST; "all" runs it where the
+# scheduler likes, as users do.
+sk_pin() {
+	[ "$1" = all ] || printf '%s\0' taskset -c "$1"
+}
+
+# sk_helper_cpus CPULIST: move the running helper (every thread) to CPULIST ("all": every
+# online CPU), so that unpinned measurements see a helper the scheduler places.
+sk_helper_cpus() {
+	local cpus=$1
+
+	[ "$cpus" = all ] && cpus=0-$(($(nproc) - 1))
+	taskset -a -p -c "$cpus" "$SK_HELPER_PID" >/dev/null
+}
+
 # sk_kill PID: SIGTERM, wait up to 3 s, then SIGKILL. Only ever our own children.
 sk_kill() {
 	local pid=$1 i
@@ -89,14 +104,15 @@ sk_kill() {
 # sk_start_server tcp|skaccel CPULIST MODE: sets SK_SERVER_PID and SK_SERVER_PORT.
 sk_start_server() {
 	local variant=$1 cpus=$2 mode=$3 ready i
-	local -a wrap=()
+	local -a wrap=() pin
 
+	mapfile -d '' -t pin < <(sk_pin "$cpus")
 	ready=$SK_WORK/server.port
 	rm -f "$ready"
 	if [ "$variant" = skaccel ]; then
 		wrap=("$SK_RUN" --socket "$SK_SOCK")
 	fi
-	taskset -c "$cpus" "${wrap[@]}" "$SK_SERVER" -p 0 --mode "$mode" --ready-file "$ready" \
+	"${pin[@]}" "${wrap[@]}" "$SK_SERVER" -p 0 --mode "$mode" --ready-file "$ready" \
 		>/dev/null 2>>"$SK_SERVER_LOG" &
 	SK_SERVER_PID=$!
 	for ((i = 0; i < 100; i++)); do
@@ -119,13 +135,14 @@ sk_stop_server() {
 # sk_client tcp|skaccel CPULIST OUTFILE CLIENT-ARGS...: one measurement, key=value to OUTFILE.
 sk_client() {
 	local variant=$1 cpus=$2 out=$3
-	local -a wrap=()
+	local -a wrap=() pin
 
 	shift 3
+	mapfile -d '' -t pin < <(sk_pin "$cpus")
 	if [ "$variant" = skaccel ]; then
 		wrap=("$SK_RUN" --socket "$SK_SOCK")
 	fi
-	if ! taskset -c "$cpus" "${wrap[@]}" "$SK_CLIENT" -H 127.0.0.1 -p "$SK_SERVER_PORT" "$@" \
+	if ! "${pin[@]}" "${wrap[@]}" "$SK_CLIENT" -H 127.0.0.1 -p "$SK_SERVER_PORT" "$@" \
 		>"$out" 2>"$out.err"; then
 		cat "$out.err" >&2
 		sk_die "Failed to measure: tcp_bench_client $* ($variant)"

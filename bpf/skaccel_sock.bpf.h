@@ -3,9 +3,9 @@
  * Is a socket still the connection it registered? A TCP socket can leave its connection
  * without being closed (connect(AF_UNSPEC), an RST, a new connect() on the same fd), and it
  * stays in the sockhash until its last close (docs/KERNEL-NOTES.md §5.6). So whatever the
- * programs pair or redirect, they first compare the socket's live state, network
- * namespace, addresses and ports with the tuple the helper read from the kernel at
- * registration (struct skaccel_tuple: IPv4 v4-mapped, ports in host order).
+ * programs pair or redirect, they first compare the socket's live state, addresses and
+ * ports (and, when pairing, its network namespace) with the tuple the helper read from the kernel
+ * at registration (struct skaccel_tuple: IPv4 v4-mapped, ports in host order).
  */
 #ifndef SKACCEL_SOCK_BPF_H
 #define SKACCEL_SOCK_BPF_H
@@ -41,8 +41,10 @@ static __always_inline bool v6_is(const __u8 *want, const struct in6_addr *addr)
 }
 
 /*
- * sk is in one of the states of the set and still has the namespace, addresses and ports
- * of t. sk may come from bpf_rdonly_cast(): every load through it is a checked one.
+ * sk is in one of the states of the set and still has the addresses and ports of t. Not
+ * the namespace: a socket never changes it, and the helper read it from the kernel at
+ * registration (sk_in_netns() checks it where that is the proof). sk may come from
+ * bpf_rdonly_cast(): every load through it is a checked one.
  */
 static __always_inline bool sk_is_registered(const struct sock *sk, const struct skaccel_tuple *t,
 					     __u32 states)
@@ -55,8 +57,6 @@ static __always_inline bool sk_is_registered(const struct sock *sk, const struct
 		return false;
 	if (c->skc_num != t->local_port || bpf_ntohs(c->skc_dport) != t->remote_port)
 		return false;
-	if (c->skc_net.net->net_cookie != t->netns_cookie)
-		return false;
 	if (family == SKACCEL_AF_INET)
 		return v4_is(t->local_addr, c->skc_rcv_saddr) &&
 		       v4_is(t->remote_addr, c->skc_daddr);
@@ -64,6 +64,12 @@ static __always_inline bool sk_is_registered(const struct sock *sk, const struct
 		return v6_is(t->local_addr, &c->skc_v6_rcv_saddr) &&
 		       v6_is(t->remote_addr, &c->skc_v6_daddr);
 	return false;
+}
+
+/* sk lives in the network namespace t was registered in. */
+static __always_inline bool sk_in_netns(const struct sock *sk, const struct skaccel_tuple *t)
+{
+	return sk->__sk_common.skc_net.net->net_cookie == t->netns_cookie;
 }
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;

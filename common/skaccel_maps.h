@@ -62,29 +62,47 @@ struct skaccel_conn {
 };
 _Static_assert(sizeof(struct skaccel_conn) == 128, "skaccel_conn layout");
 
-/* Data-path counters, indexes into skaccel_cnt. Keep helperd/names.c in step. */
+/*
+ * Data-path counters, indexes into skaccel_cnt, defined here once: X(NAME, key, phrase,
+ * fallback) gives SKACCEL_CNT_<NAME> (in this order, from 0), its stable snake_case key
+ * (JSON, --stats), a phrase for people, and whether it is a fallback reason (what
+ * skaccel_conn.last_fallback holds). The BPF programs use only the enum.
+ */
+#define SKACCEL_COUNTER_LIST(X)                                                                    \
+	X(NONE, "none", "(unused)", 0)                                                             \
+	X(REDIR_BYTES, "redir_bytes", "bytes redirected peer-to-peer", 0)                          \
+	X(REDIR_MSGS, "redir_msgs", "messages redirected peer-to-peer", 0)                         \
+	X(TCP_BYTES, "tcp_bytes", "bytes registered sockets sent through TCP", 0)                  \
+	X(TCP_MSGS, "tcp_msgs", "messages registered sockets sent through TCP", 0)                 \
+	X(FB_DISABLED, "fb_disabled", "fallbacks: acceleration disabled", 1)                       \
+	X(FB_UNPAIRED, "fb_unpaired", "fallbacks: peer not registered (yet)", 1)                   \
+	/* the peer lacks TCP bytes we sent: redirecting would reorder */                          \
+	X(FB_INFLIGHT, "fb_inflight", "fallbacks: unacked TCP bytes in flight (would reorder)", 1) \
+	/* SHUT_WR done, TCP reports EPIPE */                                                      \
+	X(FB_SHUTDOWN, "fb_shutdown", "fallbacks: after shutdown(SHUT_WR)", 1)                     \
+	/* the TCP window throttles instead */                                                     \
+	X(FB_BACKLOG, "fb_backlog", "fallbacks: reader too far behind (budget)", 1)                \
+	X(FB_REDIR_FAILED, "fb_redir_failed", "fallbacks: peer left the sockhash", 1)              \
+	X(FB_NO_TCP, "fb_no_tcp", "fallbacks: not a full TCP socket", 1)                           \
+	X(FB_PEER_UNSEEN, "fb_peer_unseen",                                                        \
+	  "fallbacks: peer's struct sock not verified as its own", 1)                              \
+	X(FB_SMALL_BEHIND, "fb_small_behind",                                                      \
+	  "fallbacks: small write to a reader behind (TCP coalesces)", 1)                          \
+	X(FB_RCVLOWAT, "fb_rcvlowat", "fallbacks: reader's SO_RCVLOWAT above 1", 1)                \
+	X(FB_LEFT_CONN, "fb_left_conn", "fallbacks: this socket or its peer left its connection",  \
+	  1)                                                                                       \
+	X(SKB_MSGS, "skb_msgs", "TCP segments seen by the sk_skb verdict", 0)                      \
+	X(SKB_BYTES, "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0)                       \
+	X(SKB_OVERLAP_BYTES, "skb_overlap_bytes",                                                  \
+	  "TCP bytes queued twice, cut by the sk_skb verdict", 0)                                  \
+	X(SKB_TRIM_FAILED, "skb_trim_failed",                                                      \
+	  "segments whose twice-queued bytes could not be cut", 0)
+
 enum skaccel_counter {
-	SKACCEL_CNT_NONE = 0,
-	SKACCEL_CNT_REDIR_BYTES, /* bytes redirected peer-to-peer */
-	SKACCEL_CNT_REDIR_MSGS,
-	SKACCEL_CNT_TCP_BYTES, /* bytes a registered socket sent through TCP */
-	SKACCEL_CNT_TCP_MSGS,
-	SKACCEL_CNT_FB_DISABLED,     /* fallback: acceleration switched off */
-	SKACCEL_CNT_FB_UNPAIRED,     /* fallback: peer not registered (yet) */
-	SKACCEL_CNT_FB_INFLIGHT,     /* fallback: peer lacks TCP bytes we sent: would reorder */
-	SKACCEL_CNT_FB_SHUTDOWN,     /* fallback: SHUT_WR done, TCP reports EPIPE */
-	SKACCEL_CNT_FB_BACKLOG,	     /* fallback: reader too far behind, TCP window throttles */
-	SKACCEL_CNT_FB_REDIR_FAILED, /* fallback: peer left the sockhash */
-	SKACCEL_CNT_FB_NO_TCP,	     /* fallback: not a full TCP socket */
-	SKACCEL_CNT_FB_PEER_UNSEEN,  /* fallback: peer's struct sock not verified */
-	SKACCEL_CNT_FB_SMALL_BEHIND, /* fallback: small write, reader behind: TCP merges */
-	SKACCEL_CNT_FB_RCVLOWAT,     /* fallback: the reader set SO_RCVLOWAT above 1 */
-	SKACCEL_CNT_FB_LEFT_CONN,    /* fallback: this socket or its peer left its connection */
-	SKACCEL_CNT_SKB_MSGS,	     /* TCP segments seen by the sk_skb verdict */
-	SKACCEL_CNT_SKB_BYTES,
-	SKACCEL_CNT_SKB_OVERLAP_BYTES, /* bytes TCP queued twice, cut by the sk_skb verdict */
-	SKACCEL_CNT_SKB_TRIM_FAILED,   /* segments whose overlap could not be cut */
-	SKACCEL_CNT_MAX,
+#define SKACCEL_COUNTER_ENUM_(name, key, phrase, fallback) SKACCEL_CNT_##name,
+	SKACCEL_COUNTER_LIST(SKACCEL_COUNTER_ENUM_)
+#undef SKACCEL_COUNTER_ENUM_
+	    SKACCEL_CNT_MAX,
 };
 
 /* Registration outcomes, indexes into skaccel_regcnt: status + SKACCEL_REGCNT_BIAS. */

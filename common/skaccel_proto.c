@@ -8,52 +8,11 @@
 const char *skaccel_status_str(int32_t status)
 {
 	switch (status) {
-	case SKACCEL_OK_ACCELERATED:
-		return "accelerated";
-	case SKACCEL_OK_WAITING_PEER:
-		return "registered, peer not opted in yet";
-	case SKACCEL_OK_PONG:
-		return "pong";
-	case SKACCEL_ERR_BAD_REQUEST:
-		return "bad request";
-	case SKACCEL_ERR_VERSION:
-		return "unsupported protocol version";
-	case SKACCEL_ERR_UNKNOWN_OP:
-		return "unknown operation";
-	case SKACCEL_ERR_NO_FD:
-		return "no fd passed";
-	case SKACCEL_ERR_TOO_MANY_FDS:
-		return "too many fds passed";
-	case SKACCEL_ERR_NOT_SOCKET:
-		return "not a socket";
-	case SKACCEL_ERR_NOT_TCP:
-		return "not a TCP socket";
-	case SKACCEL_ERR_NOT_ESTABLISHED:
-		return "not an established connection";
-	case SKACCEL_ERR_NOT_LOCAL:
-		return "not local";
-	case SKACCEL_ERR_ALREADY:
-		return "already registered";
-	case SKACCEL_ERR_UNSUPPORTED:
-		return "socket option not supported by the fast path";
-	case SKACCEL_ERR_POLICY:
-		return "refused by policy";
-	case SKACCEL_ERR_QUOTA:
-		return "per-user quota exceeded";
-	case SKACCEL_ERR_MAP_FULL:
-		return "sockhash full";
-	case SKACCEL_ERR_DISABLED:
-		return "acceleration disabled";
-	case SKACCEL_ERR_TRUNCATED:
-		return "control data truncated";
-	case SKACCEL_ERR_INTERNAL:
-		return "helper internal error";
-	case SKACCEL_ERR_TOO_LATE:
-		return "helper answered too late";
-	case SKACCEL_ERR_NOT_OWNER:
-		return "socket of another user";
-	case SKACCEL_ERR_OTHER_NETNS:
-		return "socket in another network namespace";
+#define STATUS_PHRASE(name, value, key, phrase) \
+	case SKACCEL_##name:                    \
+		return phrase;
+		SKACCEL_STATUS_LIST(STATUS_PHRASE)
+#undef STATUS_PHRASE
 	}
 	return "unknown status";
 }

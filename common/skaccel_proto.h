@@ -32,34 +32,61 @@ enum skaccel_op {
 };
 
 /*
- * Every outcome the helper can report. Values >= 0 are successes, < 0 are refusals; the
- * connection stays usable on plain TCP in every case. Keep skaccel_status_str() in step.
+ * Every outcome the helper can report, defined here once: X(NAME, value, key, phrase)
+ * gives SKACCEL_<NAME> = value, its stable snake_case key (JSON, --stats) and a short
+ * phrase for people (skaccel_status_str()). Values >= 0 are successes, < 0 are refusals;
+ * the connection stays usable on plain TCP in every case.
  */
-enum skaccel_status {
-	SKACCEL_OK_ACCELERATED = 0,  /* both ends registered: the fast path is live */
-	SKACCEL_OK_WAITING_PEER = 1, /* registered; accelerates when the peer registers */
-	SKACCEL_OK_PONG = 2,	     /* answer to PING */
+#define SKACCEL_STATUS_LIST(X)                                                                 \
+	/* both ends registered: the fast path is live */                                      \
+	X(OK_ACCELERATED, 0, "accelerated", "accelerated")                                     \
+	/* registered; accelerates when the peer registers */                                  \
+	X(OK_WAITING_PEER, 1, "waiting_peer", "registered, peer not opted in yet")             \
+	/* answer to PING */                                                                   \
+	X(OK_PONG, 2, "pong", "pong")                                                          \
+	/* wrong size, magic or reserved bits */                                               \
+	X(ERR_BAD_REQUEST, -1, "bad_request", "bad request")                                   \
+	/* protocol version not spoken by this helper */                                       \
+	X(ERR_VERSION, -2, "version", "unsupported protocol version")                          \
+	X(ERR_UNKNOWN_OP, -3, "unknown_op", "unknown operation")                               \
+	/* REGISTER without an fd */                                                           \
+	X(ERR_NO_FD, -4, "no_fd", "no fd passed")                                              \
+	/* more than one fd, or fds on an op that takes none */                                \
+	X(ERR_TOO_MANY_FDS, -5, "too_many_fds", "too many fds passed")                         \
+	/* the fd is a file, pipe, FIFO, eventfd, ... */                                       \
+	X(ERR_NOT_SOCKET, -6, "not_socket", "not a socket")                                    \
+	/* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */                           \
+	X(ERR_NOT_TCP, -7, "not_tcp", "not a TCP socket")                                      \
+	/* listening, connecting or closing */                                                 \
+	X(ERR_NOT_ESTABLISHED, -8, "not_established", "not an established connection")         \
+	/* the peer is on another host: TCP is already right */                                \
+	X(ERR_NOT_LOCAL, -9, "not_local", "not local")                                         \
+	/* this socket is registered already */                                                \
+	X(ERR_ALREADY, -10, "already", "already registered")                                   \
+	/* ULP (kTLS), SO_ZEROCOPY: the redirect cannot serve it */                            \
+	X(ERR_UNSUPPORTED, -11, "unsupported", "socket option not supported by the fast path") \
+	X(ERR_POLICY, -12, "policy", "refused by policy")                                      \
+	/* the caller's user has too many registered sockets */                                \
+	X(ERR_QUOTA, -13, "quota", "per-user quota exceeded")                                  \
+	/* the sockhash is full */                                                             \
+	X(ERR_MAP_FULL, -14, "map_full", "sockhash full")                                      \
+	/* the helper runs with acceleration disabled */                                       \
+	X(ERR_DISABLED, -15, "disabled", "acceleration disabled")                              \
+	/* control data was truncated (MSG_CTRUNC) */                                          \
+	X(ERR_TRUNCATED, -16, "truncated", "control data truncated")                           \
+	/* the helper failed; detail in err and its log */                                     \
+	X(ERR_INTERNAL, -17, "internal", "helper internal error")                              \
+	/* reached the helper too close to its deadline */                                     \
+	X(ERR_TOO_LATE, -18, "too_late", "helper answered too late")                           \
+	/* the socket was created by another user */                                           \
+	X(ERR_NOT_OWNER, -19, "not_owner", "socket of another user")                           \
+	/* the socket is in another network namespace */                                       \
+	X(ERR_OTHER_NETNS, -20, "other_netns", "socket in another network namespace")
 
-	SKACCEL_ERR_BAD_REQUEST = -1, /* wrong size, magic or reserved bits */
-	SKACCEL_ERR_VERSION = -2,     /* protocol version not spoken by this helper */
-	SKACCEL_ERR_UNKNOWN_OP = -3,
-	SKACCEL_ERR_NO_FD = -4,	       /* REGISTER without an fd */
-	SKACCEL_ERR_TOO_MANY_FDS = -5, /* more than one fd, or fds on an op that takes none */
-	SKACCEL_ERR_NOT_SOCKET = -6,   /* the fd is a file, pipe, FIFO, eventfd, ... */
-	SKACCEL_ERR_NOT_TCP = -7,      /* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */
-	SKACCEL_ERR_NOT_ESTABLISHED = -8, /* listening, connecting or closing */
-	SKACCEL_ERR_NOT_LOCAL = -9,	  /* the peer is on another host: TCP is already right */
-	SKACCEL_ERR_ALREADY = -10,	  /* this socket is registered already */
-	SKACCEL_ERR_UNSUPPORTED = -11, /* ULP (kTLS), SO_ZEROCOPY: the redirect cannot serve it */
-	SKACCEL_ERR_POLICY = -12,      /* refused by policy */
-	SKACCEL_ERR_QUOTA = -13,       /* the caller's user has too many registered sockets */
-	SKACCEL_ERR_MAP_FULL = -14,    /* the sockhash is full */
-	SKACCEL_ERR_DISABLED = -15,    /* the helper runs with acceleration disabled */
-	SKACCEL_ERR_TRUNCATED = -16,   /* control data was truncated (MSG_CTRUNC) */
-	SKACCEL_ERR_INTERNAL = -17,    /* the helper failed; detail in err and its log */
-	SKACCEL_ERR_TOO_LATE = -18,    /* reached the helper too close to its deadline */
-	SKACCEL_ERR_NOT_OWNER = -19,   /* the socket was created by another user */
-	SKACCEL_ERR_OTHER_NETNS = -20, /* the socket is in another network namespace */
+enum skaccel_status {
+#define SKACCEL_STATUS_ENUM_(name, value, key, phrase) SKACCEL_##name = value,
+	SKACCEL_STATUS_LIST(SKACCEL_STATUS_ENUM_)
+#undef SKACCEL_STATUS_ENUM_
 };
 
 /* The lowest status value: tables indexed by status must cover SKACCEL_STATUS_MIN..2. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "text.h"
 
 /* Names as in capabilities(7), for the log line; index = capability number. */
 static const char *const cap_names[] = {
@@ -77,18 +78,15 @@ static uint64_t caps_mask(const __u32 lo, const __u32 hi)
 int helperd_user_lookup(const char *name, struct helperd_user *u)
 {
 	struct passwd *pw;
-	char *end;
+	uint64_t id;
 	int n;
 
 	errno = 0;
 	pw = getpwnam(name);
-	if (!pw && name[0] >= '0' && name[0] <= '9') {
-		unsigned long id = strtoul(name, &end, 10);
-
-		if (!*end && id < (uid_t)-1) {
-			errno = 0;
-			pw = getpwuid((uid_t)id);
-		}
+	/* (uid_t)-1 means "no change" to the kernel: nobody has it. */
+	if (!pw && helperd_parse_u64(name, 0, (uid_t)-1 - 1, &id) == 0) {
+		errno = 0;
+		pw = getpwuid((uid_t)id);
 	}
 	if (!pw)
 		/* "Not found" is 0 or one of several codes, depending on the NSS module. */

@@ -13,7 +13,7 @@
  * reads and writes through fds it already holds need no capability (the kernel checks
  * CAP_BPF when a map or program is created or an fd is obtained by id or path, not when
  * an fd is used), and every other call it makes serves its own sockets, files and the fds
- * its clients send. tests/e2e/caps.sh proves it: registrations succeed after the drop.
+ * its clients send. tests/e2e/core/caps.sh proves it: registrations succeed after the drop.
  */
 #define HELPERD_CAPS_KEEP 0ull
 

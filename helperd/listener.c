@@ -15,28 +15,13 @@
 
 #include "bpffs.h"
 #include "listener.h"
-
-/* A decimal in [1, max] with nothing around it. */
-static int parse_positive(const char *s, long max, long *val)
-{
-	char *end;
-	long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end || errno || v < 1 || v > max)
-		return -EINVAL;
-	*val = v;
-	return 0;
-}
+#include "text.h"
 
 int helperd_activation_parse(const char *listen_pid, const char *listen_fds, pid_t self,
 			     const char **why)
 {
 	const char *dummy;
-	long pid, n;
+	uint64_t pid, n;
 
 	if (!why)
 		why = &dummy;
@@ -47,11 +32,11 @@ int helperd_activation_parse(const char *listen_pid, const char *listen_fds, pid
 		*why = "LISTEN_FDS is set but LISTEN_PID is not";
 		return -EINVAL;
 	}
-	if (parse_positive(listen_pid, INT_MAX, &pid)) {
+	if (helperd_parse_u64(listen_pid, 1, INT_MAX, &pid)) {
 		*why = "LISTEN_PID is not a process id";
 		return -EINVAL;
 	}
-	if (pid != (long)self) {
+	if (pid != (uint64_t)self) {
 		*why = "LISTEN_PID names another process";
 		return -EINVAL;
 	}
@@ -59,7 +44,7 @@ int helperd_activation_parse(const char *listen_pid, const char *listen_fds, pid
 		*why = "LISTEN_FDS passes no socket";
 		return -EINVAL;
 	}
-	if (parse_positive(listen_fds, INT_MAX - HELPERD_LISTEN_FDS_START, &n)) {
+	if (helperd_parse_u64(listen_fds, 1, INT_MAX - HELPERD_LISTEN_FDS_START, &n)) {
 		*why = "LISTEN_FDS is not a count";
 		return -EINVAL;
 	}

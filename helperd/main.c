@@ -420,7 +420,7 @@ static int run_daemon(const struct helperd_options *opts)
 	if (r == 0)
 		ret = EXIT_SUCCESS;
 	/* Whatever counted since the last tick; a SIGKILL loses at most that. */
-	helperd_daemon_flush_counters(&d);
+	helperd_regcnt_publish(&d.regcnt);
 
 out:
 	if (ready || notify)

@@ -12,6 +12,7 @@
 #include "policy.h"
 #include "skaccel_maps.h"
 #include "skaccel_proto.h"
+#include "text.h"
 
 enum {
 	OPT_SOCKET = 0x100,
@@ -55,61 +56,6 @@ static const struct option long_options[] = {
 	{ "version", no_argument, NULL, 'V' },
 	{}
 };
-
-int helperd_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *val)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL; /* strtoull would accept " 1", "+1" and "-1" */
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end)
-		return -EINVAL;
-	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
-	*val = (unsigned int)v;
-	return 0;
-}
-
-int helperd_parse_size(const char *s, uint64_t *bytes)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (!s || !isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -ERANGE;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (shift && end[1])
-		return -EINVAL;
-	if (v > (UINT64_MAX >> shift))
-		return -ERANGE;
-	*bytes = (uint64_t)v << shift;
-	return 0;
-}
 
 int helperd_parse_log_level(const char *s, enum helperd_log_level *level)
 {

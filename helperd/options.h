@@ -56,12 +56,6 @@ struct helperd_options {
 int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, char *err,
 			  size_t errlen);
 
-/* "1048576", "64K", "4M", "1G" (powers of 1024, either case) -> bytes; 0 or -EINVAL/-ERANGE. */
-int helperd_parse_size(const char *s, uint64_t *bytes);
-
-/* A decimal unsigned integer in [min, max], nothing else; 0 or -EINVAL/-ERANGE. */
-int helperd_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *val);
-
 /* "error", "warn", "info", "debug"; 0 or -EINVAL. */
 int helperd_parse_log_level(const char *s, enum helperd_log_level *level);
 

@@ -16,6 +16,7 @@
 
 #include "options.h"
 #include "policy.h"
+#include "text.h"
 
 #define MAX_WORDS 16 /* no valid line has more than 6 */
 
@@ -120,25 +121,6 @@ const struct helperd_policy_resolver helperd_policy_system = {
 
 /* --- small parsers ------------------------------------------------------------------- */
 
-/* A decimal number in [min, max], digits only; 0, -EINVAL or -ERANGE. */
-static int parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *v)
-{
-	const char *c;
-
-	if (!*s)
-		return -EINVAL;
-	for (c = s; *c; c++)
-		if (*c < '0' || *c > '9')
-			return -EINVAL;
-	if (c - s > 10)
-		return -ERANGE;
-	errno = 0;
-	*v = strtoul(s, NULL, 10);
-	if (errno || *v < min || *v > max)
-		return -ERANGE;
-	return 0;
-}
-
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -152,12 +134,12 @@ static bool all_digits(const char *s)
 /* A user by number or name; 0, or -1 after reporting at col. */
 static int parse_user(struct parser *ps, const char *s, unsigned int col, uid_t *uid)
 {
-	unsigned long v;
+	uint64_t v;
 	int r;
 
 	if (all_digits(s)) {
 		/* (uid_t)-1 means "no change" to the kernel: nobody has it. */
-		if (parse_num(s, 0, UINT32_MAX - 1, &v)) {
+		if (helperd_parse_u64(s, 0, UINT32_MAX - 1, &v)) {
 			error_at(ps, col, "uid %s out of range", s);
 			return -1;
 		}
@@ -174,11 +156,11 @@ static int parse_user(struct parser *ps, const char *s, unsigned int col, uid_t 
 
 static int parse_group(struct parser *ps, const char *s, unsigned int col, gid_t *gid)
 {
-	unsigned long v;
+	uint64_t v;
 	int r;
 
 	if (all_digits(s)) {
-		if (parse_num(s, 0, UINT32_MAX - 1, &v)) {
+		if (helperd_parse_u64(s, 0, UINT32_MAX - 1, &v)) {
 			error_at(ps, col, "gid %s out of range", s);
 			return -1;
 		}
@@ -195,10 +177,10 @@ static int parse_group(struct parser *ps, const char *s, unsigned int col, gid_t
 
 static int parse_port(struct parser *ps, const char *s, unsigned int col, uint16_t *port)
 {
-	unsigned long v;
+	uint64_t v;
 	int r;
 
-	r = parse_num(s, 1, 65535, &v);
+	r = helperd_parse_u64(s, 1, 65535, &v);
 	if (r == -ERANGE)
 		error_at(ps, col, "port %s out of range 1-65535", s);
 	if (r)
@@ -845,7 +827,7 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 	struct helperd_subid_range *ranges = NULL, *a;
 	unsigned int n = 0, cap = 0, line = 0, i;
 	char buf[HELPERD_POLICY_MAX_LINE + 1], *name, *start, *count, *save;
-	unsigned long vs, vc, vo;
+	uint64_t vs, vc, vo;
 	size_t pos = 0, l;
 	const char *eol;
 	uid_t owner;
@@ -866,8 +848,8 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 		name = strtok_r(buf, ":", &save);
 		start = strtok_r(NULL, ":", &save);
 		count = strtok_r(NULL, ":\r", &save);
-		if (!name || !start || !count || parse_num(start, 0, UINT32_MAX - 1, &vs) ||
-		    parse_num(count, 1, UINT32_MAX, &vc) || vs + vc - 1 > UINT32_MAX - 1) {
+		if (!name || !start || !count || helperd_parse_u64(start, 0, UINT32_MAX - 1, &vs) ||
+		    helperd_parse_u64(count, 1, UINT32_MAX, &vc) || vs + vc - 1 > UINT32_MAX - 1) {
 			diag(d, true, line, 0, "%s: not USER:START:COUNT, skipped",
 			     gids ? "subgid" : "subuid");
 			continue;
@@ -876,7 +858,7 @@ int helperd_policy_parse_subids(struct helperd_policy *p, const char *text, size
 		if (all_digits(name)) {
 			if (gids)
 				continue; /* a number names no user whose primary group we know */
-			r = parse_num(name, 0, UINT32_MAX - 1, &vo) ? -ENOENT : 0;
+			r = helperd_parse_u64(name, 0, UINT32_MAX - 1, &vo) ? -ENOENT : 0;
 			owner = (uid_t)vo;
 		} else {
 			r = res->user(name, &owner);
@@ -1140,35 +1122,4 @@ int helperd_policy_check_config(FILE *out, FILE *err, const char *path, bool exp
 		p.default_allow ? "allow" : "deny");
 	helperd_policy_free(&p);
 	return fflush(out) == 0 ? 0 : 1;
-}
-
-void helperd_escape(char *buf, size_t len, const char *s)
-{
-	size_t used = 0, cut = 0, need;
-	char one[5];
-
-	if (!len)
-		return;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			snprintf(one, sizeof(one), "\\x%02x", c);
-		else
-			one[0] = (char)c, one[1] = '\0';
-		need = strlen(one);
-		if (used + need >= len) {
-			/* Out of room: "..." where it last fitted, at a character boundary. */
-			if (cut + 4 <= len)
-				strcpy(buf + cut, "...");
-			else
-				buf[cut] = '\0';
-			return;
-		}
-		memcpy(buf + used, one, need);
-		used += need;
-		if (used + 4 <= len)
-			cut = used;
-	}
-	buf[used] = '\0';
 }

@@ -221,10 +221,4 @@ void helperd_policy_diag_format(char *buf, size_t len, const char *path,
  */
 int helperd_policy_check_config(FILE *out, FILE *err, const char *path, bool explicit);
 
-/*
- * s for a log line: bytes outside printable ASCII and backslashes as \xNN, so that a path
- * a client chose cannot forge log lines; truncated with "..." to fit len.
- */
-void helperd_escape(char *buf, size_t len, const char *s);
-
 #endif /* HELPERD_POLICY_H */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "log.h"
 #include "regcnt.h"
 
 int helperd_regcnt_load(struct helperd_regcnt *rc, int regcnt_fd)
@@ -14,6 +15,7 @@ int helperd_regcnt_load(struct helperd_regcnt *rc, int regcnt_fd)
 	__u32 key;
 
 	memset(rc, 0, sizeof(*rc));
+	rc->fd = regcnt_fd;
 	for (key = 0; key < SKACCEL_REGCNT_MAX; key++)
 		if (bpf_map_lookup_elem(regcnt_fd, &key, &rc->count[key]) < 0)
 			return -errno;
@@ -47,4 +49,17 @@ int helperd_regcnt_flush(struct helperd_regcnt *rc, int regcnt_fd)
 		rc->dirty &= ~(1ull << key);
 	}
 	return r;
+}
+
+void helperd_regcnt_publish(struct helperd_regcnt *rc)
+{
+	int r;
+
+	if (!helperd_regcnt_dirty(rc))
+		return;
+	r = helperd_regcnt_flush(rc, rc->fd);
+	if (r < 0 && !rc->stalled)
+		log_warn("Failed to write registration counters to skaccel_regcnt, will retry: %s",
+			 strerror(-r));
+	rc->stalled = r < 0;
 }

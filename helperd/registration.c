@@ -89,15 +89,16 @@ static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
 			fail(res, SKACCEL_ERR_MAP_FULL, ENOSPC, "insert into skaccel_peers");
 			return;
 		}
-		if (!(verdict & SKACCEL_PAIR_PEER)) {
+		if (!(verdict & SKACCEL_PAIR_PEER) && verdict != SKACCEL_PAIR_NOT_MIRROR &&
+		    verdict != SKACCEL_PAIR_SEQ_MISMATCH) {
 			/* We left our connection since the checks above: no waiting. */
 			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
 			return;
 		}
 		/*
-		 * Not our other end: closed, or a ghost that left its connection and kept
-		 * the tuple we are the mirror of. It waits no more; the sweep removes it once
-		 * it is closed.
+		 * Not our other end: closed, a ghost that left its connection and kept the
+		 * tuple we are the mirror of, or one whose sequence numbers are another
+		 * connection's. It waits no more; the sweep removes it once it is closed.
 		 */
 		res->refused_peer = them->cookie;
 		helperd_registry_unwait(ctx->registry, them);

@@ -17,6 +17,7 @@
 #include "skaccel_maps.h"
 #include "skaccel_proto.h"
 #include "stats.h"
+#include "text.h"
 #include "tuple.h"
 
 struct sock_row {
@@ -188,22 +189,6 @@ static void print_text(FILE *out, const char *pin_dir, const struct snapshot *s)
 	}
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
 static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 {
 	char local[HELPERD_ADDR_STRLEN], remote[HELPERD_ADDR_STRLEN];
@@ -213,7 +198,7 @@ static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 	int k;
 
 	fprintf(out, "{\"pin_dir\": ");
-	json_string(out, pin_dir);
+	helperd_json_string(out, pin_dir);
 	fprintf(out, ", \"enabled\": %u, \"rx_budget\": %" PRIu64 ", \"rx_resume\": %" PRIu64,
 		s->cfg.enabled, (uint64_t)s->cfg.rx_budget, (uint64_t)s->cfg.rx_resume);
 	for (c = 1; c < SKACCEL_CNT_MAX; c++)

@@ -5,7 +5,7 @@
 # `make check` work on a fresh machine and cost nothing on the second run.
 #   install-deps.sh build        compiler, libbpf, bpftool, headers
 #   install-deps.sh build test   ... plus what the tests drive, including the real
-#                                programs tests/e2e/apps_*.sh run under skaccel-run
+#                                programs tests/e2e/apps/*.sh run under skaccel-run
 set -euo pipefail
 
 want=()
@@ -13,7 +13,7 @@ for set in "$@"; do
 	case "$set" in
 	build) want+=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 		      linux-libc-dev libc6-dev) ;;
-	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev
+	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev clang-format
 		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
 		     iperf3 sockperf nodejs) ;;
 	*) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;

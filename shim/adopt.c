@@ -23,6 +23,7 @@
 #include "locality.h"
 #include "notsent.h"
 #include "real.h"
+#include "scm_walk.h"
 
 void shim_adopt_fd(int fd, const char *how)
 {
@@ -75,27 +76,15 @@ out:
 	errno = saved_errno;
 }
 
+static void adopt_received_fd(int fd, void *ctx)
+{
+	shim_adopt_fd(fd, "received by SCM_RIGHTS");
+}
+
 void shim_adopt_received(const struct msghdr *msg)
 {
-	struct cmsghdr *cm;
 	int saved_errno = errno;
 
-	/* CMSG_NXTHDR takes a non-const msghdr but only reads it. */
-	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
-	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-		const unsigned char *p = CMSG_DATA(cm);
-		size_t i, nfds;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0))
-			continue;
-		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++) {
-			int fd;
-
-			memcpy(&fd, p + i * sizeof(int), sizeof(fd));
-			shim_adopt_fd(fd, "received by SCM_RIGHTS");
-		}
-	}
+	shim_scm_for_each_fd(msg, adopt_received_fd, NULL);
 	errno = saved_errno;
 }

@@ -14,7 +14,7 @@
  * every TCP byte, which cannot happen while unsent bytes wait in its send queue.
  * 1 byte: the writer waits until TCP has sent everything it holds. With 16 KiB, a writer
  * woken with bytes still unsent sent its next writes by TCP too (8-13% of a 100 MB stream
- * under load in accel_proof.sh, against under 5% with 1); while redirecting nothing is
+ * under load in core/accel_proof.sh, against under 5% with 1); while redirecting nothing is
  * ever unsent, so the mark costs nothing there.
  */
 #define SHIM_NOTSENT_LOWAT 1u

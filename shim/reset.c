@@ -23,6 +23,7 @@
 #include "fdtab.h"
 #include "real.h"
 #include "reset.h"
+#include "scm_walk.h"
 
 /* Another fd of this process refers to the same socket (dup, dup2, F_DUPFD). */
 static bool other_fd_holds(int fd)
@@ -52,26 +53,14 @@ void shim_reset_if_unread(int fd)
 	errno = err;
 }
 
+static void mark_shared(int fd, void *ctx)
+{
+	/* A candidate too: the receiver's reads cannot be counted (promote.c). */
+	if (shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_CANDIDATE))
+		shim_fd_add(fd, SHIM_FD_SHARED);
+}
+
 void shim_reset_note_passed(const struct msghdr *msg)
 {
-	struct cmsghdr *cm;
-
-	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
-	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
-		const unsigned char *p = CMSG_DATA(cm);
-		size_t i, nfds;
-
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-		    cm->cmsg_len < CMSG_LEN(0))
-			continue;
-		nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++) {
-			int fd;
-
-			memcpy(&fd, p + i * sizeof(int), sizeof(fd));
-			/* A candidate: the receiver's reads cannot be counted (promote.c). */
-			if (shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_CANDIDATE))
-				shim_fd_add(fd, SHIM_FD_SHARED);
-		}
-	}
+	shim_scm_for_each_fd(msg, mark_shared, NULL);
 }

@@ -3,13 +3,17 @@
 #
 # What `make check` runs once everything is built into build/: every unit test binary
 # (build/tests/test_*, one test each: exit 0 passes, 77 skips, anything else fails), then
-# every end-to-end script (tests/e2e/*.sh, whose PASS/FAIL/SKIP lines are the tests).
+# every end-to-end script (tests/e2e/FOLDER/*.sh, whose PASS/FAIL/SKIP lines are the tests).
+# The folders say what their scripts test: core (the helper, the data path and the tools),
+# semantics (what an application sees, side by side with plain TCP), apps (real programs
+# nobody here wrote, under skaccel-run on both ends) and hostile (attackers and faulty clients).
 # Prints one line per test and ends with exactly one line "N passed, N failed"; exits 1
 # if anything failed. A SKIP (the machine lacks root, bpffs, sockmap, ...) is printed
 # loudly and, with CI=true, counted as a failure.
 #
 #   SKT_BUILD=DIR            test another build directory (default build/)
-#   SKT_E2E="a b"            run only these e2e scripts (names without .sh)
+#   SKT_E2E="a b"            run only these e2e scripts: FOLDER/NAME (without .sh) or a
+#                            whole FOLDER, e.g. SKT_E2E="core/policy hostile"
 #   SKT_UNIT=0 / SKT_E2E=""  skip the unit or (empty) the e2e tier
 #   SKT_SCRIPT_TIMEOUT=S     bound per e2e script (default 900 s)
 #   SKT_VERBOSE=1            e2e details on stderr
@@ -39,8 +43,8 @@ SKT_STATE=$(mktemp -d "/tmp/skt-$SKT_RUN_ID-state-XXXXXX")
 export SKT_STATE
 [ "$(id -u)" -eq 0 ] && skt_sweep_stale
 
-SAN_E2E_DEFAULT="hostile_requests hostile_clients hostile_isolation hostile_restart failopen
-	isolation caps sockhash_full selftest policy"
+SAN_E2E_DEFAULT="hostile/requests hostile/clients hostile/isolation hostile/restart core/failopen
+	core/isolation core/caps core/sockhash_full core/selftest core/policy"
 passed=0
 failed=0
 skipped=0
@@ -104,18 +108,20 @@ run_units() {
 	[ $found -eq 1 ] || verdict "FAIL: ${prefix}unit: no unit test binaries in $build/tests (build first)"
 }
 
-# run_e2e BUILD PREFIX LIST: end-to-end scripts (LIST "all", or names without .sh) run
-# against a build directory; PREFIX goes in front of every verdict's name.
+# run_e2e BUILD PREFIX LIST: end-to-end scripts (LIST "all", or FOLDER/NAME and FOLDER
+# words) run against a build directory; PREFIX goes in front of every verdict's name.
 run_e2e() {
 	local build=$1 prefix=$2 list s name log start n rc line
 	# shellcheck disable=SC2086 # one name per word, whatever the separators
 	list=" $(echo $3) "
-	for s in tests/e2e/*.sh; do
-		name=$(basename "$s" .sh)
-		if [ "$list" != " all " ] && [[ $list != *" $name "* ]]; then
+	for s in tests/e2e/*/*.sh; do
+		name=${s#tests/e2e/}
+		name=${name%.sh}
+		if [ "$list" != " all " ] && [[ $list != *" $name "* && $list != *" ${name%%/*} "* ]]; then
 			continue
 		fi
-		log=$LOGS/e2e-${prefix//\//-}$name.log
+		# e2e-FOLDER_NAME.log: tests/apps/gen-compat.py reads the apps_* logs by that name.
+		log=$LOGS/e2e-${prefix//\//-}${name//\//_}.log
 		start=$SECONDS
 		n=0
 		: >"$log"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Check an `iperf3 -J` result for tests/e2e/apps_iperf3.sh.
+"""Check an `iperf3 -J` result for tests/e2e/apps/iperf3.sh.
 
     iperf3-check.py RESULT.json SLACK_BYTES
 

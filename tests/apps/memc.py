@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """A memcached client speaking the text protocol over a plain socket (standard library
-only), for tests/e2e/apps_memcached.sh.
+only), for tests/e2e/apps/memcached.sh.
 
   memc.py --addr A --port P [--conns N] [--max-size B] [--seed S]
 

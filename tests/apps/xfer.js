@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 //
 // The protocol of tests/apps/xfer.py, with Node.js's net module on both ends (libuv:
-// non-blocking connect, epoll), for tests/e2e/apps_node.sh. Only Node's own modules.
+// non-blocking connect, epoll), for tests/e2e/apps/node.sh. Only Node's own modules.
 //
 //   node xfer.js server --addr A [--port P] --ready FILE
 //   node xfer.js client --addr A --port P [--conns N] [--rounds R] [--max-size B] [--seed S]

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """Checksummed request/echo traffic between Python standard-library programs.
 
-Used by tests/e2e/apps_python.sh, apps_prefork.sh and apps_fdpass.sh, where both ends
+Used by tests/e2e/apps/python.sh, apps/prefork.sh and apps/fdpass.sh, where both ends
 run unmodified under skaccel-run. Only the standard library, so the code paths are the
 ones every Python program takes through libc.
 

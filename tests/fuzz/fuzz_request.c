@@ -15,7 +15,7 @@
  * A property that fails calls abort(), which libFuzzer reports as a crash.
  *
  * SKT_FUZZ_CANARY=1 makes an input starting with "CRSH" abort, so that
- * tests/e2e/fuzz_request.sh can prove it notices a crash.
+ * tests/e2e/core/fuzz_request.sh can prove it notices a crash.
  */
 #include <errno.h>
 #include <fcntl.h>

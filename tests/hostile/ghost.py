@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Ghost-socket attackers and their victims, for tests/e2e/hostile_ghost.sh.
+"""Ghost-socket attackers and their victims, for tests/e2e/hostile/ghost.sh.
 
 A ghost is a registered TCP socket that left its connection without being closed:
 connect(fd, {AF_UNSPEC}) (RST to the peer, state CLOSE, fd kept), an RST received from the

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-"""Hostile and faulty clients of skaccel-helperd, for tests/e2e/hostile_*.sh.
+"""Hostile and faulty clients of skaccel-helperd, for tests/e2e/hostile/*.sh.
 
 The helper is the project's security boundary: any local process may connect to its
 socket and send it anything. Each subcommand plays one kind of bad client and prints
@@ -8,8 +8,8 @@ harness verdict lines ("PASS: name" / "FAIL: name: reason") or one result line t
 calling script judges. Only the standard library: it must run on a fresh Debian 12.
 
 Protocol values (magic, ops, statuses) and status phrases are read from
-common/skaccel_proto.h and common/skaccel_proto.c, so the tests follow the contract
-instead of a copy of it.
+common/skaccel_proto.h (SKACCEL_STATUS_LIST), so the tests follow the contract instead
+of a copy of it.
 
   skhostile.py requests --socket S --helper-pid P --helper-log F [--pending]
   skhostile.py leak     --socket S --helper-pid P [--count N] [--rss-tolerance-kb K]
@@ -63,17 +63,19 @@ def parse_struct(hdr, name):
 
 
 def load_proto():
-    """Magic, version, enum values and the request and reply layouts from the header;
-    status phrases from the .c."""
+    """Magic, version, enum values, status phrases and the request and reply layouts
+    from the header."""
     hdr = open(os.path.join(ROOT, "common", "skaccel_proto.h")).read()
-    src = open(os.path.join(ROOT, "common", "skaccel_proto.c")).read()
     p = {m.group(1): int(m.group(2)) for m in
-         re.finditer(r"\b(SKACCEL_(?:OK|ERR|OP)_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
+         re.finditer(r"\b(SKACCEL_OP_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
     p["MAGIC"] = int(re.search(r"#define SKACCEL_MAGIC (0x[0-9a-fA-F]+)", hdr).group(1), 16)
     p["VERSION"] = int(re.search(r"#define SKACCEL_PROTO_VERSION (\d+)", hdr).group(1))
+    # The statuses: X(NAME, value, "key", "phrase") in SKACCEL_STATUS_LIST.
     phrases = {}
-    for m in re.finditer(r"case (SKACCEL_\w+):\s*return \"([^\"]*)\"", src):
-        phrases[p[m.group(1)]] = m.group(2)
+    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"\)",
+                         hdr):
+        p["SKACCEL_" + m.group(1)] = int(m.group(2))
+        phrases[int(m.group(2))] = m.group(3)
     return p, phrases, parse_struct(hdr, "skaccel_req"), parse_struct(hdr, "skaccel_reply")
 
 
@@ -1002,19 +1004,25 @@ def cmd_linger(args):
     event loop is stuck there; meanwhile a well-behaved client's PING must still answer.
     """
     objs = Objs()
-    c, a = tcp_pair(objs)
-    a.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the peer never reads
-    c.setblocking(False)
-    queued = 0
-    try:
-        while True:
-            queued += c.send(b"L" * 65536)
-    except BlockingIOError:
-        pass
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 3600))
+    c, queued = lingering_socket(objs)
     s = objs.add(hconnect(args.socket))
-    hsend(s, req(OP_PING, 1), [c.fileno()])  # refused (an fd on PING): the helper closes it
+    # Sent by a child that exits right after the send, once our own copy is closed: an
+    # exiting task's close never lingers (inet_release()), so should the helper close its
+    # copy first (it may: it refuses the request at once), nothing waits here; most often
+    # the helper's close is the last, and lingers (as in cmd_fdflood).
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)  # our parent's copy is closed: never the last
+            hsend(s, req(OP_PING, 1), [c.fileno()])  # refused (an fd on PING): the helper closes it
+        finally:
+            os._exit(0)
     c.close()
+    os.close(go_r)
+    os.close(go_w)
+    os.waitpid(pid, 0)
     time.sleep(0.2)
     t0 = time.time()
     ok, why = ping(args.socket, 2, timeout=args.max_ms / 1000.0)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Helpers for the real-program tests (tests/e2e/apps_*.sh), sourced after tests/lib/skt.sh.
+# Helpers for the real-program tests (tests/e2e/apps/*.sh), sourced after tests/lib/skt.sh.
 #
 # Each script runs unmodified programs (redis, nginx, memcached, ...) on both sides under
 # skaccel-run, in a fresh network namespace, against a private helper. A test passes only

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
 # Shell helpers for the hostile-client, isolation, restart and systemd tests
-# (tests/e2e/hostile_*.sh, systemd_*.sh, tests/hostile/pending/*.sh), sourced after
+# (tests/e2e/hostile/*.sh, systemd_*.sh, tests/hostile/pending/*.sh), sourced after
 # tests/lib/skt.sh, never run. The hostile clients themselves are
 # tests/hostile/skhostile.py (standard library only).
 
@@ -44,15 +44,13 @@ hs_py_bg() {
 	HS_BG_PID=$!
 }
 
-# hs_py_nobody NS ARGS...: a hostile client as the unprivileged user nobody. The helper
-# socket's directory must be searchable (chmod 0711 "$SKT_TMP"). Uses the system python,
-# which nobody can run (a root-only pyenv cannot).
+# hs_py_nobody NS ARGS...: a hostile client as the unprivileged user nobody: the staged
+# skhostile.py under the python nobody can run (skt_stage_for_others --python first).
 hs_py_nobody() {
-	local ns=$1 py=$HS_PY
+	local ns=$1
 	shift
-	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
 	skt_in "$ns" setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups \
-		timeout -k 5 "${HS_TIMEOUT:-120}" "$py" "$HS_CLIENT" "$@"
+		timeout -k 5 "${HS_TIMEOUT:-120}" "${SKT_OTHER_PY:?}" "${SKT_OTHER_HOSTILE:?}/skhostile.py" "$@"
 }
 
 # hs_verdicts GROUP CMD...: run CMD, turn its "PASS: x" / "FAIL: x: why" lines into the

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Shell helpers for skaccel's end-to-end tests (tests/e2e/*.sh), sourced, never run.
+# Shell helpers for skaccel's end-to-end tests (tests/e2e/*/*.sh), sourced, never run.
 #
 # Every test prints exactly one verdict line: "PASS: name", "FAIL: name: reason" or
 # "SKIP: name: reason". Resources live under names carrying the run id (helper sockets in
@@ -19,7 +19,8 @@ SKLIB=$SKT_BUILD/libskaccel.so
 TPROGS=$SKT_BUILD/tests
 SKT_RUN_ID=${SKT_RUN_ID:-$$}
 . "$SKT_ROOT/tests/lib/sweep.sh"
-SKT_SCRIPT=$(basename "${0%.sh}")
+# FOLDER_NAME of the running script (tests/e2e/FOLDER/NAME.sh): unique across folders.
+SKT_SCRIPT=$(basename "$(dirname "$0")")_$(basename "${0%.sh}")
 # The suite's record of what it created; run-all.sh passes its own so it can sweep.
 if [ -z "${SKT_STATE:-}" ]; then
 	SKT_STATE=$(mktemp -d "/tmp/skt-$SKT_RUN_ID-state-XXXXXX")
@@ -81,7 +82,7 @@ skt_kernel_lacks_sockmap() {
 }
 
 # skt_paired_verdict TEST ERR ACCEL REDIR UNSUPPORTED EXPECT: the skaccel half of a scenario
-# run on plain TCP and under skaccel (scenarios.sh, semantics.sh). ERR is the run's failure
+# run on plain TCP and under skaccel (semantics/scenarios.sh, semantics/observed.sh). ERR is the run's failure
 # (empty: it passed), ACCEL and REDIR what the helper's counters grew by during it,
 # UNSUPPORTED 1 when README.md documents the difference (printed, never a pass), EXPECT
 # "fast" (a pass must have gone through the fast path, or it proves nothing), "tcp" (the
@@ -242,6 +243,86 @@ skt_run_plain() {
 	local ns=$1
 	shift
 	skt_in "$ns" timeout -k 5 "${SKT_CMD_TIMEOUT:-120}" "$@"
+}
+
+# --- running things as another user -----------------------------------------------------
+
+# skt_stage_for_others [--python]: copies of what another user (nobody, a test uid) runs,
+# where it can reach them. The checkout may sit where only its owner can go (a `mktemp -d`
+# clone is 0700), and then nobody cannot exec build/skaccel-run, nor can its dynamic
+# loader open build/libskaccel.so, nor python open tests/hostile/*.py. $SKT_TMP becomes
+# 0711 (others reach the names they are given in it, such as the helper socket, but cannot
+# list it) and $SKT_TMP/stage, root's and 0755, holds skaccel-run with libskaccel.so beside
+# it, the test programs of $TPROGS, and tests/hostile/*.py with the protocol sources
+# skhostile.py reads (common/skaccel_proto.[ch], in the checkout's layout). Sets, for root's processes as
+# much as for the other user's (the same files on both sides):
+#   SKT_STAGE          the directory
+#   SKT_OTHER_RUN      skaccel-run; pass it -l "$SKT_OTHER_LIB"
+#   SKT_OTHER_LIB      libskaccel.so
+#   SKT_OTHER_PROGS    the test programs (tcp_xfer, ...), as in $TPROGS
+#   SKT_OTHER_HOSTILE  the python scripts, as tests/hostile
+#   SKT_OTHER_PY       a python3 every user can run: the system one, for a pyenv under
+#                      /root is root's alone
+# Then, as nobody, it checks that the staged skaccel-run starts and preloads the staged
+# library (with --python also that the python runs the staged scripts); if not, it returns
+# 1 with SKT_WHY saying what is wrong, for the caller to fail its tests with.
+skt_stage_for_others() {
+	local py=${SKT_PYTHON:-python3} uid gid f out maps lib as
+	SKT_STAGE=$SKT_TMP/stage
+	SKT_OTHER_RUN=$SKT_STAGE/$(basename "$SKRUN")
+	SKT_OTHER_LIB=$SKT_STAGE/$(basename "$SKLIB")
+	SKT_OTHER_PROGS=$SKT_STAGE/progs
+	SKT_OTHER_HOSTILE=$SKT_STAGE/tests/hostile
+	[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+	SKT_OTHER_PY=$(command -v "$py") || SKT_OTHER_PY=$py
+	if ! uid=$(id -u nobody 2>/dev/null) || ! gid=$(id -g nobody); then
+		SKT_WHY="no user nobody to stage files for"
+		return 1
+	fi
+	if [ ! -d "$SKT_STAGE" ]; then
+		if ! { chmod 0711 "$SKT_TMP" &&
+			mkdir -m 0755 "$SKT_STAGE" "$SKT_OTHER_PROGS" "$SKT_STAGE/tests" \
+				"$SKT_OTHER_HOSTILE" "$SKT_STAGE/common" &&
+			install -m 0755 "$SKRUN" "$SKLIB" "$SKT_STAGE/" &&
+			install -m 0644 "$SKT_ROOT"/tests/hostile/*.py "$SKT_OTHER_HOSTILE/" &&
+			install -m 0644 "$SKT_ROOT"/common/skaccel_proto.[ch] "$SKT_STAGE/common/"; }; then
+			SKT_WHY="cannot stage skaccel-run, libskaccel.so, tests/hostile/*.py and common/skaccel_proto.[ch] in $SKT_STAGE"
+			return 1
+		fi
+		# The test programs, not the unit tests beside them.
+		for f in "$TPROGS"/*; do
+			case ${f##*/} in test_*) continue ;; esac
+			if [ -f "$f" ] && [ -x "$f" ] && ! install -m 0755 "$f" "$SKT_OTHER_PROGS/"; then
+				SKT_WHY="cannot stage $f in $SKT_OTHER_PROGS"
+				return 1
+			fi
+		done
+	fi
+	# Through timeout(1), as the tests run it: setpriv execs its command while it still
+	# holds root's capabilities, so a checkout nobody cannot reach would pass unseen.
+	as=(setpriv --reuid="$uid" --regid="$gid" --clear-groups timeout -k 2 20)
+	lib=$(realpath "$SKT_OTHER_LIB")
+	out=$("${as[@]}" "$SKT_OTHER_RUN" -q -s "$SKT_TMP/no-helper.sock" -l "$SKT_OTHER_LIB" \
+		cat /proc/self/maps 2>&1)
+	maps=$(echo "$out" | awk '{ print $6 }' | grep 'libskaccel' | sort -u | tr '\n' ' ')
+	if [ "$maps" != "$lib " ]; then
+		SKT_WHY="nobody (uid $uid) cannot run the staged $SKT_OTHER_RUN with $lib preloaded"
+		SKT_WHY="$SKT_WHY (libraries mapped: '${maps% }'): $(echo "$out" | grep -v '^[0-9a-f]*-' | tail -n 3 | tr '\n' '|')"
+		return 1
+	fi
+	[ "${1:-}" = --python ] || return 0
+	if ! out=$("${as[@]}" "$SKT_OTHER_PY" -c 'import os, sys
+if sys.version_info < (3, 10) or not hasattr(os, "eventfd"):
+    sys.exit("it is older than 3.10")' 2>&1); then
+		SKT_WHY="nobody (uid $uid) cannot use $SKT_OTHER_PY: $(echo "$out" | tail -n 3 | tr '\n' '|')"
+		return 1
+	fi
+	for f in "$SKT_OTHER_HOSTILE"/*.py; do
+		out=$("${as[@]}" "$SKT_OTHER_PY" "$f" --help 2>&1 >/dev/null) && continue
+		SKT_WHY="nobody (uid $uid) cannot run the staged $f with $SKT_OTHER_PY: $(echo "$out" | tail -n 3 | tr '\n' '|')"
+		return 1
+	done
+	return 0
 }
 
 # skt_wait_file FILE [tenths]: wait for a file to appear (a server's --ready file).

@@ -8,7 +8,7 @@
  * over many connections in one loop.
  *
  * Besides asserting what plain TCP gives, each scenario prints what the application saw
- * as "obs:" lines, deterministic for a seed: tests/e2e/semantics.sh runs the same seed on
+ * as "obs:" lines, deterministic for a seed: tests/e2e/semantics/observed.sh runs the same seed on
  * plain TCP and under skaccel and compares them line by line.
  */
 #include <fcntl.h>

@@ -7,6 +7,7 @@
 #include "skaccel_maps.h"
 #include "skaccel_proto.h"
 #include "test_helperd_assert.h"
+#include "text.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 

@@ -10,6 +10,7 @@
 
 #include "policy.h"
 #include "test_helperd_assert.h"
+#include "text.h"
 
 /* --- a resolver with a fixed world: no /etc/passwd involved ------------------------------ */
 

@@ -11,7 +11,7 @@
 # sent by TCP (fb_inflight), and a bulk writer (nginx sending a file, iperf3, redis-cli
 # sending a huge value in one write) facing a reader that is behind keeps TCP bytes
 # queued until it is done. So a 50 MB download by curl into a file moves 4 to 28 MB by
-# redirect and the rest by TCP. The data is right (tests/e2e/apps_*.sh check it); only
+# redirect and the rest by TCP. The data is right (tests/e2e/apps/*.sh check it); only
 # the acceleration is lost. iperf3 is in between: 45% to 99% from run to run.
 #
 # Each test here asks for what a user would expect: at least 90% of the bytes redirected.
