@@ -52,6 +52,20 @@ int shim_env_timeout_ms(const char *value)
 	return (int)ms;
 }
 
+unsigned int shim_env_promote_after(const char *value)
+{
+	char *end;
+	long n;
+
+	if (!value || !*value)
+		return 0;
+	errno = 0;
+	n = strtol(value, &end, 10);
+	if (errno || *end || n < 0 || n > 255)
+		return 0;
+	return (unsigned int)n;
+}
+
 static void fork_prepare(void)
 {
 	/* The child holds every socket open now: a close() in either is no longer the last. */
@@ -96,6 +110,7 @@ static void init(void)
 	shim_cfg.disabled = shim_env_flag(secure_getenv("SKACCEL_DISABLE"));
 	shim_cfg.debug = shim_env_flag(secure_getenv("SKACCEL_DEBUG"));
 	shim_cfg.timeout_ms = shim_env_timeout_ms(secure_getenv("SKACCEL_TIMEOUT_MS"));
+	shim_cfg.promote_after = shim_env_promote_after(secure_getenv("SKACCEL_PROMOTE_AFTER"));
 	path = secure_getenv(SKACCEL_SOCKET_ENV);
 	if (!path || !*path)
 		path = SKACCEL_DEFAULT_SOCKET;

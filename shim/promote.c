@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "fdtab.h"
+#include "init.h"
 #include "promote.h"
 #include "real.h"
 #include "register.h"
@@ -30,6 +31,8 @@
 /* The word: hooked reads in progress, the PROMOTING mark, reads and writes that moved data. */
 #define READERS_MASK 0xffffu
 #define PROMOTING (1u << 16)
+/* A hooked read took bytes: a segment may be partly read (promote.c, shim_promote_try). */
+#define READ_SEEN (1u << 17)
 #define MOVED_SHIFT 24
 #define MOVED_ONE (1u << MOVED_SHIFT)
 
@@ -79,7 +82,7 @@ void shim_promote_candidate(int fd, unsigned int nonblock)
 	 * delays a promotion. A PROMOTING mark left by such a socket is cleared by its
 	 * promoter; until then the new socket's reads poll, which is always safe.
 	 */
-	__atomic_fetch_and(w, ~(0xffu << MOVED_SHIFT), __ATOMIC_RELAXED);
+	__atomic_fetch_and(w, ~((0xffu << MOVED_SHIFT) | READ_SEEN), __ATOMIC_RELAXED);
 	shim_fd_set(fd, SHIM_FD_CANDIDATE | nonblock);
 }
 
@@ -93,9 +96,14 @@ static int unread(int fd)
 	return n;
 }
 
+bool shim_promote_lazy(void)
+{
+	return shim_cfg.promote_after > 0;
+}
+
 static bool due(uint32_t v)
 {
-	return (v >> MOVED_SHIFT) >= SHIM_PROMOTE_AFTER;
+	return (v >> MOVED_SHIFT) >= shim_cfg.promote_after;
 }
 
 void shim_promote_try(int fd)
@@ -120,13 +128,14 @@ void shim_promote_try(int fd)
 	promoting_here = true;
 	/*
 	 * Still ours (the fd may have been closed and reused since the load above), and
-	 * nothing unread: a segment the application has partly read is handed to the sk_skb
-	 * verdict whole, and its overlap trim cuts only so much (a coalesced segment in the
-	 * receive queue can hold hundreds of KiB). With the queue empty and every reader held
+	 * nothing unread once something was read: a segment the application has partly read
+	 * is handed to the sk_skb verdict whole, and only its overlap trim keeps those bytes
+	 * from arriving twice. With the queue empty (or never read from) and every reader held
 	 * off until the insert is done, every segment the verdict sees is unread. A reader
 	 * that keeps bytes queued is tried again at its next call.
 	 */
-	if ((shim_fd_get(fd) & SHIM_FD_CANDIDATE) && unread(fd) == 0)
+	if ((shim_fd_get(fd) & SHIM_FD_CANDIDATE) &&
+	    (!(__atomic_load_n(w, __ATOMIC_RELAXED) & READ_SEEN) || unread(fd) == 0))
 		shim_register_candidate(fd);
 	promoting_here = false;
 	__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
@@ -181,6 +190,8 @@ static void update(int fd, bool leave, ssize_t n)
 		nv = v;
 		if (leave && (nv & READERS_MASK))
 			nv--;
+		if (leave && n > 0)
+			nv |= READ_SEEN;
 		if (n > 0 && !due(nv))
 			nv += MOVED_ONE;
 		if (nv == v)

@@ -32,6 +32,18 @@ static bool is_inet(const struct sockaddr *addr, socklen_t len)
 	       (addr->sa_family == AF_INET || addr->sa_family == AF_INET6);
 }
 
+/* The TCP state (TCP_ESTABLISHED, TCP_SYN_SENT, ...), or -1. */
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	/* Not SO_ERROR: reading it would consume the error the application is waiting for. */
+	if (real.getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 || len < 1)
+		return -1;
+	return ti.tcpi_state;
+}
+
 static unsigned int nonblock_bit(int fd)
 {
 	int fl = real.fcntl(fd, F_GETFL);
@@ -77,13 +89,16 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 		registered = sent;
 	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
 	/*
-	 * The unsent-bytes mark only on a paired socket. A socket waiting for its peer sends
-	 * by TCP, maybe for long (the peer is promoted when it has carried enough, or never),
-	 * and the mark would block a writer whose reader has not read yet where TCP's send
-	 * buffer would take the bytes (a program that writes a request larger than the window
-	 * before its other thread, or itself, reads: scenarios/sem_check/epipe).
+	 * The unsent-bytes mark. Under lazy promotion only on a paired socket: a socket
+	 * waiting for its peer sends by TCP, maybe for long (the peer is promoted when it has
+	 * carried enough, or never), and the mark would block a writer whose reader has not
+	 * read yet where TCP's send buffer would take the bytes (a program that writes a
+	 * request larger than the window before its other thread, or itself, reads:
+	 * scenarios/sem_check/epipe). Registered at connect, a socket waits for its peer only
+	 * until the peer's accept().
 	 */
-	if (ret == 0 && rep.status == SKACCEL_OK_ACCELERATED)
+	if (ret == 0 && registered &&
+	    (rep.status == SKACCEL_OK_ACCELERATED || !shim_promote_lazy()))
 		shim_notsent_take(fd);
 
 	if (ret < 0) {
@@ -103,17 +118,22 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 
 /*
  * connect() or accept() gave the application an AF_INET/AF_INET6 socket that is, or will
- * be, connected: a candidate. Nothing is asked of the kernel here (the local-peer check
- * alone, getsockname + getpeername + SO_TYPE, cost 5-10% of a short connection's rate):
- * promote.c classifies and registers it only once it has carried enough, so a connection
- * that closes after one exchange pays nothing, and an fd that turns out to be something
- * else (a remote peer, an AF_UNIX socket accepted without an address) is dropped then.
+ * be, connected: a candidate. Under lazy promotion nothing is asked of the kernel here (the
+ * local-peer check alone, getsockname + getpeername + SO_TYPE, cost 5-10% of a short
+ * connection's rate): promote.c classifies and registers it only once it has carried
+ * enough, so a connection that closes after one exchange pays nothing, and an fd that
+ * turns out to be something else (a remote peer, an AF_UNIX socket accepted without an
+ * address) is dropped then. By default it is promoted at once, before the application has
+ * the fd (nothing read yet, no read of it in the kernel): a connect still in progress at
+ * its completion point or its first read or write.
  */
 static void candidate(int fd, unsigned int nonblock)
 {
 	shim_promote_candidate(fd, nonblock);
 	if (shim_cfg.debug)
 		shim_log("fd %d: candidate", fd);
+	if (!shim_promote_lazy())
+		shim_promote_try(fd);
 }
 
 void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int ret, int err)
@@ -123,7 +143,10 @@ void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
 		case EINPROGRESS:
 		case EINTR: /* a blocking connect() interrupted goes on in the background */
 			break;
-		case EISCONN:  /* the second connect() of an event loop (hiredis): it completed */
+		case EISCONN: /* the second connect() of an event loop (hiredis): it completed */
+			if (!shim_promote_lazy())
+				shim_promote_try(fd);
+			return;
 		case EALREADY: /* still in progress */
 			return;
 		default: /* the connect failed */
@@ -135,8 +158,11 @@ void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
 	 * The second connect() of an event loop returns 0 once the handshake is done (later
 	 * ones say EISCONN): nothing new for an fd that is a candidate already.
 	 */
-	if (ret == 0 && shim_fd_is_candidate(fd))
+	if (ret == 0 && shim_fd_is_candidate(fd)) {
+		if (!shim_promote_lazy())
+			shim_promote_try(fd);
 		return;
+	}
 	if (!is_inet(addr, len) || in_register || !shim_active())
 		return;
 	/*
@@ -161,10 +187,23 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 void shim_register_candidate(int fd)
 {
 	struct shim_endpoints ep;
+	int state;
 
 	if (in_register || !shim_active())
 		return;
 	in_register = true;
+	state = tcp_state(fd);
+	if (state == TCP_SYN_SENT) {
+		/* Still connecting (the helper takes only established sockets): ask later. */
+		in_register = false;
+		return;
+	}
+	if (state != TCP_ESTABLISHED) {
+		/* Failed, or already closing: nothing to accelerate. */
+		shim_fd_clear(fd);
+		in_register = false;
+		return;
+	}
 	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
 	case SHIM_SOCK_LOCAL:
 		/* Asked again: connect() left it unknown, and a dup sibling may have changed it. */
@@ -190,4 +229,6 @@ void shim_after_getsockopt(int fd, int level, int name, const void *val, const s
 	memcpy(&soerr, val, sizeof(soerr));
 	if (soerr != 0)
 		shim_fd_clear(fd); /* the connect failed: nothing to promote */
+	else if (!shim_promote_lazy())
+		shim_promote_try(fd); /* libuv, nginx, asyncio, Java: SO_ERROR after POLLOUT */
 }

@@ -512,6 +512,9 @@ static void test_register(void)
 	setenv("SKACCEL_DEBUG", "1", 1);
 	CHECK_EQ(true, shim_active());
 	CHECK_EQ(500, shim_cfg.timeout_ms);
+	/* Lazy promotion (SKACCEL_PROMOTE_AFTER=3); test_register_eager() has the default. */
+	CHECK_EQ(0u, shim_cfg.promote_after);
+	shim_cfg.promote_after = SHIM_PROMOTE_AFTER;
 	lfd = listener(&la, 16);
 
 	/* Blocking connect and accept: both ends candidates, registered once promoted. */
@@ -653,6 +656,49 @@ static void test_register(void)
 	CHECK_EQ(R | N, promote_now(s)); /* waiting for its peer: no unsent-bytes mark */
 	CHECK_EQ(n + 1, get(&h.requests));
 	close(s);
+	close(c);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	shim_cfg.promote_after = 0;
+	fake_stop(&h);
+}
+
+/* The default: registered inside connect() and accept(), before the application has the fd. */
+static void test_register_eager(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, N = SHIM_FD_NONBLOCK, L = SHIM_FD_LOWAT;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s;
+
+	CHECK_EQ(0u, shim_env_promote_after(NULL));
+	CHECK_EQ(0u, shim_env_promote_after("x"));
+	CHECK_EQ(0u, shim_env_promote_after("256"));
+	CHECK_EQ(0u, shim_env_promote_after("-1"));
+	CHECK_EQ(3u, shim_env_promote_after("3"));
+	fake_start(&h, path);
+	CHECK_EQ(true, shim_active());
+	CHECK_EQ(0u, shim_cfg.promote_after);
+	lfd = listener(&la, 16);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(0, hooked_connect(c, &la));
+	/* Waiting for its peer, and still the unsent-bytes mark: the peer's accept() comes. */
+	CHECK_EQ(R | L, shim_fd_get(c));
+	CHECK_EQ(1, get(&h.fds));
+	s = hooked_accept4(lfd, SOCK_NONBLOCK);
+	CHECK_EQ(R | L | N, shim_fd_get(s));
+	CHECK_EQ(2, get(&h.fds));
+	close(s);
+	close(c);
+	shim_fd_clear(s);
+	shim_fd_clear(c);
+
+	/* A non-blocking connect: registered at once, established within the call here. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK_EQ(-1, hooked_connect(c, &la));
+	CHECK_EQ(EINPROGRESS, errno);
+	CHECK_EQ(R | L | N, shim_fd_get(c));
+	CHECK_EQ(3, get(&h.fds));
 	close(c);
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
@@ -831,6 +877,7 @@ static int run_hooks_child(const char *self, const char *lib, const char *sock)
 	if (pid == 0) {
 		setenv("LD_PRELOAD", lib, 1);
 		setenv("SKACCEL_SOCKET", sock, 1);
+		setenv("SKACCEL_PROMOTE_AFTER", "3", 1);
 		unsetenv("SKACCEL_DEBUG");
 		execl(self, self, "hooks-child", (char *)NULL);
 		_exit(127);
@@ -958,6 +1005,7 @@ int main(int argc, char **argv)
 	test_failures();
 	test_threads();
 	test_register();
+	test_register_eager();
 	test_ping();
 	test_untrusted_helper();
 	printf("%d passed, %d failed\n", passed, failed);
