@@ -16,10 +16,11 @@
  * Lazy promotion is off by default (shim_cfg.promote_after 0: a connection is registered
  * inside connect() and accept(), and a connect still in progress at its first read or
  * write). With SKACCEL_PROMOTE_AFTER=N it is registered at the first hooked call after N
- * reads and writes that moved data. N = 3, the value measured here: 3 leaves a connection that carries one request and one reply, then closes (both ends'
- * calls: write, read / read, write, read of EOF), entirely on TCP: such connections never
- * pay the helper round trip (connections per second, bench "crr64"); a ping-pong connection
- * is promoted within its second exchange, a one-way stream before its fourth write.
+ * reads and writes that moved data. N = 3, the value measured here: 3 leaves a connection that
+ * carries one request and one reply, then closes (both ends' calls: write, read / read, write, read
+ * of EOF), entirely on TCP: such connections never pay the helper round trip (connections per
+ * second, bench "crr64"); a ping-pong connection is promoted within its second exchange, a one-way
+ * stream before its fourth write.
  */
 #define SHIM_PROMOTE_AFTER 3u
 

@@ -26,6 +26,11 @@
  */
 static __thread bool in_register __attribute__((tls_model("initial-exec")));
 
+bool shim_registering(void)
+{
+	return in_register;
+}
+
 static bool is_inet(const struct sockaddr *addr, socklen_t len)
 {
 	return addr && len >= sizeof(sa_family_t) &&

@@ -3,6 +3,7 @@
 #ifndef SHIM_REGISTER_H
 #define SHIM_REGISTER_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 /*
@@ -25,5 +26,8 @@ void shim_after_getsockopt(int fd, int level, int name, const void *val, const s
  * plain TCP for good). Only promote.c calls it, with every hooked read on fd excluded.
  */
 void shim_register_candidate(int fd);
+
+/* This thread is inside a request to the helper (its own calls come back through hooks). */
+bool shim_registering(void);
 
 #endif /* SHIM_REGISTER_H */
