@@ -35,11 +35,11 @@ extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
 /* sk_skb_adjust_room() shrinks by at most this much per call. */
 #define SKB_TRIM_STEP 0xfffu
 /*
- * A segment in the receive queue is not bounded by 64 KiB: TCP coalesces what arrives into
- * the previous skb (tcp_try_coalesce(), also in the out-of-order queue), up to
- * MAX_SKB_FRAGS page fragments of up to 32 KiB each (45 at most: CONFIG_MAX_SKB_FRAGS), so
- * a loopback segment that is partly read, or partly retransmitted, can overlap by well over
- * 64 KiB (measured: trims of 69,615 bytes were not enough). 2 MiB in steps of 0xfff.
+ * A segment in the receive queue is not bounded by 64 KiB: with BIG TCP (loopback's
+ * gso_max_size raised, up to 512 KiB) one skb carries hundreds of KiB, and TCP may
+ * coalesce what arrives into the previous skb (tcp_try_coalesce()). A mostly read 256 KiB
+ * segment needs 64 steps (semantics/overlap_large: 17 steps left 191,817 bytes to be read
+ * twice). 513 steps cut up to 2 MiB; they run only while there is overlap to cut.
  */
 #define SKB_TRIM_STEPS 513
 /* More than any receive window (tcp_rmem's maximum is 6 MiB, SO_RCVBUF up to 2 x 4 MiB). */
