@@ -5,6 +5,9 @@
 # example servers started plain or under skaccel-run, one client measurement, cleanup.
 # Sourced, not run. Callers set -euo pipefail, call sk_init, and trap sk_cleanup on EXIT.
 
+# shellcheck source=scripts/lib/helper.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/helper.sh"
+
 # sk_init NAME: paths for one run. The helper gets its own socket and pin directory, so
 # the demo and the benchmark never touch a system-wide helper or each other's maps.
 sk_init() {
@@ -47,29 +50,22 @@ sk_check_setup() {
 
 # sk_start_helper CPU: a private helper, waited for until its socket accepts connections.
 sk_start_helper() {
-	local cpu=$1 i
+	local cpu=$1
 
 	# A previous run killed with SIGKILL leaves its pins behind: start from a clean slate.
 	"$SK_HELPERD" --unpin --pin-dir "$SK_PIN_DIR" >/dev/null 2>&1 || true
 	rm -rf "$SK_SOCK_DIR"
 	mkdir -p "$SK_SOCK_DIR"
 	chmod 0755 "$SK_SOCK_DIR"
-	taskset -c "$cpu" "$SK_HELPERD" --socket "$SK_SOCK" --pin-dir "$SK_PIN_DIR" \
-		2>"$SK_HELPER_LOG" &
-	SK_HELPER_PID=$!
-	for ((i = 0; i < 100; i++)); do
-		if [ -S "$SK_SOCK" ]; then
-			return 0
-		fi
-		if ! kill -0 "$SK_HELPER_PID" 2>/dev/null; then
-			SK_HELPER_PID=
-			tail -n 20 "$SK_HELPER_LOG" >&2
-			sk_die "Failed to start skaccel-helperd (log above)"
-		fi
-		sleep 0.1
-	done
+	# SK_HELPER_OPTS: more options, split at spaces (bench/run.sh: --cross-netns=on).
+	# shellcheck disable=SC2086
+	helper_spawn "$SK_HELPER_LOG" taskset -c "$cpu" "$SK_HELPERD" --socket "$SK_SOCK" \
+		--pin-dir "$SK_PIN_DIR" ${SK_HELPER_OPTS:-}
+	SK_HELPER_PID=$HELPER_PID
+	helper_wait_ready "$SK_HELPER_PID" "$SK_SOCK" "$SK_HELPER_LOG" && return 0
+	helper_alive "$SK_HELPER_PID" || SK_HELPER_PID=
 	tail -n 20 "$SK_HELPER_LOG" >&2
-	sk_die "Failed to see the helper socket $SK_SOCK within 10 s"
+	sk_die "Failed to start skaccel-helperd: $HELPER_WHY (log above)"
 }
 
 # sk_pin CPULIST: the command prefix that runs a program on CPULIST; "all" runs it where the

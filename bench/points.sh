@@ -41,6 +41,7 @@ bp_kill_ns() {
 }
 
 bp_cleanup() {
+	bp_pods_cleanup
 	[ -n "$SK_NS" ] || return 0
 	bp_kill_ns
 	ip netns del "$SK_NS" 2>/dev/null || true
@@ -251,4 +252,92 @@ bp_memcached() {
 	misses=$(sed -n 's/^get_misses: *//p' "$log" | tail -n 1)
 	sed -n 's/.*TPS: \([0-9]*\).*/tps=\1/p' "$log" | tail -n 1 >"$out"
 	echo "get_misses=${misses:-0}" >>"$out"
+}
+
+# --- pod to pod: two network namespaces on a bridge ---------------------------------------
+
+# Two "pods" (network namespaces) whose eth0 is a veth on a bridge of the host's namespace,
+# where the helper runs, as a CNI bridge plugin sets them up: traffic between them crosses
+# two veths and the bridge. The helper runs with --cross-netns=on (bench/run.sh), the
+# skaccel variant with SKACCEL_CROSS_NETNS=1 (docs/CONTAINERS.md). Built at the first pod
+# point, removed by bp_cleanup.
+BP_POD_NET=10.213.77
+SK_PODBR=
+SK_PODA=
+SK_PODB=
+
+bp_pods_setup() {
+	local p ns
+
+	SK_PODBR=skbr$$
+	ip link add "$SK_PODBR" type bridge &&
+		ip addr add $BP_POD_NET.1/24 dev "$SK_PODBR" &&
+		ip link set "$SK_PODBR" up || return 1
+	for p in 2 3; do
+		ns=skaccel-bench-$$-pod$p
+		ip netns add "$ns" || return 1
+		if [ $p = 2 ]; then SK_PODA=$ns; else SK_PODB=$ns; fi
+		ip -n "$ns" link set lo up &&
+			ip link add "skv$$-$p" type veth peer name eth0 netns "$ns" &&
+			ip link set "skv$$-$p" master "$SK_PODBR" up &&
+			ip -n "$ns" addr add "$BP_POD_NET.$p/24" dev eth0 &&
+			ip -n "$ns" link set eth0 up || return 1
+	done
+}
+
+bp_pods_cleanup() {
+	local ns pids
+
+	for ns in $SK_PODA $SK_PODB; do
+		mapfile -t pids < <(ip netns pids "$ns" 2>/dev/null)
+		[ ${#pids[@]} -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$SK_PODBR" ] && ip link del "$SK_PODBR" 2>/dev/null
+	SK_PODA='' SK_PODB='' SK_PODBR=''
+	return 0
+}
+
+# bp_pod VARIANT CPUS OUT MODE SIZE SECONDS: tcp_echo_server in pod B (echo for rr, sink
+# for stream), tcp_bench_client in pod A, MODE with SIZE-byte messages for SECONDS.
+bp_pod() {
+	local v=$1 ccpu=$2 out=$3 mode=$4 size=$5 secs=$6 smode=echo ready spid i rc=0
+	local -a pin pre
+
+	[ "$mode" = stream ] && smode=sink
+	if [ -z "$SK_PODA" ] && ! bp_pods_setup; then
+		echo "cannot build the pod network (bridge and veths)" >"$out.err"
+		bp_pods_cleanup
+		return 1
+	fi
+	pre=()
+	[ "$v" = skaccel ] && pre=(env SKACCEL_CROSS_NETNS=1 "$SK_RUN" -q --socket "$SK_SOCK")
+	ready=$out.ready
+	rm -f "$ready"
+	mapfile -d '' -t pin < <(sk_pin all)
+	ip netns exec "$SK_PODB" "${pin[@]}" "${pre[@]}" "$SK_SERVER" -b $BP_POD_NET.3 -p 0 \
+		--mode "$smode" --ready-file "$ready" >/dev/null 2>"$out.srv" &
+	spid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -s "$ready" ] && break
+		sleep 0.05
+	done
+	if ! [ -s "$ready" ]; then
+		echo "tcp_echo_server did not start in the pod: $(tail -n 2 "$out.srv")" >"$out.err"
+		kill -TERM "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+		return 1
+	fi
+	mapfile -d '' -t pin < <(sk_pin "$ccpu")
+	timeout "$SK_CLIENT_TIMEOUT" ip netns exec "$SK_PODA" "${pin[@]}" "${pre[@]}" "$SK_CLIENT" \
+		-H $BP_POD_NET.3 -p "$(<"$ready")" --mode "$mode" --size "$size" --duration "$secs" \
+		>"$out" 2>"$out.err" || rc=1
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	if [ "$rc" -ne 0 ]; then
+		echo "tcp_bench_client failed: $(tail -n 1 "$out.err")" >"$out.err.tmp"
+		mv "$out.err.tmp" "$out.err"
+		return 1
+	fi
+	return 0
 }

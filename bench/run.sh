@@ -51,6 +51,9 @@ trap 'exit 143' TERM
 
 sk_check_setup
 [ -x "$SK_XFER" ] || sk_die "Failed to find $SK_XFER: run 'make' first"
+# Pairing across network namespaces, for the pod points; loopback points pair in their own
+# namespace as before (docs/CONTAINERS.md).
+SK_HELPER_OPTS=--cross-netns=on
 sk_start_helper 0
 bp_setup
 
@@ -86,6 +89,8 @@ add "bulk1c|xfer|0|0|0 $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified str
 if [ "$NCPU" -ge 2 ]; then
 	add "bulk2c|xfer|1|0|1 $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, 2 CPUs|"
 fi
+add "podrr64|pod|all|all|rr 64 $DURATION|p50_us p99_us|$ROUNDS|pod to pod (veth + bridge): request/response 64 B, unpinned|"
+add "podst64k|pod|all|all|stream 65536 $DURATION|MBps|$ROUNDS|pod to pod (veth + bridge): stream, 64 KiB writes, unpinned|"
 add "redisP1|redis|all|all|1 50000|set_rps get_rps|$LONG_ROUNDS|redis-benchmark -P 1 (50 conns, 100 B values)|"
 add "redisP16|redis|all|all|16 500000|set_rps get_rps|$LONG_ROUNDS|redis-benchmark -P 16 (50 conns, 100 B values)|"
 add "nginxKA|nginx|all|all|keepalive $APP_DURATION|rps|$LONG_ROUNDS|nginx + wrk, keepalive (16 conns, 4 KiB file)|"
@@ -198,6 +203,7 @@ point_secs() {
 	case $1 in
 	echo | sink | crr) echo "$DURATION + 0.8" ;;
 	xfer) echo 2 ;;
+	pod) echo "$DURATION + 1" ;;
 	redis) echo 4 ;;
 	*) echo "$APP_DURATION + 1.5" ;;
 	esac

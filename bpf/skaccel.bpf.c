@@ -20,9 +20,9 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
-#include "skaccel_maps.h"
-#include "skaccel_maps.bpf.h"
-#include "skaccel_sock.bpf.h"
+#include "common/skaccel_maps.h"
+#include "bpf/skaccel_maps.bpf.h"
+#include "bpf/skaccel_sock.bpf.h"
 
 /* From include/net/sock.h; macros are not in vmlinux.h. */
 #define SEND_SHUTDOWN 2

@@ -72,4 +72,24 @@ SKACCEL_MAP struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } skaccel_cfg SEC(".maps");
 
+/*
+ * Status metadata, written by the helper only and read by `skaccel status`; declared here
+ * so that they are pinned, reused and checked like the others. No program touches them.
+ */
+SKACCEL_MAP struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SKACCEL_MAX_SOCKS);
+	__type(key, __u64);
+	__type(value, struct skaccel_sockmeta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} skaccel_meta SEC(".maps");
+
+SKACCEL_MAP struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SKACCEL_MAX_REFUSED);
+	__type(key, __u64);
+	__type(value, struct skaccel_sockmeta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} skaccel_refused SEC(".maps");
+
 #endif /* SKACCEL_MAPS_BPF_H */

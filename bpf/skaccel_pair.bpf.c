@@ -8,7 +8,9 @@
  * The proof, all of it read now rather than remembered from registration:
  *  - both are still in the sockhash, established, with the namespace, addresses and ports
  *    they registered (so neither left its connection: a ghost fails here);
- *  - the two registered tuples are each other's mirror in one network namespace;
+ *  - the two registered tuples are each other's mirror in one network namespace (or, when
+ *    the helper asks with SKACCEL_PAIR_F_ANY_NETNS, in any two: then the next point is the
+ *    proof, since two isolated namespaces may use identical addresses and ports);
  *  - each end's receive sequence lies between the other's oldest unacknowledged sequence
  *    number and the end of what it queued: a receiver has what its sender sent, never
  *    more, and initial sequence numbers are random, so two ends of different connections
@@ -21,11 +23,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#include "skaccel_maps.h"
-#include "skaccel_pair.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_pair.h"
 #define SKACCEL_MAPS_EXTERN
-#include "skaccel_maps.bpf.h"
-#include "skaccel_sock.bpf.h"
+#include "bpf/skaccel_maps.bpf.h"
+#include "bpf/skaccel_sock.bpf.h"
 
 /* lo <= x <= hi in sequence space (wraps at 2^32). */
 static __always_inline bool seq_between(__u32 x, __u32 lo, __u32 hi)
@@ -75,24 +77,27 @@ static __always_inline __u32 check_end(struct bpf_sock *bsk, __u64 cookie,
 	return SKACCEL_PAIR_OK;
 }
 
-static __always_inline bool is_mirror(const struct skaccel_tuple *a, const struct skaccel_tuple *b)
+static __always_inline bool is_mirror(const struct skaccel_tuple *a, const struct skaccel_tuple *b,
+				      bool any_netns)
 {
 	const __u64 *al = (const __u64 *)a->local_addr, *ar = (const __u64 *)a->remote_addr;
 	const __u64 *bl = (const __u64 *)b->local_addr, *br = (const __u64 *)b->remote_addr;
 
-	return a->netns_cookie == b->netns_cookie && a->local_port == b->remote_port &&
-	       a->remote_port == b->local_port && al[0] == br[0] && al[1] == br[1] &&
-	       ar[0] == bl[0] && ar[1] == bl[1];
+	return (any_netns || a->netns_cookie == b->netns_cookie) &&
+	       a->local_port == b->remote_port && a->remote_port == b->local_port &&
+	       al[0] == br[0] && al[1] == br[1] && ar[0] == bl[0] && ar[1] == bl[1];
 }
 
 /* Both ends checked and held: the pair-level proof, then the link. */
-static __always_inline __u32 link(__u64 a, __u64 b, struct skaccel_conn *ca,
+static __always_inline __u32 link(__u64 a, __u64 b, __u32 flags, struct skaccel_conn *ca,
 				  struct skaccel_conn *cb, struct tcp_sock *ta, struct tcp_sock *tb)
 {
-	if (!is_mirror(&ca->tuple, &cb->tuple))
+	if (!is_mirror(&ca->tuple, &cb->tuple, flags & SKACCEL_PAIR_F_ANY_NETNS))
 		return SKACCEL_PAIR_NOT_MIRROR;
 	if (!seq_in_flight(ta, tb) || !seq_in_flight(tb, ta))
 		return SKACCEL_PAIR_SEQ_MISMATCH;
+	if (flags & SKACCEL_PAIR_F_CHECK_ONLY)
+		return SKACCEL_PAIR_OK;
 	/*
 	 * Where each socket lives, for the other's backpressure and liveness checks; from
 	 * the sockhash, so it is that socket's. Pointers become plain numbers in a map: the
@@ -119,7 +124,8 @@ int skaccel_pair(struct __sk_buff *skb)
 	__u32 verdict;
 
 	if (bpf_skb_load_bytes(skb, SKACCEL_PAIR_REQ_OFF, &req, sizeof(req)) || !req.cookie ||
-	    req.cookie == req.peer_cookie)
+	    req.cookie == req.peer_cookie || req.pad ||
+	    (req.flags & ~(SKACCEL_PAIR_F_ANY_NETNS | SKACCEL_PAIR_F_CHECK_ONLY)))
 		return SKACCEL_PAIR_BAD_REQUEST;
 	a = bpf_map_lookup_elem(&skaccel_socks, &req.cookie);
 	if (!a)
@@ -136,7 +142,7 @@ int skaccel_pair(struct __sk_buff *skb)
 	if (verdict)
 		verdict |= SKACCEL_PAIR_PEER;
 	else
-		verdict = link(req.cookie, req.peer_cookie, ca, cb, ta, tb);
+		verdict = link(req.cookie, req.peer_cookie, req.flags, ca, cb, ta, tb);
 	bpf_sk_release(b);
 release_a:
 	bpf_sk_release(a);

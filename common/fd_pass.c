@@ -6,10 +6,29 @@
  * when the message is refused, because an fd we forget is an fd we leak.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fd_pass.h"
+#include "common/fd_pass.h"
+
+int skaccel_unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len)
+{
+	size_t n = strlen(path);
+	bool abstract = path[0] == '@';
+
+	/* A file name needs its terminator; an abstract name may fill sun_path. */
+	if (n == 0 || n + !abstract > sizeof(sun->sun_path))
+		return -ENAMETOOLONG;
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n);
+	if (abstract)
+		sun->sun_path[0] = '\0';
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + !abstract);
+	return 0;
+}
 
 ssize_t skaccel_send_fd(int sock, const void *buf, size_t len, int fd, int extra_flags)
 {

@@ -1,10 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* Sending and receiving one message with file descriptors over AF_UNIX (SCM_RIGHTS). */
+/*
+ * The helper socket's address, and sending and receiving one message with file descriptors
+ * over it (AF_UNIX, SCM_RIGHTS).
+ */
 #ifndef SKACCEL_FD_PASS_H
 #define SKACCEL_FD_PASS_H
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/un.h>
+
+/*
+ * The address of the helper socket at path: a file, or "@name" for a name in the abstract
+ * namespace (no terminator, the exact length counts). 0, or -ENAMETOOLONG when path is
+ * empty or does not fit.
+ */
+int skaccel_unix_addr(const char *path, struct sockaddr_un *sun, socklen_t *len);
 
 /* Most fds skaccel_recv_fds() accepts in one message; more sets *truncated. */
 #define SKACCEL_FD_PASS_MAX 4

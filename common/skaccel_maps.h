@@ -20,6 +20,12 @@
  *  - skaccel_regcnt  (ARRAY, registration outcome -> __u64): the helper's counters, kept in
  *                    a map so they survive helper restarts and any tool can read them.
  *  - skaccel_cfg     (ARRAY[1], struct skaccel_config): switches the programs read.
+ *  - skaccel_meta    (HASH, cookie -> struct skaccel_sockmeta): who registered a socket
+ *                    and what the helper answered, for `skaccel status`; written by the
+ *                    helper with skaccel_conns, deleted with it. No program reads it.
+ *  - skaccel_refused (LRU_HASH, cookie -> struct skaccel_sockmeta): the same for recent
+ *                    refusals (policy, quota, ...), so that status can say why a
+ *                    connection stayed on TCP; the oldest go first.
  */
 #ifndef SKACCEL_MAPS_H
 #define SKACCEL_MAPS_H
@@ -62,44 +68,82 @@ struct skaccel_conn {
 };
 _Static_assert(sizeof(struct skaccel_conn) == 128, "skaccel_conn layout");
 
+/* Entries of skaccel_refused: the most recent refusals, whatever their number. */
+#define SKACCEL_MAX_REFUSED 1024
+
+/*
+ * Who registered a socket and what became of it, for status tools (skaccel_meta,
+ * skaccel_refused). Written once per registration by the helper, never on the data path.
+ */
+struct skaccel_sockmeta {
+	struct skaccel_tuple tuple;
+	__u64 time_ns; /* CLOCK_MONOTONIC of the answer */
+	__u32 pid;     /* SO_PEERCRED of the client that asked */
+	__u32 uid;
+	__s32 status;	 /* enum skaccel_status the helper answered */
+	__u32 rule_line; /* ERR_POLICY: line of the rule that refused in the policy file */
+	char comm[16];	 /* /proc/PID/comm of the client, NUL-terminated */
+	char rule[64];	 /* ERR_POLICY: that rule's text ("" if none matched: default deny) */
+};
+_Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout");
+
 /*
  * Data-path counters, indexes into skaccel_cnt, defined here once: X(NAME, key, phrase,
- * fallback) gives SKACCEL_CNT_<NAME> (in this order, from 0), its stable snake_case key
- * (JSON, --stats), a phrase for people, and whether it is a fallback reason (what
- * skaccel_conn.last_fallback holds). The BPF programs use only the enum.
+ * fallback, metric, label) gives SKACCEL_CNT_<NAME> (in this order, from 0), its stable
+ * snake_case key (JSON, --stats), a phrase for people, whether it is a fallback reason
+ * (what skaccel_conn.last_fallback holds), and its Prometheus sample: the metric name
+ * after "skaccel_" and a label pair ("" if none; helperd/metrics.c). Counters sharing a
+ * metric are one family told apart by the label. The BPF programs use only the enum.
  */
 #define SKACCEL_COUNTER_LIST(X)                                                                    \
-	X(NONE, "none", "(unused)", 0)                                                             \
-	X(REDIR_BYTES, "redir_bytes", "bytes redirected peer-to-peer", 0)                          \
-	X(REDIR_MSGS, "redir_msgs", "messages redirected peer-to-peer", 0)                         \
-	X(TCP_BYTES, "tcp_bytes", "bytes registered sockets sent through TCP", 0)                  \
-	X(TCP_MSGS, "tcp_msgs", "messages registered sockets sent through TCP", 0)                 \
-	X(FB_DISABLED, "fb_disabled", "fallbacks: acceleration disabled", 1)                       \
-	X(FB_UNPAIRED, "fb_unpaired", "fallbacks: peer not registered (yet)", 1)                   \
+	X(NONE, "none", "(unused)", 0, NULL, NULL)                                                 \
+	X(REDIR_BYTES, "redir_bytes", "bytes redirected peer-to-peer", 0, "sent_bytes_total",      \
+	  "path=\"redirect\"")                                                                     \
+	X(REDIR_MSGS, "redir_msgs", "messages redirected peer-to-peer", 0, "sent_messages_total",  \
+	  "path=\"redirect\"")                                                                     \
+	X(TCP_BYTES, "tcp_bytes", "bytes registered sockets sent through TCP", 0,                  \
+	  "sent_bytes_total", "path=\"tcp\"")                                                      \
+	X(TCP_MSGS, "tcp_msgs", "messages registered sockets sent through TCP", 0,                 \
+	  "sent_messages_total", "path=\"tcp\"")                                                   \
+	X(FB_DISABLED, "fb_disabled", "fallbacks: acceleration disabled", 1, "fallbacks_total",    \
+	  "reason=\"disabled\"")                                                                   \
+	X(FB_UNPAIRED, "fb_unpaired", "fallbacks: peer not registered (yet)", 1,                   \
+	  "fallbacks_total", "reason=\"unpaired\"")                                                \
 	/* the peer lacks TCP bytes we sent: redirecting would reorder */                          \
-	X(FB_INFLIGHT, "fb_inflight", "fallbacks: unacked TCP bytes in flight (would reorder)", 1) \
+	X(FB_INFLIGHT, "fb_inflight", "fallbacks: unacked TCP bytes in flight (would reorder)", 1, \
+	  "fallbacks_total", "reason=\"inflight\"")                                                \
 	/* SHUT_WR done, TCP reports EPIPE */                                                      \
-	X(FB_SHUTDOWN, "fb_shutdown", "fallbacks: after shutdown(SHUT_WR)", 1)                     \
+	X(FB_SHUTDOWN, "fb_shutdown", "fallbacks: after shutdown(SHUT_WR)", 1, "fallbacks_total",  \
+	  "reason=\"shutdown\"")                                                                   \
 	/* the TCP window throttles instead */                                                     \
-	X(FB_BACKLOG, "fb_backlog", "fallbacks: reader too far behind (budget)", 1)                \
-	X(FB_REDIR_FAILED, "fb_redir_failed", "fallbacks: peer left the sockhash", 1)              \
-	X(FB_NO_TCP, "fb_no_tcp", "fallbacks: not a full TCP socket", 1)                           \
+	X(FB_BACKLOG, "fb_backlog", "fallbacks: reader too far behind (budget)", 1,                \
+	  "fallbacks_total", "reason=\"backlog\"")                                                 \
+	X(FB_REDIR_FAILED, "fb_redir_failed", "fallbacks: peer left the sockhash", 1,              \
+	  "fallbacks_total", "reason=\"redir_failed\"")                                            \
+	X(FB_NO_TCP, "fb_no_tcp", "fallbacks: not a full TCP socket", 1, "fallbacks_total",        \
+	  "reason=\"no_tcp\"")                                                                     \
 	X(FB_PEER_UNSEEN, "fb_peer_unseen",                                                        \
-	  "fallbacks: peer's struct sock not verified as its own", 1)                              \
+	  "fallbacks: peer's struct sock not verified as its own", 1, "fallbacks_total",           \
+	  "reason=\"peer_unseen\"")                                                                \
 	X(FB_SMALL_BEHIND, "fb_small_behind",                                                      \
-	  "fallbacks: small write to a reader behind (TCP coalesces)", 1)                          \
-	X(FB_RCVLOWAT, "fb_rcvlowat", "fallbacks: reader's SO_RCVLOWAT above 1", 1)                \
+	  "fallbacks: small write to a reader behind (TCP coalesces)", 1, "fallbacks_total",       \
+	  "reason=\"small_behind\"")                                                               \
+	X(FB_RCVLOWAT, "fb_rcvlowat", "fallbacks: reader's SO_RCVLOWAT above 1", 1,                \
+	  "fallbacks_total", "reason=\"rcvlowat\"")                                                \
 	X(FB_LEFT_CONN, "fb_left_conn", "fallbacks: this socket or its peer left its connection",  \
-	  1)                                                                                       \
-	X(SKB_MSGS, "skb_msgs", "TCP segments seen by the sk_skb verdict", 0)                      \
-	X(SKB_BYTES, "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0)                       \
+	  1, "fallbacks_total", "reason=\"left_conn\"")                                            \
+	X(SKB_MSGS, "skb_msgs", "TCP segments seen by the sk_skb verdict", 0,                      \
+	  "skb_segments_total", "")                                                                \
+	X(SKB_BYTES, "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0, "skb_bytes_total",    \
+	  "")                                                                                      \
 	X(SKB_OVERLAP_BYTES, "skb_overlap_bytes",                                                  \
-	  "TCP bytes queued twice, cut by the sk_skb verdict", 0)                                  \
+	  "TCP bytes queued twice, cut by the sk_skb verdict", 0, "skb_overlap_bytes_total", "")   \
 	X(SKB_TRIM_FAILED, "skb_trim_failed",                                                      \
-	  "segments whose twice-queued bytes could not be cut", 0)
+	  "segments whose twice-queued bytes could not be cut", 0,                                 \
+	  "skb_trim_failed_segments_total", "")
 
 enum skaccel_counter {
-#define SKACCEL_COUNTER_ENUM_(name, key, phrase, fallback) SKACCEL_CNT_##name,
+#define SKACCEL_COUNTER_ENUM_(name, ...) SKACCEL_CNT_##name,
 	SKACCEL_COUNTER_LIST(SKACCEL_COUNTER_ENUM_)
 #undef SKACCEL_COUNTER_ENUM_
 	    SKACCEL_CNT_MAX,

@@ -22,8 +22,19 @@
 struct skaccel_pair_req {
 	__u64 cookie;	   /* a registered socket */
 	__u64 peer_cookie; /* its would-be peer; 0: only check that cookie is still itself */
+	__u32 flags;	   /* SKACCEL_PAIR_F_* */
+	__u32 pad;	   /* 0 */
 };
-_Static_assert(sizeof(struct skaccel_pair_req) == 16, "skaccel_pair_req layout");
+_Static_assert(sizeof(struct skaccel_pair_req) == 24, "skaccel_pair_req layout");
+
+/*
+ * The two ends may live in different network namespaces (--cross-netns=on): their tuples
+ * must still be each other's mirror, and the sequence numbers are then the whole proof
+ * that they are one connection, since identical addresses may exist in two namespaces.
+ */
+#define SKACCEL_PAIR_F_ANY_NETNS 0x1u
+/* Check both ends and the pair, but do not link them: one candidate among several. */
+#define SKACCEL_PAIR_F_CHECK_ONLY 0x2u
 
 /* The program's return value: a verdict, with SKACCEL_PAIR_PEER set when it is the peer's. */
 enum skaccel_pair_verdict {
@@ -36,6 +47,11 @@ enum skaccel_pair_verdict {
 	SKACCEL_PAIR_NOT_MIRROR,      /* the two registered tuples are not each other's mirror */
 	SKACCEL_PAIR_SEQ_MISMATCH,    /* their sequence numbers say: not one connection */
 	SKACCEL_PAIR_LINK_FAILED,     /* writing skaccel_peers failed (full) */
+	/*
+	 * The helper's own verdict, never the program's: two candidates in other namespaces
+	 * passed the check, so it proves nothing for either; none is paired.
+	 */
+	SKACCEL_PAIR_AMBIGUOUS,
 	SKACCEL_PAIR_VERDICT_MAX,
 };
 #define SKACCEL_PAIR_PEER 0x100u

@@ -3,13 +3,13 @@
 #include <errno.h>
 #include <string.h>
 
-#include "skaccel_proto.h"
+#include "common/skaccel_proto.h"
 
 const char *skaccel_status_str(int32_t status)
 {
 	switch (status) {
-#define STATUS_PHRASE(name, value, key, phrase) \
-	case SKACCEL_##name:                    \
+#define STATUS_PHRASE(name, value, key, phrase, ...) \
+	case SKACCEL_##name:                         \
 		return phrase;
 		SKACCEL_STATUS_LIST(STATUS_PHRASE)
 #undef STATUS_PHRASE

@@ -32,59 +32,77 @@ enum skaccel_op {
 };
 
 /*
- * Every outcome the helper can report, defined here once: X(NAME, value, key, phrase)
- * gives SKACCEL_<NAME> = value, its stable snake_case key (JSON, --stats) and a short
- * phrase for people (skaccel_status_str()). Values >= 0 are successes, < 0 are refusals;
- * the connection stays usable on plain TCP in every case.
+ * Every outcome the helper can report, defined here once: X(NAME, value, key, phrase,
+ * metric, label) gives SKACCEL_<NAME> = value, its stable snake_case key (JSON, --stats),
+ * a short phrase for people (skaccel_status_str()), and its Prometheus counter: the
+ * metric name after "skaccel_" and the name of the label whose value is the key (NULL:
+ * none; helperd/metrics.c). Values >= 0 are successes, < 0 are refusals; the connection
+ * stays usable on plain TCP in every case.
  */
-#define SKACCEL_STATUS_LIST(X)                                                                 \
-	/* both ends registered: the fast path is live */                                      \
-	X(OK_ACCELERATED, 0, "accelerated", "accelerated")                                     \
-	/* registered; accelerates when the peer registers */                                  \
-	X(OK_WAITING_PEER, 1, "waiting_peer", "registered, peer not opted in yet")             \
-	/* answer to PING */                                                                   \
-	X(OK_PONG, 2, "pong", "pong")                                                          \
-	/* wrong size, magic or reserved bits */                                               \
-	X(ERR_BAD_REQUEST, -1, "bad_request", "bad request")                                   \
-	/* protocol version not spoken by this helper */                                       \
-	X(ERR_VERSION, -2, "version", "unsupported protocol version")                          \
-	X(ERR_UNKNOWN_OP, -3, "unknown_op", "unknown operation")                               \
-	/* REGISTER without an fd */                                                           \
-	X(ERR_NO_FD, -4, "no_fd", "no fd passed")                                              \
-	/* more than one fd, or fds on an op that takes none */                                \
-	X(ERR_TOO_MANY_FDS, -5, "too_many_fds", "too many fds passed")                         \
-	/* the fd is a file, pipe, FIFO, eventfd, ... */                                       \
-	X(ERR_NOT_SOCKET, -6, "not_socket", "not a socket")                                    \
-	/* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */                           \
-	X(ERR_NOT_TCP, -7, "not_tcp", "not a TCP socket")                                      \
-	/* listening, connecting or closing */                                                 \
-	X(ERR_NOT_ESTABLISHED, -8, "not_established", "not an established connection")         \
-	/* the peer is on another host: TCP is already right */                                \
-	X(ERR_NOT_LOCAL, -9, "not_local", "not local")                                         \
-	/* this socket is registered already */                                                \
-	X(ERR_ALREADY, -10, "already", "already registered")                                   \
-	/* ULP (kTLS), SO_ZEROCOPY: the redirect cannot serve it */                            \
-	X(ERR_UNSUPPORTED, -11, "unsupported", "socket option not supported by the fast path") \
-	X(ERR_POLICY, -12, "policy", "refused by policy")                                      \
-	/* the caller's user has too many registered sockets */                                \
-	X(ERR_QUOTA, -13, "quota", "per-user quota exceeded")                                  \
-	/* the sockhash is full */                                                             \
-	X(ERR_MAP_FULL, -14, "map_full", "sockhash full")                                      \
-	/* the helper runs with acceleration disabled */                                       \
-	X(ERR_DISABLED, -15, "disabled", "acceleration disabled")                              \
-	/* control data was truncated (MSG_CTRUNC) */                                          \
-	X(ERR_TRUNCATED, -16, "truncated", "control data truncated")                           \
-	/* the helper failed; detail in err and its log */                                     \
-	X(ERR_INTERNAL, -17, "internal", "helper internal error")                              \
-	/* reached the helper too close to its deadline */                                     \
-	X(ERR_TOO_LATE, -18, "too_late", "helper answered too late")                           \
-	/* the socket was created by another user */                                           \
-	X(ERR_NOT_OWNER, -19, "not_owner", "socket of another user")                           \
-	/* the socket is in another network namespace */                                       \
-	X(ERR_OTHER_NETNS, -20, "other_netns", "socket in another network namespace")
+#define SKACCEL_STATUS_LIST(X)                                                                     \
+	/* both ends registered: the fast path is live */                                          \
+	X(OK_ACCELERATED, 0, "accelerated", "accelerated", "connections_accelerated_total", NULL)  \
+	/* registered; accelerates when the peer registers */                                      \
+	X(OK_WAITING_PEER, 1, "waiting_peer", "registered, peer not opted in yet",                 \
+	  "registrations_waiting_peer_total", NULL)                                                \
+	/* answer to PING */                                                                       \
+	X(OK_PONG, 2, "pong", "pong", "pings_total", NULL)                                         \
+	/* wrong size, magic or reserved bits */                                                   \
+	X(ERR_BAD_REQUEST, -1, "bad_request", "bad request", "registrations_refused_total",        \
+	  "reason")                                                                                \
+	/* protocol version not spoken by this helper */                                           \
+	X(ERR_VERSION, -2, "version", "unsupported protocol version",                              \
+	  "registrations_refused_total", "reason")                                                 \
+	X(ERR_UNKNOWN_OP, -3, "unknown_op", "unknown operation", "registrations_refused_total",    \
+	  "reason")                                                                                \
+	/* REGISTER without an fd */                                                               \
+	X(ERR_NO_FD, -4, "no_fd", "no fd passed", "registrations_refused_total", "reason")         \
+	/* more than one fd, or fds on an op that takes none */                                    \
+	X(ERR_TOO_MANY_FDS, -5, "too_many_fds", "too many fds passed",                             \
+	  "registrations_refused_total", "reason")                                                 \
+	/* the fd is a file, pipe, FIFO, eventfd, ... */                                           \
+	X(ERR_NOT_SOCKET, -6, "not_socket", "not a socket", "registrations_refused_total",         \
+	  "reason")                                                                                \
+	/* not an AF_INET/AF_INET6 SOCK_STREAM IPPROTO_TCP socket */                               \
+	X(ERR_NOT_TCP, -7, "not_tcp", "not a TCP socket", "registrations_refused_total", "reason") \
+	/* listening, connecting or closing */                                                     \
+	X(ERR_NOT_ESTABLISHED, -8, "not_established", "not an established connection",             \
+	  "registrations_refused_total", "reason")                                                 \
+	/* the peer is on another host: TCP is already right */                                    \
+	X(ERR_NOT_LOCAL, -9, "not_local", "not local", "registrations_refused_total", "reason")    \
+	/* this socket is registered already */                                                    \
+	X(ERR_ALREADY, -10, "already", "already registered", "registrations_refused_total",        \
+	  "reason")                                                                                \
+	/* ULP (kTLS), SO_ZEROCOPY: the redirect cannot serve it */                                \
+	X(ERR_UNSUPPORTED, -11, "unsupported", "socket option not supported by the fast path",     \
+	  "registrations_refused_total", "reason")                                                 \
+	X(ERR_POLICY, -12, "policy", "refused by policy", "registrations_refused_total", "reason") \
+	/* the caller's user has too many registered sockets */                                    \
+	X(ERR_QUOTA, -13, "quota", "per-user quota exceeded", "registrations_refused_total",       \
+	  "reason")                                                                                \
+	/* the sockhash is full */                                                                 \
+	X(ERR_MAP_FULL, -14, "map_full", "sockhash full", "registrations_refused_total", "reason") \
+	/* the helper runs with acceleration disabled */                                           \
+	X(ERR_DISABLED, -15, "disabled", "acceleration disabled", "registrations_refused_total",   \
+	  "reason")                                                                                \
+	/* control data was truncated (MSG_CTRUNC) */                                              \
+	X(ERR_TRUNCATED, -16, "truncated", "control data truncated",                               \
+	  "registrations_refused_total", "reason")                                                 \
+	/* the helper failed; detail in err and its log */                                         \
+	X(ERR_INTERNAL, -17, "internal", "helper internal error", "registrations_refused_total",   \
+	  "reason")                                                                                \
+	/* reached the helper too close to its deadline */                                         \
+	X(ERR_TOO_LATE, -18, "too_late", "helper answered too late",                               \
+	  "registrations_refused_total", "reason")                                                 \
+	/* the socket was created by another user */                                               \
+	X(ERR_NOT_OWNER, -19, "not_owner", "socket of another user",                               \
+	  "registrations_refused_total", "reason")                                                 \
+	/* the socket is in another network namespace */                                           \
+	X(ERR_OTHER_NETNS, -20, "other_netns", "socket in another network namespace",              \
+	  "registrations_refused_total", "reason")
 
 enum skaccel_status {
-#define SKACCEL_STATUS_ENUM_(name, value, key, phrase) SKACCEL_##name = value,
+#define SKACCEL_STATUS_ENUM_(name, value, ...) SKACCEL_##name = value,
 	SKACCEL_STATUS_LIST(SKACCEL_STATUS_ENUM_)
 #undef SKACCEL_STATUS_ENUM_
 };

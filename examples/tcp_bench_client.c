@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "examples/lib/net.h"
+
 #define PROG "tcp_bench_client"
 #define MAX_SIZE (64u << 20)
 
@@ -86,70 +88,23 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* 0 or -errno. MSG_NOSIGNAL: a server that went away is an error message, not a SIGPIPE. */
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
- * Read exactly len bytes; 0, -errno, or -EPIPE on a premature EOF. A blocking socket
- * without SO_RCVTIMEO must not report EAGAIN, yet one in a sockhash can after its own
- * shutdown(SHUT_WR) (docs/KERNEL-NOTES.md §6.4). Wait with poll() and retry, and count it: the
- * count is printed so a benchmark can tell the quirk happened.
+ * Read exactly len bytes; 0, -errno, or -EPIPE on a premature EOF. recv_some() waits out
+ * the spurious EAGAIN a sockhash can give a blocking reader after its own shutdown(SHUT_WR)
+ * and counts it: the count is printed so a benchmark can tell the quirk happened.
  */
 static int recv_all(int fd, char *buf, size_t len)
 {
 	while (len > 0) {
-		ssize_t n = recv(fd, buf, len, 0);
+		ssize_t n = recv_some(fd, buf, len, false, &eagain_retries);
 
-		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
-			continue;
-		}
+		if (n < 0)
+			return (int)n;
 		if (n == 0)
 			return -EPIPE;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-
-			eagain_retries++;
-			poll(&p, 1, 1000);
-			continue;
-		}
-		return -errno;
+		buf += n;
+		len -= (size_t)n;
 	}
-	return 0;
-}
-
-static int resolve(const struct opts *o, struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct addrinfo hints = { .ai_family = o->family, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *ai;
-	int err;
-
-	err = getaddrinfo(o->host, o->port, &hints, &ai);
-	if (err) {
-		fprintf(stderr, PROG ": Failed to resolve %s port %s: %s\n", o->host, o->port,
-			gai_strerror(err));
-		return -1;
-	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	freeaddrinfo(ai);
 	return 0;
 }
 
@@ -218,6 +173,19 @@ static bool done(const struct opts *o, uint64_t count, uint64_t start, uint64_t 
 	return o->iterations ? count >= o->iterations : now - start >= o->duration_ns;
 }
 
+/* A request filled with fill and room for its reply; the caller frees both, even on -1. */
+static int alloc_exchange(size_t size, char fill, char **req, char **resp)
+{
+	*req = malloc(size);
+	*resp = malloc(size);
+	if (!*req || !*resp) {
+		fprintf(stderr, PROG ": Failed to allocate buffers: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	memset(*req, fill, size);
+	return 0;
+}
+
 static int run_rr(const struct opts *o, const struct sockaddr_storage *ss, socklen_t sslen)
 {
 	long warmup = o->warmup < 0 ? 1000 : o->warmup;
@@ -226,13 +194,8 @@ static int run_rr(const struct opts *o, const struct sockaddr_storage *ss, sockl
 	char *req, *resp;
 	int fd, err = 0;
 
-	req = malloc(o->size);
-	resp = malloc(o->size);
-	if (!req || !resp) {
-		fprintf(stderr, PROG ": Failed to allocate buffers: %s\n", strerror(ENOMEM));
+	if (alloc_exchange(o->size, 'r', &req, &resp))
 		goto out_free;
-	}
-	memset(req, 'r', o->size);
 	fd = dial(ss, sslen, true);
 	if (fd < 0)
 		goto out_free;
@@ -385,13 +348,8 @@ static int run_crr(const struct opts *o, const struct sockaddr_storage *ss, sock
 	double secs;
 	int ret = 1;
 
-	req = malloc(o->size);
-	resp = malloc(o->size);
-	if (!req || !resp) {
-		fprintf(stderr, PROG ": Failed to allocate buffers: %s\n", strerror(ENOMEM));
+	if (alloc_exchange(o->size, 'c', &req, &resp))
 		goto out;
-	}
-	memset(req, 'c', o->size);
 	for (long i = 0; i < warmup; i++) {
 		if (crr_once(o, ss, sslen, req, resp))
 			goto out;
@@ -420,21 +378,6 @@ out:
 	free(req);
 	free(resp);
 	return ret;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 static const struct option long_opts[] = {
@@ -472,7 +415,7 @@ int main(int argc, char **argv)
 			o.host = optarg;
 			break;
 		case 'p':
-			if (parse_u64(optarg, 65535, &v) || v == 0) {
+			if (parse_uint(optarg, 65535, &v) || v == 0) {
 				fprintf(stderr, PROG ": Invalid port '%s'\n", optarg);
 				return 2;
 			}
@@ -493,7 +436,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if (parse_u64(optarg, MAX_SIZE, &v) || v == 0) {
+			if (parse_uint(optarg, MAX_SIZE, &v) || v == 0) {
 				fprintf(stderr, PROG ": Invalid size '%s' (1..%u)\n", optarg,
 					MAX_SIZE);
 				return 2;
@@ -501,7 +444,7 @@ int main(int argc, char **argv)
 			o.size = (size_t)v;
 			break;
 		case 'n':
-			if (parse_u64(optarg, UINT64_MAX, &v) || v == 0) {
+			if (parse_uint(optarg, UINT64_MAX, &v) || v == 0) {
 				fprintf(stderr, PROG ": Invalid iteration count '%s'\n", optarg);
 				return 2;
 			}
@@ -518,7 +461,7 @@ int main(int argc, char **argv)
 			have_duration = true;
 			break;
 		case 'w':
-			if (parse_u64(optarg, 1000000000, &v)) {
+			if (parse_uint(optarg, 1000000000, &v)) {
 				fprintf(stderr, PROG ": Invalid warmup count '%s'\n", optarg);
 				return 2;
 			}
@@ -544,7 +487,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (resolve(&o, &ss, &sslen))
+	if (resolve(o.family, o.host, o.port, 0, &ss, &sslen))
 		return 1;
 
 	switch (o.mode) {

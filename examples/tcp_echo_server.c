@@ -29,6 +29,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "examples/lib/net.h"
+
 #define PROG "tcp_echo_server"
 #define BUF_SIZE (256 * 1024)
 /* A crr client that never closes must not wedge the (single) crr serving thread. */
@@ -62,53 +64,12 @@ static void usage(FILE *f)
 		"Prints port=PORT on stdout once listening. Runs until SIGINT or SIGTERM.\n");
 }
 
-/* Write all of buf; 0 or -errno. MSG_NOSIGNAL: a client that vanished is not fatal. */
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * recv() that retries EINTR; >= 0 bytes or -errno. A blocking socket should never report
- * EAGAIN without SO_RCVTIMEO, but a socket in a sockhash can (docs/KERNEL-NOTES.md §6.4): wait for
- * data with poll() and retry, so that quirk cannot turn into a lost connection here.
- */
-static ssize_t recv_some(int fd, char *buf, size_t len, bool may_timeout)
-{
-	for (;;) {
-		ssize_t n = recv(fd, buf, len, 0);
-
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno == EAGAIN && !may_timeout) {
-			struct pollfd p = { .fd = fd, .events = POLLIN };
-
-			poll(&p, 1, 1000);
-			continue;
-		}
-		return -errno;
-	}
-}
-
 static void serve_echo(int fd, char *buf)
 {
 	ssize_t n;
 	int err;
 
-	while ((n = recv_some(fd, buf, BUF_SIZE, false)) > 0) {
+	while ((n = recv_some(fd, buf, BUF_SIZE, false, NULL)) > 0) {
 		err = send_all(fd, buf, (size_t)n);
 		if (err) {
 			if (verbose)
@@ -126,7 +87,7 @@ static void serve_sink(int fd, char *buf)
 	ssize_t n;
 	int err;
 
-	while ((n = recv_some(fd, buf, BUF_SIZE, false)) > 0)
+	while ((n = recv_some(fd, buf, BUF_SIZE, false, NULL)) > 0)
 		total += (uint64_t)n;
 	if (n < 0) {
 		/* No count on error: the client must not mistake a partial count for success. */
@@ -146,14 +107,14 @@ static void serve_crr(int fd, char *buf)
 	int err;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	n = recv_some(fd, buf, BUF_SIZE, true);
+	n = recv_some(fd, buf, BUF_SIZE, true, NULL);
 	if (n <= 0)
 		return;
 	err = send_all(fd, buf, (size_t)n);
 	if (err)
 		return;
 	/* Wait for the client's close, so the client (not us) ends up in TIME_WAIT. */
-	while ((n = recv_some(fd, buf, BUF_SIZE, true)) > 0)
+	while ((n = recv_some(fd, buf, BUF_SIZE, true, NULL)) > 0)
 		;
 }
 
@@ -199,18 +160,6 @@ static int start_conn_thread(int fd)
 	return -err;
 }
 
-static int parse_port(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > 65535)
-		return -1;
-	return (int)v;
-}
-
 /* Write the port to path via a temporary file and rename(), so a reader never sees it half. */
 static int write_ready_file(const char *path, int port)
 {
@@ -238,34 +187,23 @@ static int write_ready_file(const char *path, int port)
 	return 0;
 }
 
-static int open_listener(int family, const char *addr, int port, int *bound_port)
+static int open_listener(int family, const char *addr, const char *port, int *bound_port)
 {
-	struct addrinfo hints = {
-		.ai_family = family,
-		.ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_NUMERICHOST | AI_PASSIVE,
-	};
 	struct sockaddr_storage ss;
-	socklen_t sslen = sizeof(ss);
-	struct addrinfo *ai;
-	char portstr[8];
-	int fd, one = 1, err;
+	socklen_t sslen;
+	int fd, one = 1;
 
-	snprintf(portstr, sizeof(portstr), "%d", port);
-	err = getaddrinfo(addr, portstr, &hints, &ai);
-	if (err) {
-		fprintf(stderr, PROG ": Failed to parse address %s: %s\n", addr, gai_strerror(err));
+	if (resolve(family, addr, port, AI_NUMERICHOST | AI_PASSIVE, &ss, &sslen))
 		return -1;
-	}
 	/* Non-blocking listener: poll() says when to accept, and a vanished SYN cannot block. */
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_TCP);
 	if (fd < 0) {
 		fprintf(stderr, PROG ": Failed to create socket: %s\n", strerror(errno));
-		goto err_free;
+		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen)) {
-		fprintf(stderr, PROG ": Failed to bind %s port %d: %s\n", addr, port,
+	if (bind(fd, (struct sockaddr *)&ss, sslen)) {
+		fprintf(stderr, PROG ": Failed to bind %s port %s: %s\n", addr, port,
 			strerror(errno));
 		goto err_close;
 	}
@@ -274,19 +212,17 @@ static int open_listener(int family, const char *addr, int port, int *bound_port
 		fprintf(stderr, PROG ": Failed to listen: %s\n", strerror(errno));
 		goto err_close;
 	}
+	sslen = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen)) {
 		fprintf(stderr, PROG ": Failed to get bound address: %s\n", strerror(errno));
 		goto err_close;
 	}
 	*bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 						     : ((struct sockaddr_in *)&ss)->sin_port);
-	freeaddrinfo(ai);
 	return fd;
 
 err_close:
 	close(fd);
-err_free:
-	freeaddrinfo(ai);
 	return -1;
 }
 
@@ -302,10 +238,11 @@ static const struct option long_opts[] = {
 
 int main(int argc, char **argv)
 {
-	const char *addr = NULL, *ready_file = NULL;
-	int family = AF_INET, port = -1, bound_port, lfd, sfd, opt, err;
+	const char *addr = NULL, *port = NULL, *ready_file = NULL;
+	int family = AF_INET, bound_port, lfd, sfd, opt, err;
 	char *crr_buf = NULL;
 	sigset_t sigs;
+	uint64_t v;
 
 	while ((opt = getopt_long(argc, argv, "46b:p:m:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
@@ -319,11 +256,11 @@ int main(int argc, char **argv)
 			addr = optarg;
 			break;
 		case 'p':
-			port = parse_port(optarg);
-			if (port < 0) {
+			if (parse_uint(optarg, 65535, &v)) {
 				fprintf(stderr, PROG ": Invalid port '%s'\n", optarg);
 				return 2;
 			}
+			port = optarg;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "echo")) {
@@ -352,9 +289,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || port < 0) {
+	if (optind != argc || !port) {
 		fprintf(stderr, PROG ": %s\n",
-			port < 0 ? "-p PORT is required" : "Unexpected argument");
+			!port ? "-p PORT is required" : "Unexpected argument");
 		usage(stderr);
 		return 2;
 	}

@@ -11,8 +11,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpf_setup.h"
+#include "helperd/bpf_setup.h"
+#include "helperd/log.h"
 #include "skaccel.skel.h"
+
+int helperd_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	helperd_log_va(level == LIBBPF_WARN ? HELPERD_LOG_WARN : HELPERD_LOG_DEBUG, fmt, ap);
+	return 0;
+}
 
 static void append_name(char *list, size_t len, const char *name)
 {
@@ -25,7 +32,7 @@ static void append_name(char *list, size_t len, const char *name)
 static bool sized_by_max_socks(const struct skaccel *skel, const struct bpf_map *map)
 {
 	return map == skel->maps.skaccel_socks || map == skel->maps.skaccel_conns ||
-	       map == skel->maps.skaccel_peers;
+	       map == skel->maps.skaccel_peers || map == skel->maps.skaccel_meta;
 }
 
 /*
@@ -134,6 +141,8 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 		r = bpf_map__set_max_entries(skel->maps.skaccel_conns, max_socks);
 	if (!r)
 		r = bpf_map__set_max_entries(skel->maps.skaccel_peers, max_socks);
+	if (!r)
+		r = bpf_map__set_max_entries(skel->maps.skaccel_meta, max_socks);
 	if (r)
 		goto fail;
 
@@ -155,6 +164,8 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	bpf->maps.cnt = bpf_map__fd(skel->maps.skaccel_cnt);
 	bpf->maps.regcnt = bpf_map__fd(skel->maps.skaccel_regcnt);
 	bpf->maps.cfg = bpf_map__fd(skel->maps.skaccel_cfg);
+	bpf->maps.meta = bpf_map__fd(skel->maps.skaccel_meta);
+	bpf->maps.refused = bpf_map__fd(skel->maps.skaccel_refused);
 	bpf->pair_prog = bpf_program__fd(skel->progs.skaccel_pair);
 	for (i = 0; i < HELPERD_NR_MAPS; i++) {
 		if (*helperd_maps_fd(&bpf->maps, i) < 0) {

@@ -5,11 +5,17 @@
 
 #include <limits.h>
 #include <linux/types.h>
+#include <stdarg.h>
 
-#include "maps.h"
-#include "skaccel_maps.h"
+#include <bpf/libbpf.h>
+
+#include "common/skaccel_maps.h"
+#include "helperd/maps.h"
 
 struct skaccel;
+
+/* libbpf_set_print() callback: libbpf's warnings at warn, everything else at debug. */
+int helperd_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
 
 struct helperd_bpf {
 	struct skaccel *skel;

@@ -14,7 +14,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "bpffs.h"
+#include "helperd/bpffs.h"
 
 int helperd_mkdir_p(const char *path, mode_t mode)
 {

@@ -15,8 +15,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "text.h"
+#include "common/number.h"
+#include "helperd/caps.h"
 
 /* Names as in capabilities(7), for the log line; index = capability number. */
 static const char *const cap_names[] = {
@@ -84,7 +84,7 @@ int helperd_user_lookup(const char *name, struct helperd_user *u)
 	errno = 0;
 	pw = getpwnam(name);
 	/* (uid_t)-1 means "no change" to the kernel: nobody has it. */
-	if (!pw && helperd_parse_u64(name, 0, (uid_t)-1 - 1, &id) == 0) {
+	if (!pw && skaccel_parse_u64(name, 0, (uid_t)-1 - 1, &id) == 0) {
 		errno = 0;
 		pw = getpwuid((uid_t)id);
 	}

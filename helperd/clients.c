@@ -15,12 +15,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "closer.h"
-#include "daemon.h"
-#include "exe_reader.h"
-#include "fd_pass.h"
-#include "log.h"
-#include "text.h"
+#include "common/fd_pass.h"
+#include "helperd/closer.h"
+#include "helperd/daemon.h"
+#include "helperd/exe_reader.h"
+#include "helperd/log.h"
+#include "helperd/text.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5; Debian 12's headers predate it */

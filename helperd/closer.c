@@ -38,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "closer.h"
+#include "helperd/closer.h"
 
 /* Any signal the helper does not use otherwise; its handler does nothing. */
 #define CLOSER_SIGNAL SIGURG

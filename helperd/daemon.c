@@ -17,11 +17,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "closer.h"
-#include "daemon.h"
-#include "log.h"
-#include "notify.h"
-#include "request.h"
+#include "helperd/closer.h"
+#include "helperd/daemon.h"
+#include "helperd/log.h"
+#include "helperd/metrics_collect.h"
+#include "helperd/notify.h"
+#include "helperd/request.h"
 
 static void log_policy_diags(const char *path, const struct helperd_policy_diags *dg)
 {
@@ -141,6 +142,8 @@ int helperd_daemon_init(struct helperd_daemon *d)
 	d->status[0] = '\0';
 	helperd_ratelimit_init(&d->accept_rl, 10ull * 1000000000ull, 3);
 	helperd_ratelimit_init(&d->global_rl, 1000000000ull, 50);
+	helperd_ratelimit_init(&d->metrics_rl, 60ull * 1000000000ull, 1);
+	d->metrics_ticks = 0;
 
 	r = helperd_block_signals(&mask);
 	if (r)
@@ -163,6 +166,10 @@ int helperd_daemon_init(struct helperd_daemon *d)
 		r = epoll_add(d->epoll_fd, d->timer_fd, HELPERD_TOKEN_TIMER);
 	if (!r && helperd_closer_event_fd() >= 0)
 		r = epoll_add(d->epoll_fd, helperd_closer_event_fd(), HELPERD_TOKEN_CLOSER);
+	if (!r && d->metrics_http)
+		r = helperd_metrics_http_attach(d->metrics_http, d->epoll_fd, HELPERD_TOKEN_METRICS,
+						HELPERD_TOKEN_METRICS_CONN,
+						helperd_metrics_render_daemon, d);
 	return r;
 }
 
@@ -225,6 +232,12 @@ static void handle_timer(struct helperd_daemon *d)
 	helperd_regcnt_publish(&d->regcnt);
 	helperd_clients_resume_listener(d);
 	helperd_daemon_notify_status(d, false);
+	if (d->metrics_http)
+		helperd_metrics_http_tick(d->metrics_http, helperd_now_ns());
+	if (d->opts->metrics_textfile && ++d->metrics_ticks >= d->opts->metrics_interval) {
+		d->metrics_ticks = 0;
+		helperd_metrics_textfile_update(d);
+	}
 }
 
 /*
@@ -286,6 +299,11 @@ int helperd_daemon_run(struct helperd_daemon *d)
 				helperd_clients_closes_done(d);
 				continue;
 			}
+			if (helperd_metrics_http_owns(d->metrics_http, token)) {
+				helperd_metrics_http_event(d->metrics_http, token,
+							   events[i].events);
+				continue;
+			}
 			c = helperd_client_of(d, token);
 			if (!c)
 				continue;
@@ -307,6 +325,8 @@ void helperd_daemon_free(struct helperd_daemon *d)
 	if (d->timer_fd >= 0)
 		close(d->timer_fd);
 	d->epoll_fd = d->signal_fd = d->timer_fd = -1;
+	if (d->metrics_http)
+		helperd_metrics_http_close(d->metrics_http);
 	helperd_policy_free(&d->policy);
 	helperd_exe_reader_stop(&d->exe_reader);
 }

@@ -13,14 +13,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "clients.h"
-#include "exe_reader.h"
-#include "options.h"
-#include "policy.h"
-#include "ratelimit.h"
-#include "regcnt.h"
-#include "registration.h"
-#include "sweep.h"
+#include "helperd/clients.h"
+#include "helperd/exe_reader.h"
+#include "helperd/metrics_http.h"
+#include "helperd/options.h"
+#include "helperd/policy.h"
+#include "helperd/ratelimit.h"
+#include "helperd/regcnt.h"
+#include "helperd/registration.h"
+#include "helperd/sweep.h"
 
 #define HELPERD_SWEEP_INTERVAL_S 1
 #define HELPERD_ACCEPTS_PER_WAKEUP 32 /* per loop iteration: fairness */
@@ -31,8 +32,13 @@ enum {
 	HELPERD_TOKEN_SIGNAL = 1,
 	HELPERD_TOKEN_TIMER = 2,
 	HELPERD_TOKEN_CLOSER = 3,	/* closes a client was charged for are done */
+	HELPERD_TOKEN_METRICS = 4,	/* the --metrics-listen socket */
+	HELPERD_TOKEN_METRICS_CONN = 8, /* + its connection slot */
 	HELPERD_TOKEN_CLIENT_BASE = 16, /* + slot number */
 };
+
+_Static_assert(HELPERD_TOKEN_METRICS_CONN + HELPERD_METRICS_MAX_CONNS <= HELPERD_TOKEN_CLIENT_BASE,
+	       "metrics tokens below the clients'");
 
 struct helperd_daemon {
 	/* Set by the caller before helperd_daemon_init(). */
@@ -64,6 +70,14 @@ struct helperd_daemon {
 	struct helperd_ratelimit accept_rl; /* "too many clients" and accept failures */
 	struct helperd_ratelimit global_rl; /* all per-client lines together */
 	char status[160];		    /* last STATUS= sent to systemd */
+
+	/* For the metrics (metrics_collect.h); the first four set by the caller. */
+	struct helperd_metrics_http *metrics_http; /* bound, or NULL: no --metrics-listen */
+	bool selftest_ok;			   /* the kernel self-test passed at start */
+	double start_time_s;			   /* CLOCK_REALTIME at start */
+	const char *version;
+	unsigned int metrics_ticks;	     /* since --metrics-textfile was written */
+	struct helperd_ratelimit metrics_rl; /* "failed to write --metrics-textfile" */
 };
 
 /*

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "caps.h"
-#include "exe_reader.h"
-#include "fd_pass.h"
+#include "common/fd_pass.h"
+#include "helperd/caps.h"
+#include "helperd/exe_reader.h"
 
 /*
  * Every request carries a number its answer repeats: after a timeout the helper keeps the

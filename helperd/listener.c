@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bpffs.h"
-#include "listener.h"
-#include "text.h"
+#include "common/number.h"
+#include "helperd/bpffs.h"
+#include "helperd/listener.h"
 
 int helperd_activation_parse(const char *listen_pid, const char *listen_fds, pid_t self,
 			     const char **why)
@@ -32,7 +32,7 @@ int helperd_activation_parse(const char *listen_pid, const char *listen_fds, pid
 		*why = "LISTEN_FDS is set but LISTEN_PID is not";
 		return -EINVAL;
 	}
-	if (helperd_parse_u64(listen_pid, 1, INT_MAX, &pid)) {
+	if (skaccel_parse_u64(listen_pid, 1, INT_MAX, &pid)) {
 		*why = "LISTEN_PID is not a process id";
 		return -EINVAL;
 	}
@@ -44,7 +44,7 @@ int helperd_activation_parse(const char *listen_pid, const char *listen_fds, pid
 		*why = "LISTEN_FDS passes no socket";
 		return -EINVAL;
 	}
-	if (helperd_parse_u64(listen_fds, 1, INT_MAX - HELPERD_LISTEN_FDS_START, &n)) {
+	if (skaccel_parse_u64(listen_fds, 1, INT_MAX - HELPERD_LISTEN_FDS_START, &n)) {
 		*why = "LISTEN_FDS is not a count";
 		return -EINVAL;
 	}

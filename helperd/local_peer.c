@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "local_peer.h"
-#include "tuple.h"
+#include "helperd/local_peer.h"
+#include "helperd/tuple.h"
 
 bool helperd_is_local(const struct skaccel_tuple *t, __u64 own_netns, const __u8 (*addrs)[16],
 		      size_t n)

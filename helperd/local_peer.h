@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
 
 /* Our interface addresses (v4-mapped where IPv4), re-read at most this often. */
 #define HELPERD_LOCALADDRS_TTL_NS (2ull * 1000000000ull)

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "helperd/log.h"
 
 static struct {
 	enum helperd_log_level max_level;
@@ -89,8 +89,7 @@ void helperd_log(enum helperd_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-int helperd_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+void helperd_log_va(enum helperd_log_level level, const char *fmt, va_list ap)
 {
-	log_va(level == LIBBPF_WARN ? HELPERD_LOG_WARN : HELPERD_LOG_DEBUG, fmt, ap);
-	return 0;
+	log_va(level, fmt, ap);
 }

@@ -6,8 +6,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#include <bpf/libbpf.h>
-
 /* Values are syslog priorities, which journald reads from a "<N>" line prefix. */
 enum helperd_log_level {
 	HELPERD_LOG_ERR = 3,
@@ -32,8 +30,8 @@ bool helperd_log_enabled(enum helperd_log_level level);
 __attribute__((format(printf, 2, 3))) void helperd_log(enum helperd_log_level level,
 						       const char *fmt, ...);
 
-/* libbpf_set_print() callback: libbpf's warnings at warn, everything else at debug. */
-int helperd_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap);
+/* helperd_log() with a va_list (libbpf's print callback is helperd_libbpf_print()). */
+void helperd_log_va(enum helperd_log_level level, const char *fmt, va_list ap);
 
 #define log_err(...) helperd_log(HELPERD_LOG_ERR, __VA_ARGS__)
 #define log_warn(...) helperd_log(HELPERD_LOG_WARN, __VA_ARGS__)

@@ -11,25 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "bpf_setup.h"
-#include "bpffs.h"
-#include "caps.h"
-#include "closer.h"
-#include "daemon.h"
-#include "listener.h"
-#include "log.h"
-#include "notify.h"
-#include "options.h"
-#include "selftest.h"
-#include "skaccel_proto.h"
-#include "sockcheck.h"
-#include "stats.h"
-#include "unpin.h"
+#include "cli/cli.h"
+#include "common/skaccel_proto.h"
+#include "helperd/bpf_setup.h"
+#include "helperd/bpffs.h"
+#include "helperd/caps.h"
+#include "helperd/closer.h"
+#include "helperd/daemon.h"
+#include "helperd/listener.h"
+#include "helperd/log.h"
+#include "helperd/metrics_collect.h"
+#include "helperd/metrics_http.h"
+#include "helperd/notify.h"
+#include "helperd/options.h"
+#include "helperd/selftest.h"
+#include "helperd/sockcheck.h"
+#include "helperd/stats.h"
+#include "helperd/unpin.h"
 
 #ifndef SKACCEL_VERSION
 #define SKACCEL_VERSION "0.1.0"
@@ -37,30 +41,15 @@
 
 #define EXIT_USAGE 2
 
+/*
+ * --stats is `skaccel stats` (cli/stats_run.c), kept for scripts that use it, with the
+ * helper's exit codes: 1 for any failure.
+ */
 static int run_stats(const struct helperd_options *opts)
 {
-	const char *failed = NULL;
-	int r;
-
-	r = helperd_stats_print(stdout, opts->pin_dir, opts->json, &failed);
-	if (r == -ENOENT && failed) {
-		log_err("Failed to open pinned map %s/%s: no skaccel maps in %s (is "
-			"skaccel-helperd running, with this --pin-dir?)",
-			opts->pin_dir, failed, opts->pin_dir);
-		return EXIT_FAILURE;
-	}
-	if (r == -EPROTO && failed) {
-		log_err("Failed to open pinned map %s/%s: its layout is not this build's (a newer "
-			"or older skaccel pinned it)",
-			opts->pin_dir, failed);
-		return EXIT_FAILURE;
-	}
-	if (r) {
-		log_err("Failed to read statistics from %s%s%s: %s", opts->pin_dir,
-			failed ? "/" : "", failed ? failed : "", strerror(-r));
-		return EXIT_FAILURE;
-	}
-	return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return cli_stats_run(program_invocation_short_name, opts->pin_dir, opts->json, 0) == 0
+		   ? EXIT_SUCCESS
+		   : EXIT_FAILURE;
 }
 
 static int run_unpin(const struct helperd_options *opts)
@@ -151,6 +140,29 @@ static int setup_listener(const struct helperd_options *opts, struct helperd_lis
 		log_err("Failed to listen on %s: %s", opts->socket_path, strerror(-r));
 	else
 		log_info("Listening on %s", opts->socket_path);
+	return r;
+}
+
+/* Before privileges are dropped: a port below 1024 or a path in /run may need them. */
+static int setup_metrics(const struct helperd_options *opts, struct helperd_metrics_http *m)
+{
+	int r;
+
+	r = helperd_metrics_http_open(m, &opts->metrics_addr);
+	if (r == -EEXIST)
+		log_err("Failed to serve metrics on %s: the path exists and is not a socket",
+			m->name);
+	else if (r == -EADDRINUSE)
+		log_err("Failed to serve metrics on %s: address in use (another program "
+			"answers there)",
+			m->name);
+	else if (r)
+		log_err("Failed to serve metrics on %s: %s", m->name, strerror(-r));
+	else
+		log_info("Serving metrics on %s%s%s",
+			 opts->metrics_addr.ss.ss_family == AF_UNIX ? "" : "http://", m->name,
+			 opts->metrics_addr.ss.ss_family == AF_UNIX ? " (HTTP, GET /metrics)"
+								    : "/metrics");
 	return r;
 }
 
@@ -313,17 +325,24 @@ static int run_daemon(const struct helperd_options *opts)
 {
 	struct helperd_listener listener = { .fd = -1 };
 	struct helperd_localaddrs localaddrs = {};
+	struct helperd_host_routes host_routes;
 	struct helperd_sweep_stats sweep_stats;
 	struct helperd_registry registry = {};
 	struct helperd_bpf bpf = {};
 	struct helperd_user user = {};
 	struct helperd_daemon d = { .epoll_fd = -1, .signal_fd = -1, .timer_fd = -1 };
+	struct helperd_metrics_http metrics = { .fd = -1 };
+	struct timespec start;
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	const char *notify = getenv("NOTIFY_SOCKET");
 	bool ready = false, accelerate;
 	__u64 own_netns;
 	int r, ret = EXIT_FAILURE;
 
+	clock_gettime(CLOCK_REALTIME, &start);
+	d.start_time_s = (double)start.tv_sec + (double)start.tv_nsec / 1e9;
+	d.version = SKACCEL_VERSION;
+	helperd_host_routes_init(&host_routes);
 	/* Replies use MSG_NOSIGNAL; this also covers stderr going away under us. */
 	sigaction(SIGPIPE, &ign, NULL);
 	/* A SIGTERM during set-up is then served by the loop, which cleans up. */
@@ -342,6 +361,11 @@ static int run_daemon(const struct helperd_options *opts)
 	/* The listener first: a second helper must stop before touching the shared maps. */
 	if (setup_listener(opts, &listener))
 		goto out;
+	if (opts->metrics_listen) {
+		if (setup_metrics(opts, &metrics))
+			goto out;
+		d.metrics_http = &metrics;
+	}
 	if (setup_bpf(opts, &bpf))
 		goto out;
 
@@ -369,6 +393,7 @@ static int run_daemon(const struct helperd_options *opts)
 			 sweep_stats.live, sweep_stats.removed);
 	/* After the sweep: closed leftovers have freed their slots. */
 	accelerate = kernel_selftest(opts, &bpf);
+	d.selftest_ok = accelerate;
 
 	r = helperd_own_netns_cookie(&own_netns);
 	if (r) {
@@ -400,6 +425,8 @@ static int run_daemon(const struct helperd_options *opts)
 		.max_per_user = helperd_policy_global_limit(&d.policy, opts->max_per_user,
 							    opts->max_per_user_given),
 		.enabled = accelerate,
+		.cross_netns = opts->cross_netns,
+		.host_routes = &host_routes,
 	};
 	d.max_clients_per_user = opts->max_clients_per_user;
 	r = helperd_closer_start(opts->max_clients);
@@ -413,6 +440,10 @@ static int run_daemon(const struct helperd_options *opts)
 		goto out;
 	}
 
+	/* At once, not a --metrics-interval later: node_exporter may read it any time. */
+	if (opts->metrics_textfile && helperd_metrics_textfile_update(&d) == 0)
+		log_info("Writing metrics to %s every %u s", opts->metrics_textfile,
+			 opts->metrics_interval);
 	helperd_daemon_notify_status(&d, true);
 	ready = true;
 	log_info("Ready: %s", d.status[0] ? d.status : "serving");
@@ -432,6 +463,7 @@ out:
 	helperd_sweep_free(&d.sweep);
 	helperd_registry_free(&registry);
 	helperd_localaddrs_free(&localaddrs);
+	helperd_host_routes_free(&host_routes);
 	return ret;
 }
 

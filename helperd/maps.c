@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "maps.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/maps.h"
 
 #define MAP(field, btype, key, value)                                                      \
 	{                                                                                  \
@@ -23,6 +23,8 @@ const struct helperd_map_desc helperd_map_descs[HELPERD_NR_MAPS] = {
 	MAP(cnt, BPF_MAP_TYPE_PERCPU_ARRAY, __u32, __u64),
 	MAP(regcnt, BPF_MAP_TYPE_ARRAY, __u32, __u64),
 	MAP(cfg, BPF_MAP_TYPE_ARRAY, __u32, struct skaccel_config),
+	MAP(meta, BPF_MAP_TYPE_HASH, __u64, struct skaccel_sockmeta),
+	MAP(refused, BPF_MAP_TYPE_LRU_HASH, __u64, struct skaccel_sockmeta),
 };
 
 /*

@@ -25,6 +25,8 @@ struct helperd_maps {
 	int cnt;
 	int regcnt;
 	int cfg;
+	int meta;    /* status metadata of registered sockets (sockmeta.h) */
+	int refused; /* ... and of recent refusals */
 };
 
 /* What a pinned map must look like; checked before use so a stale pin fails clearly. */
@@ -36,7 +38,7 @@ struct helperd_map_desc {
 	uint32_t value_size;
 };
 
-#define HELPERD_NR_MAPS 6
+#define HELPERD_NR_MAPS 8
 extern const struct helperd_map_desc helperd_map_descs[HELPERD_NR_MAPS];
 
 /*

@@ -3,16 +3,17 @@
 #include <linux/types.h>
 #include <stddef.h>
 
-#include "names.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/names.h"
 
 static const struct {
 	const char *key;
 	const char *phrase;
 	int fallback;
 } counters[SKACCEL_CNT_MAX] = {
-#define COUNTER_NAMES(name, key, phrase, fallback) [SKACCEL_CNT_##name] = { key, phrase, fallback },
+#define COUNTER_NAMES(name, key, phrase, fallback, ...) \
+	[SKACCEL_CNT_##name] = { key, phrase, fallback },
 	SKACCEL_COUNTER_LIST(COUNTER_NAMES)
 #undef COUNTER_NAMES
 };
@@ -35,8 +36,8 @@ int helperd_counter_is_fallback(unsigned int counter)
 const char *helperd_status_key(int32_t status)
 {
 	switch (status) {
-#define STATUS_KEY(name, value, key, phrase) \
-	case SKACCEL_##name:                 \
+#define STATUS_KEY(name, value, key, phrase, ...) \
+	case SKACCEL_##name:                      \
 		return key;
 		SKACCEL_STATUS_LIST(STATUS_KEY)
 #undef STATUS_KEY

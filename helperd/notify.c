@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "notify.h"
+#include "helperd/notify.h"
 
 int helperd_notify_addr(const char *env, struct sockaddr_un *sa, socklen_t *len)
 {

@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "options.h"
-#include "policy.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "text.h"
+#include "common/number.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/options.h"
+#include "helperd/policy.h"
 
 enum {
 	OPT_SOCKET = 0x100,
@@ -32,6 +32,11 @@ enum {
 	OPT_CONFIG,
 	OPT_CHECK_CONFIG,
 	OPT_USER,
+	OPT_METRICS_LISTEN,
+	OPT_METRICS_ALLOW_REMOTE,
+	OPT_METRICS_TEXTFILE,
+	OPT_METRICS_INTERVAL,
+	OPT_CROSS_NETNS,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +57,11 @@ static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", optional_argument, NULL, OPT_CHECK_CONFIG },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "metrics-allow-remote", no_argument, NULL, OPT_METRICS_ALLOW_REMOTE },
+	{ "metrics-textfile", required_argument, NULL, OPT_METRICS_TEXTFILE },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS_INTERVAL },
+	{ "cross-netns", required_argument, NULL, OPT_CROSS_NETNS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{}
@@ -94,6 +104,7 @@ static void set_defaults(struct helperd_options *opts)
 		.rx_budget = SKACCEL_DEFAULT_RX_BUDGET,
 		.rx_resume = SKACCEL_DEFAULT_RX_RESUME,
 		.small_msg = SKACCEL_DEFAULT_SMALL_MSG,
+		.metrics_interval = HELPERD_DEFAULT_METRICS_INTERVAL,
 	};
 }
 
@@ -115,6 +126,25 @@ static int check_combination(struct helperd_options *opts, bool resume_given, ch
 	}
 	if (opts->user && opts->mode != HELPERD_RUN) {
 		snprintf(err, errlen, "--user applies only to the running helper");
+		return -EINVAL;
+	}
+	if ((opts->metrics_listen || opts->metrics_textfile) && opts->mode != HELPERD_RUN) {
+		snprintf(err, errlen, "--metrics-* options apply only to the running helper");
+		return -EINVAL;
+	}
+	if (opts->metrics_listen && !opts->metrics_addr.loopback && !opts->metrics_allow_remote) {
+		snprintf(err, errlen,
+			 "--metrics-listen %s is not a loopback address; add "
+			 "--metrics-allow-remote to serve metrics beyond this host",
+			 opts->metrics_listen);
+		return -EINVAL;
+	}
+	if (opts->metrics_allow_remote && !opts->metrics_listen) {
+		snprintf(err, errlen, "--metrics-allow-remote needs --metrics-listen");
+		return -EINVAL;
+	}
+	if (opts->metrics_interval_given && !opts->metrics_textfile) {
+		snprintf(err, errlen, "--metrics-interval needs --metrics-textfile");
 		return -EINVAL;
 	}
 	if (opts->rx_budget == 0) {
@@ -168,33 +198,33 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			r = helperd_parse_log_level(optarg, &opts->log_level);
 			break;
 		case OPT_MAX_CLIENTS:
-			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
 					       &opts->max_clients);
 			break;
 		case OPT_MAX_CLIENTS_PER_USER:
-			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_CLIENTS_LIMIT,
 					       &opts->max_clients_per_user);
 			break;
 		case OPT_MAX_PER_USER:
-			r = helperd_parse_uint(optarg, 1, HELPERD_MAX_SOCKS_LIMIT,
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_SOCKS_LIMIT,
 					       &opts->max_per_user);
 			opts->max_per_user_given = true;
 			break;
 		case OPT_MAX_SOCKS:
-			r = helperd_parse_uint(optarg, HELPERD_MIN_SOCKS, HELPERD_MAX_SOCKS_LIMIT,
+			r = skaccel_parse_uint(optarg, HELPERD_MIN_SOCKS, HELPERD_MAX_SOCKS_LIMIT,
 					       &opts->max_socks);
 			break;
 		case OPT_RX_BUDGET:
-			r = helperd_parse_size(optarg, &opts->rx_budget);
+			r = skaccel_parse_size(optarg, &opts->rx_budget);
 			break;
 		case OPT_RX_RESUME:
-			r = helperd_parse_size(optarg, &opts->rx_resume);
+			r = skaccel_parse_size(optarg, &opts->rx_resume);
 			resume_given = true;
 			break;
 		case OPT_SMALL_MSG: {
 			uint64_t v;
 
-			r = helperd_parse_size(optarg, &v);
+			r = skaccel_parse_size(optarg, &v);
 			if (!r && v > UINT32_MAX)
 				r = -ERANGE;
 			opts->small_msg = (uint32_t)v;
@@ -215,8 +245,44 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 			}
 			opts->user = optarg;
 			break;
+		case OPT_METRICS_LISTEN:
+			if (helperd_metrics_addr_parse(optarg, &opts->metrics_addr)) {
+				snprintf(
+				    err, errlen,
+				    "--metrics-listen: '%s' is not IPV4:PORT, [IPV6]:PORT or an "
+				    "absolute Unix socket path (below 108 bytes)",
+				    optarg);
+				return -EINVAL;
+			}
+			opts->metrics_listen = optarg;
+			break;
+		case OPT_METRICS_ALLOW_REMOTE:
+			opts->metrics_allow_remote = true;
+			break;
+		case OPT_METRICS_TEXTFILE:
+			if (optarg[0] != '/') {
+				snprintf(err, errlen,
+					 "--metrics-textfile: '%s' is not an absolute path",
+					 optarg);
+				return -EINVAL;
+			}
+			opts->metrics_textfile = optarg;
+			break;
+		case OPT_METRICS_INTERVAL:
+			r = skaccel_parse_uint(optarg, 1, HELPERD_MAX_METRICS_INTERVAL,
+					       &opts->metrics_interval);
+			opts->metrics_interval_given = true;
+			break;
 		case OPT_DISABLE:
 			opts->disable = true;
+			break;
+		case OPT_CROSS_NETNS:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				snprintf(err, errlen, "--cross-netns: '%s' is not on or off",
+					 optarg);
+				return -EINVAL;
+			}
+			opts->cross_netns = strcmp(optarg, "on") == 0;
 			break;
 		case OPT_JSON:
 			opts->json = true;
@@ -330,7 +396,33 @@ void helperd_usage(FILE *out, const char *prog)
 	    "                      wakes the reader once per write (default %6$uK: off)\n"
 	    "  --disable           acceleration off: the programs pass every byte to TCP and\n"
 	    "                      new registrations are refused; existing sockets stay\n"
+	    "  --metrics-listen ADDR\n"
+	    "                      serve Prometheus metrics (text format 0.0.4) at\n"
+	    "                      http://ADDR/metrics; ADDR is 127.0.0.1:PORT, [::1]:PORT\n"
+	    "                      (numeric, PORT 0: any free port, logged) or the path of\n"
+	    "                      a Unix socket (mode 0600). Off by default. At most %10$d\n"
+	    "                      connections (a new one replaces the oldest), one request\n"
+	    "                      each, closed after %11$llu s; only GET and HEAD /metrics\n"
+	    "  --metrics-allow-remote\n"
+	    "                      let --metrics-listen be a non-loopback address (anyone\n"
+	    "                      who reaches it reads the metrics); refused without this\n"
+	    "  --metrics-textfile FILE\n"
+	    "                      write the same metrics to FILE (say NAME.prom in\n"
+	    "                      node_exporter's --collector.textfile.directory) at start\n"
+	    "                      and every --metrics-interval seconds, atomically: a\n"
+	    "                      temporary FILE.tmp.PID renamed over it, by the --user\n"
+	    "                      if one is given (the directory must let it write).\n"
+	    "                      Off by default\n"
+	    "  --metrics-interval SECONDS\n"
+	    "                      between two writes of --metrics-textfile, 1 to %12$d\n"
+	    "                      (default %13$d)\n"
+	    "  --cross-netns on|off\n"
+	    "                      on: pair a socket with its other end in another network\n"
+	    "                      namespace of this host (containers, pods), whose data\n"
+	    "                      then bypasses netfilter, tc and the namespaces' counters\n"
+	    "                      after the handshake (default off, see SECURITY.md)\n"
 	    "  --stats             print counters and live sockets from the pinned maps, exit\n"
+	    "                      (the same as skaccel stats, see skaccel(8))\n"
 	    "  --json              with --stats: one JSON object instead of tables\n"
 	    "  --unpin             remove the pinned maps and programs, exit (uninstall;\n"
 	    "                      live connections keep working until they close)\n"
@@ -363,6 +455,19 @@ void helperd_usage(FILE *out, const char *prog)
 	    "  SIGHUP              reload the policy file; if it has errors, they are logged\n"
 	    "                      and the policy loaded before stays in force\n"
 	    "\n"
+	    "Metrics:\n"
+	    "  With --metrics-listen or --metrics-textfile, in the Prometheus text format,\n"
+	    "  all named skaccel_* (counters survive helper restarts: they live in the maps):\n"
+	    "    sent_bytes_total, sent_messages_total {path=redirect|tcp}\n"
+	    "    fallbacks_total {reason=...}   messages sent by TCP instead, and why\n"
+	    "    sockets_registered_total, connections_accelerated_total,\n"
+	    "    registrations_waiting_peer_total, registrations_refused_total {reason=...},\n"
+	    "    pings_total                    the outcomes of the clients' requests\n"
+	    "    skb_segments_total, skb_bytes_total, skb_overlap_bytes_total,\n"
+	    "    skb_trim_failed_segments_total  what the receive-side program saw\n"
+	    "    sockets, sockets_max, clients, clients_max, acceleration_enabled,\n"
+	    "    selftest_ok, helper_start_time_seconds, build_info {version, protocol}\n"
+	    "\n"
 	    "Environment:\n"
 	    "  LISTEN_PID, LISTEN_FDS  socket activation: exactly one AF_UNIX SOCK_SEQPACKET\n"
 	    "                      listening socket at fd 3\n"
@@ -386,9 +491,13 @@ void helperd_usage(FILE *out, const char *prog)
 	    "  %1$s --stats --json | python3 -m json.tool\n"
 	    "  systemd-socket-activate -l /run/skaccel/helperd.sock --seqpacket %1$s\n"
 	    "  %1$s --check-config /etc/skaccel/helperd.conf.new\n"
+	    "  %1$s --metrics-listen 127.0.0.1:9464\n"
+	    "  %1$s --metrics-textfile /var/lib/prometheus/node-exporter/skaccel.prom\n"
 	    "  %1$s --unpin                       after stopping the service\n",
 	    prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
 	    HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_SMALL_MSG >> 10,
 	    HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS,
-	    HELPERD_DEFAULT_CONFIG);
+	    HELPERD_DEFAULT_CONFIG, HELPERD_METRICS_MAX_CONNS,
+	    (unsigned long long)(HELPERD_METRICS_TIMEOUT_NS / 1000000000ull),
+	    HELPERD_MAX_METRICS_INTERVAL, HELPERD_DEFAULT_METRICS_INTERVAL);
 }

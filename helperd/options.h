@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "log.h"
+#include "helperd/log.h"
+#include "helperd/metrics_http.h"
 
 #define HELPERD_DEFAULT_PIN_DIR "/sys/fs/bpf/skaccel"
 #define HELPERD_DEFAULT_MAX_CLIENTS 1024
@@ -19,6 +20,9 @@
 /* Bounds of --max-socks: a few connections for tests, and the registry stays below 100 MB. */
 #define HELPERD_MIN_SOCKS 16
 #define HELPERD_MAX_SOCKS_LIMIT (1u << 21)
+/* node_exporter's own scrape interval is typically 15 s or more: newer is not read. */
+#define HELPERD_DEFAULT_METRICS_INTERVAL 15
+#define HELPERD_MAX_METRICS_INTERVAL 3600
 
 enum helperd_mode {
 	HELPERD_RUN,	      /* the daemon */
@@ -45,8 +49,15 @@ struct helperd_options {
 	uint64_t rx_resume;
 	uint32_t small_msg;
 	bool disable;
+	bool cross_netns; /* --cross-netns=on: pairing across network namespaces */
 	bool json;
-	const char *user; /* --user: serve as this user once set up; NULL: stay root */
+	const char *user;	    /* --user: serve as this user once set up; NULL: stay root */
+	const char *metrics_listen; /* --metrics-listen; NULL: no endpoint */
+	struct helperd_metrics_addr metrics_addr; /* ... parsed */
+	bool metrics_allow_remote;		  /* a non-loopback --metrics-listen is wanted */
+	const char *metrics_textfile;		  /* --metrics-textfile; NULL: none */
+	unsigned int metrics_interval;		  /* seconds between textfile writes */
+	bool metrics_interval_given;
 };
 
 /*

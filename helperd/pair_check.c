@@ -8,11 +8,18 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pair_check.h"
+#include "helperd/pair_check.h"
 
 int helperd_pair_check(int prog_fd, __u64 cookie, __u64 peer_cookie)
 {
-	struct skaccel_pair_req req = { .cookie = cookie, .peer_cookie = peer_cookie };
+	return helperd_pair_check_flags(prog_fd, cookie, peer_cookie, 0);
+}
+
+int helperd_pair_check_flags(int prog_fd, __u64 cookie, __u64 peer_cookie, __u32 flags)
+{
+	struct skaccel_pair_req req = { .cookie = cookie,
+					.peer_cookie = peer_cookie,
+					.flags = flags };
 	unsigned char frame[SKACCEL_PAIR_REQ_OFF + sizeof(req)] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 		    .repeat = 1);
@@ -37,6 +44,8 @@ const char *helperd_pair_verdict_str(int verdict)
 		[SKACCEL_PAIR_NOT_MIRROR] = "tuples are not each other's mirror",
 		[SKACCEL_PAIR_SEQ_MISMATCH] = "sequence numbers are not one connection's",
 		[SKACCEL_PAIR_LINK_FAILED] = "skaccel_peers is full",
+		[SKACCEL_PAIR_AMBIGUOUS] =
+		    "several candidates in other namespaces passed the check",
 	};
 	static const char *const peer[SKACCEL_PAIR_VERDICT_MAX] = {
 		[SKACCEL_PAIR_GONE] = "peer closed",

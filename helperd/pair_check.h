@@ -5,7 +5,7 @@
 
 #include <linux/types.h>
 
-#include "skaccel_pair.h"
+#include "common/skaccel_pair.h"
 
 /*
  * Run the pairing check program prog_fd on cookie and, unless 0, peer_cookie. On a verdict
@@ -14,6 +14,9 @@
  * could not be run at all (then nothing was linked).
  */
 int helperd_pair_check(int prog_fd, __u64 cookie, __u64 peer_cookie);
+
+/* The same with SKACCEL_PAIR_F_* flags: any namespace, check only (nothing linked). */
+int helperd_pair_check_flags(int prog_fd, __u64 cookie, __u64 peer_cookie, __u32 flags);
 
 /* A verdict in words, for logs: "peer not established", "sequence numbers differ", ... */
 const char *helperd_pair_verdict_str(int verdict);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
-/* The opt-in policy (helperd.conf): who may register sockets, parsed and evaluated. */
+/*
+ * The opt-in policy (helperd.conf): who may register sockets. Read by policy_parse.c,
+ * evaluated by policy_match.c (may this uid register this port?), loaded by policy.c.
+ */
 #ifndef HELPERD_POLICY_H
 #define HELPERD_POLICY_H
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "quota.h"
+#include "helperd/quota.h"
 
 static uint32_t hash_uid(uint32_t uid)
 {

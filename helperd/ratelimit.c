@@ -2,7 +2,7 @@
 /* A token-window rate limiter, and the monotonic clock it runs on. */
 #include <time.h>
 
-#include "ratelimit.h"
+#include "helperd/ratelimit.h"
 
 void helperd_ratelimit_init(struct helperd_ratelimit *rl, uint64_t interval_ns, unsigned int burst)
 {

@@ -7,8 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "log.h"
-#include "regcnt.h"
+#include "helperd/log.h"
+#include "helperd/regcnt.h"
 
 int helperd_regcnt_load(struct helperd_regcnt *rc, int regcnt_fd)
 {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
 
 /*
  * A copy of skaccel_regcnt. Counting costs no syscall; the changed slots are written out

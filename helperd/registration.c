@@ -16,12 +16,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "pair_check.h"
-#include "ratelimit.h"
-#include "registration.h"
-#include "skaccel_proto.h"
-#include "sockcheck.h"
-#include "tuple.h"
+#include "common/skaccel_proto.h"
+#include "helperd/pair_check.h"
+#include "helperd/ratelimit.h"
+#include "helperd/registration.h"
+#include "helperd/sockcheck.h"
+#include "helperd/tuple.h"
 
 int32_t helperd_insert_status(int err)
 {
@@ -61,8 +61,8 @@ static void fail(struct helperd_reg_result *res, int32_t status, int err, const 
  * asks the kernel, holding both sockets, whether they are the two ends of one connection
  * at this moment, and links them only then.
  */
-static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
-		 struct helperd_reg_result *res)
+static void pair_same_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+			    struct helperd_reg_result *res)
 {
 	struct helperd_reg_end *them;
 	struct skaccel_tuple mirror;
@@ -107,11 +107,146 @@ static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
 	res->status = SKACCEL_OK_WAITING_PEER;
 }
 
+/* Tuples equal but for the namespace. */
+static bool same_but_netns(const struct skaccel_tuple *a, const struct skaccel_tuple *b)
+{
+	return a->local_port == b->local_port && a->remote_port == b->remote_port &&
+	       memcmp(a->local_addr, b->local_addr, 16) == 0 &&
+	       memcmp(a->remote_addr, b->remote_addr, 16) == 0;
+}
+
+/*
+ * A pairing verdict that says the candidate is not our other end (closed, a ghost, or
+ * another connection's sequence numbers), as opposed to one that says we left ours.
+ */
+static bool not_our_peer(int verdict)
+{
+	return (verdict & SKACCEL_PAIR_PEER) || verdict == SKACCEL_PAIR_NOT_MIRROR ||
+	       verdict == SKACCEL_PAIR_SEQ_MISMATCH;
+}
+
+/*
+ * Step 4 with --cross-netns=on. The mirror tuple no longer names one socket: two isolated
+ * namespace pairs with identical addressing make several waiting ends with our mirror
+ * tuple, one per namespace (the index finds only the one in ours, so every end is looked
+ * at). Each candidate gets the pairing check in check-only mode; the sequence numbers
+ * leave at most the one that is our connection's other end. If two passed anyway (odds
+ * about 2^-64), the check proved nothing for either: none is paired and none of them
+ * waits any more, so all stay on TCP. Exactly one: the check runs again, linking, since
+ * anything may have changed in between.
+ */
+static void pair_any_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+			   struct helperd_reg_result *res)
+{
+	const __u32 flags = SKACCEL_PAIR_F_ANY_NETNS;
+	struct helperd_registry *r = ctx->registry;
+	struct helperd_reg_end *them = NULL;
+	struct skaccel_tuple mirror;
+	unsigned int passed = 0;
+	int verdict;
+	uint32_t i;
+
+	helperd_tuple_mirror(&mirror, &res->tuple);
+	/* Unwaiting an end does not move ends: the walk sees each end once. */
+	for (i = 0; i < r->n; i++) {
+		struct helperd_reg_end *e = &r->ends[i];
+
+		if (!e->waiting || e == me || !same_but_netns(&e->tuple, &mirror))
+			continue;
+		verdict = helperd_pair_check_flags(ctx->pair_prog, me->cookie, e->cookie,
+						   flags | SKACCEL_PAIR_F_CHECK_ONLY);
+		if (verdict < 0) {
+			fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
+			return;
+		}
+		if (verdict == SKACCEL_PAIR_OK) {
+			passed++;
+			them = e;
+			continue;
+		}
+		res->pair_verdict = verdict;
+		if (!not_our_peer(verdict)) {
+			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
+			return;
+		}
+		/*
+		 * A candidate that failed on its own (closed, left its connection) waits no
+		 * more. One that is merely not ours keeps waiting if it lives in another
+		 * namespace: it may be the other end of that namespace's twin connection.
+		 * In ours, the kernel keeps tuples unique, so it is a ghost.
+		 */
+		if ((verdict & SKACCEL_PAIR_PEER) ||
+		    e->tuple.netns_cookie == me->tuple.netns_cookie) {
+			res->refused_peer = e->cookie;
+			helperd_registry_unwait(r, e);
+		}
+	}
+	if (passed > 1) {
+		for (i = 0; i < r->n; i++) {
+			struct helperd_reg_end *e = &r->ends[i];
+
+			if (e->waiting && e != me && same_but_netns(&e->tuple, &mirror))
+				helperd_registry_unwait(r, e);
+		}
+		res->pair_verdict = SKACCEL_PAIR_AMBIGUOUS;
+		res->refused_peer = them->cookie;
+		res->status = SKACCEL_OK_WAITING_PEER; /* registered, never paired: plain TCP */
+		return;
+	}
+	if (them) {
+		verdict = helperd_pair_check_flags(ctx->pair_prog, me->cookie, them->cookie, flags);
+		res->pair_verdict = verdict;
+		if (verdict == SKACCEL_PAIR_OK) {
+			helperd_registry_pair(r, me, them);
+			res->peer_cookie = them->cookie;
+			res->status = SKACCEL_OK_ACCELERATED;
+			return;
+		}
+		if (verdict < 0) {
+			fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
+			return;
+		}
+		if (verdict == SKACCEL_PAIR_LINK_FAILED) {
+			fail(res, SKACCEL_ERR_MAP_FULL, ENOSPC, "insert into skaccel_peers");
+			return;
+		}
+		if (!not_our_peer(verdict)) {
+			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
+			return;
+		}
+		if ((verdict & SKACCEL_PAIR_PEER) ||
+		    them->tuple.netns_cookie == me->tuple.netns_cookie) {
+			res->refused_peer = them->cookie;
+			helperd_registry_unwait(r, them);
+		}
+	}
+	helperd_registry_wait(r, me);
+	res->status = SKACCEL_OK_WAITING_PEER;
+}
+
+/*
+ * Loopback addresses never leave their namespace, so a loopback connection's other end is
+ * in ours: only --cross-netns=on with another address looks further.
+ */
+static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+		 struct helperd_reg_result *res)
+{
+	if (ctx->cross_netns && !helperd_addr_is_loopback(res->tuple.local_addr) &&
+	    !helperd_addr_is_loopback(res->tuple.remote_addr))
+		pair_any_netns(ctx, me, res);
+	else
+		pair_same_netns(ctx, me, res);
+}
+
 static bool is_local(struct helperd_reg_ctx *ctx, const struct skaccel_tuple *t)
 {
 	const struct helperd_localaddrs *la = ctx->localaddrs;
 
 	if (helperd_is_local(t, ctx->own_netns, la->addrs, la->n))
+		return true;
+	/* Another namespace of this host: the host's routes say whether the peer is one. */
+	if (ctx->cross_netns && ctx->host_routes &&
+	    helperd_host_route_is_local(ctx->host_routes, t->remote_addr, helperd_now_ns()) > 0)
 		return true;
 	if (t->netns_cookie != ctx->own_netns)
 		return false;

@@ -8,11 +8,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "local_peer.h"
-#include "maps.h"
-#include "policy.h"
-#include "registry.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/host_route.h"
+#include "helperd/local_peer.h"
+#include "helperd/maps.h"
+#include "helperd/policy.h"
+#include "helperd/registry.h"
 
 /* Refuse a request that reaches us less than this before the client gives up. */
 #define HELPERD_DEADLINE_MARGIN_NS (20ull * 1000 * 1000)
@@ -26,6 +27,14 @@ struct helperd_reg_ctx {
 	const struct helperd_policy *policy; /* NULL: everyone may register */
 	unsigned int max_per_user;	     /* for users the policy gives no limit of their own */
 	bool enabled;			     /* false: --disable, every registration is refused */
+	/*
+	 * --cross-netns=on: a socket may pair with its mirror in another network namespace
+	 * of this host (the sequence numbers prove it), and an address behind the host's
+	 * bridge or veth devices counts as local (host_routes, NULL: never). Off: only the
+	 * mirror in the socket's own namespace, as ever.
+	 */
+	bool cross_netns;
+	struct helperd_host_routes *host_routes;
 };
 
 /* Who registers: what the kernel said about its connection to us (clients.c). */

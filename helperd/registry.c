@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "registry.h"
+#include "helperd/registry.h"
 
 enum index_kind { BY_COOKIE, BY_TUPLE };
 

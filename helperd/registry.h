@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "quota.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/quota.h"
 
 /* One registered socket (one end of a connection). */
 struct helperd_reg_end {

@@ -12,15 +12,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "closer.h"
-#include "daemon.h"
-#include "fd_pass.h"
-#include "log.h"
-#include "names.h"
-#include "pair_check.h"
-#include "request.h"
-#include "skaccel_proto.h"
-#include "tuple.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
+#include "helperd/closer.h"
+#include "helperd/daemon.h"
+#include "helperd/log.h"
+#include "helperd/names.h"
+#include "helperd/pair_check.h"
+#include "helperd/request.h"
+#include "helperd/sockmeta.h"
+#include "helperd/tuple.h"
 
 /*
  * A sweep costs one syscall per registered socket. When the maps fill or a user reaches
@@ -153,6 +154,7 @@ static void request_register(struct helperd_daemon *d, struct helperd_client *c,
 	if ((res->status == SKACCEL_ERR_MAP_FULL || res->status == SKACCEL_ERR_QUOTA) &&
 	    !res->inserted && sweep_for_room(d))
 		helperd_register_client(&d->reg, rq->fds[0], &who, rq->req.deadline_ns, res);
+	helperd_sockmeta_record(d->reg.maps, c->pid, c->uid, res, d->policy.default_line);
 }
 
 static void log_refusal(struct helperd_daemon *d, struct helperd_client *c,

@@ -23,14 +23,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "local_peer.h"
-#include "names.h"
-#include "ratelimit.h"
-#include "registration.h"
-#include "registry.h"
-#include "selftest.h"
-#include "skaccel_proto.h"
-#include "sockcheck.h"
+#include "common/skaccel_proto.h"
+#include "helperd/local_peer.h"
+#include "helperd/names.h"
+#include "helperd/ratelimit.h"
+#include "helperd/registration.h"
+#include "helperd/registry.h"
+#include "helperd/selftest.h"
+#include "helperd/sockcheck.h"
 
 #define WAIT_NS ((uint64_t)HELPERD_SELFTEST_WAIT_MS * 1000000ull)
 

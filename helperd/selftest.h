@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "maps.h"
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
+#include "helperd/maps.h"
 
 /* How long any one wait of the self-test may take; the whole test normally takes ~1 ms. */
 #define HELPERD_SELFTEST_WAIT_MS 500

@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skaccel_proto.h"
-#include "sockcheck.h"
-#include "tuple.h"
+#include "common/skaccel_proto.h"
+#include "helperd/sockcheck.h"
+#include "helperd/tuple.h"
 
 static int getsockopt_int(int fd, int level, int name, int *val)
 {

@@ -6,7 +6,7 @@
 #include <linux/types.h>
 #include <stdint.h>
 
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
 
 /*
  * Is fd an established TCP socket the redirect path can serve? Returns 0 or the refusal

@@ -11,14 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "maps.h"
-#include "names.h"
-#include "ratelimit.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "stats.h"
-#include "text.h"
-#include "tuple.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/maps.h"
+#include "helperd/names.h"
+#include "helperd/ratelimit.h"
+#include "helperd/stats.h"
+#include "helperd/text.h"
+#include "helperd/tuple.h"
 
 struct sock_row {
 	__u64 cookie;
@@ -242,20 +242,16 @@ static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 	fprintf(out, "]}\n");
 }
 
-int helperd_stats_print(FILE *out, const char *pin_dir, bool json, const char **failed)
+int helperd_stats_maps_print(FILE *out, const char *pin_dir, const struct helperd_maps *maps,
+			     bool json)
 {
-	struct helperd_maps maps;
 	struct snapshot s;
 	int r;
 
 	memset(&s, 0, sizeof(s));
-	r = helperd_maps_open_pinned(&maps, pin_dir, failed);
-	if (r)
-		return r;
-	*failed = NULL;
-	r = read_counters(&maps, &s);
+	r = read_counters(maps, &s);
 	if (!r)
-		r = read_sockets(&maps, &s);
+		r = read_sockets(maps, &s);
 	if (!r) {
 		if (json)
 			print_json(out, pin_dir, &s);
@@ -263,6 +259,5 @@ int helperd_stats_print(FILE *out, const char *pin_dir, bool json, const char **
 			print_text(out, pin_dir, &s);
 	}
 	free(s.rows);
-	helperd_maps_close(&maps);
 	return r;
 }

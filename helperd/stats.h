@@ -6,11 +6,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+struct helperd_maps;
+
 /*
- * Open the maps pinned in pin_dir (no skeleton, no program load) and print them to out,
- * as tables or as one JSON object. Returns 0, or -errno with *failed naming the map that
- * could not be opened (-ENOENT: nothing pinned there, -EPROTO: another layout).
+ * Print the counters, registration outcomes and live sockets of the maps open in maps, as
+ * tables or as one JSON object. 0 or -errno.
  */
-int helperd_stats_print(FILE *out, const char *pin_dir, bool json, const char **failed);
+int helperd_stats_maps_print(FILE *out, const char *pin_dir, const struct helperd_maps *maps,
+			     bool json);
 
 #endif /* HELPERD_STATS_H */

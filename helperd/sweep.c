@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pair_check.h"
-#include "skaccel_maps.h"
-#include "sweep.h"
+#include "common/skaccel_maps.h"
+#include "helperd/pair_check.h"
+#include "helperd/sweep.h"
 
 /* 1: the socket is gone, 0: alive, -errno: cannot tell (then leave it alone). */
 static int socket_gone(const struct helperd_maps *maps, __u64 cookie)
@@ -138,6 +138,7 @@ int helperd_sweep_run(struct helperd_sweep *sw, const struct helperd_maps *maps,
 	stats->removed = npaired + nwaiting;
 	r = delete_keys(maps->conns, keys, npaired + nwaiting);
 	r2 = delete_keys(maps->peers, keys, npaired);
+	(void)delete_keys(maps->meta, keys, npaired + nwaiting); /* status details only */
 	return r ? r : r2;
 }
 
@@ -191,6 +192,8 @@ int helperd_sweep_rebuild(const struct helperd_maps *maps, struct helperd_regist
 		r = delete_keys(maps->conns, dead, ndead);
 	if (!r) /* most have a skaccel_peers entry; the others are skipped */
 		r = delete_keys(maps->peers, dead, ndead);
+	if (!r)
+		(void)delete_keys(maps->meta, dead, ndead);
 	free(dead);
 	return r;
 }

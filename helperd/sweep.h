@@ -6,8 +6,8 @@
 #include <linux/types.h>
 #include <stdint.h>
 
-#include "maps.h"
-#include "registry.h"
+#include "helperd/maps.h"
+#include "helperd/registry.h"
 
 /* Waiting ends whose connection the pairing check re-reads per sweep, in turn. */
 #define HELPERD_SWEEP_PROBES 1024

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tuple.h"
+#include "helperd/tuple.h"
 
 static const __u8 v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "skaccel_maps.h"
+#include "common/skaccel_maps.h"
 
 /* "[v6]:port -> [v6]:port" worst case, plus room. */
 #define HELPERD_ADDR_STRLEN 56

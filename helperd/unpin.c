@@ -4,9 +4,9 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include "bpffs.h"
-#include "maps.h"
-#include "unpin.h"
+#include "helperd/bpffs.h"
+#include "helperd/maps.h"
+#include "helperd/unpin.h"
 
 static int unpin_one(const char *pin_dir, const char *name, unsigned int *removed)
 {

@@ -5,36 +5,30 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <stddef.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "ping.h"
-#include "skaccel_proto.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
+#include "run/ping.h"
 
 int skrun_ping(const char *path, int timeout_ms, int32_t *status)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun;
 	struct pollfd pfd = { .events = POLLIN };
 	struct skaccel_req req;
 	union {
 		struct skaccel_reply rep;
 		char raw[sizeof(struct skaccel_reply) + 16];
 	} buf;
-	size_t n = strlen(path);
 	socklen_t len;
 	ssize_t r;
 	int fd, ret;
 
-	if (n == 0 || n >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, path, n);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] != '@'));
+	ret = skaccel_unix_addr(path, &sun, &len);
+	if (ret < 0)
+		return ret;
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)

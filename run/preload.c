@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "preload.h"
+#include "run/preload.h"
 
 int skrun_lib_candidates(const char *exe_dir, char out[][4096], size_t len)
 {

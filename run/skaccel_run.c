@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ping.h"
-#include "preload.h"
-#include "skaccel_proto.h"
-#include "target.h"
+#include "common/skaccel_proto.h"
+#include "run/ping.h"
+#include "run/preload.h"
+#include "run/target.h"
 
 #ifndef SKACCEL_VERSION
 #define SKACCEL_VERSION "0.1.0"

@@ -13,7 +13,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "target.h"
+#include "run/target.h"
 
 static int check_exec(const char *path)
 {

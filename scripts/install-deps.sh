@@ -3,20 +3,24 @@
 #
 # Install what skaccel needs on Debian 12, only when it is missing, so `make demo` and
 # `make check` work on a fresh machine and cost nothing on the second run.
-#   install-deps.sh build        compiler, libbpf, bpftool, headers
+#   install-deps.sh build        compiler, libbpf, bpftool, headers, scdoc (man pages)
 #   install-deps.sh build test   ... plus what the tests drive, including the real
-#                                programs tests/e2e/apps/*.sh run under skaccel-run
+#                                programs tests/e2e/apps/*.sh run under skaccel-run,
+#                                the man page linter and lintian
+#   install-deps.sh build deb    ... plus debhelper, for make deb
 set -euo pipefail
 
 want=()
 for set in "$@"; do
 	case "$set" in
 	build) want+=(make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
-		      linux-libc-dev libc6-dev) ;;
+		      linux-libc-dev libc6-dev scdoc) ;;
 	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev clang-format
 		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
-		     iperf3 sockperf nodejs) ;;
-	*) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;
+		     iperf3 sockperf nodejs mandoc lintian debhelper prometheus \
+		     nftables systemd-container yamllint) ;; # prometheus: promtool check metrics
+	deb) want+=(debhelper dpkg-dev fakeroot) ;;
+	*) echo "install-deps.sh: unknown set '$set' (build, test, deb)" >&2; exit 2 ;;
 	esac
 done
 
@@ -28,7 +32,7 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "skaccel: missing packages: ${missing[*]}; run as root or install them" >&2
+	echo "skaccel: missing ${missing[*]} (run as root: scripts/install-deps.sh $*)" >&2
 	exit 1
 fi
 echo "skaccel: installing ${missing[*]}" >&2

@@ -17,13 +17,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "adopt.h"
-#include "fdtab.h"
-#include "init.h"
-#include "locality.h"
-#include "notsent.h"
-#include "real.h"
-#include "scm_walk.h"
+#include "common/number.h"
+#include "shim/adopt.h"
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/locality.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
+#include "shim/scm_walk.h"
 
 void shim_adopt_fd(int fd, const char *how)
 {
@@ -62,11 +63,10 @@ void shim_adopt_inherited(void)
 
 		while (off < n) {
 			const struct dirent64 *d = (const void *)(buf + off);
-			char *end;
-			long fd = strtol(d->d_name, &end, 10);
+			uint64_t fd;
 
 			off += d->d_reclen;
-			if (*end || end == d->d_name || fd < 0 || fd == dfd || fd > INT_MAX)
+			if (skaccel_parse_u64(d->d_name, 0, INT_MAX, &fd) || fd == (uint64_t)dfd)
 				continue; /* "." and "..", and our own directory */
 			shim_adopt_fd((int)fd, "inherited across exec");
 		}

@@ -8,9 +8,9 @@
  */
 #include <errno.h>
 
-#include "candidate_io.h"
-#include "fdtab.h"
-#include "promote.h"
+#include "shim/candidate_io.h"
+#include "shim/fdtab.h"
+#include "shim/promote.h"
 
 static ssize_t registered_read(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
 			       void *ctx, bool recv_family)

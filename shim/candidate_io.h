@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "readfix.h"
+#include "shim/readfix.h"
 
 /*
  * A read on the candidate fd, made through fn as readfix.h's calls make it (fn must honour

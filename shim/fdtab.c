@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#include "fdtab.h"
+#include "shim/fdtab.h"
 
 uint8_t *shim_fdtab;
 unsigned int shim_fdtab_len;

@@ -15,9 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "helper_client.h"
-#include "real.h"
+#include "common/fd_pass.h"
+#include "common/number.h"
+#include "shim/helper_client.h"
+#include "shim/real.h"
 
 static uint64_t now_ns(void)
 {
@@ -49,16 +50,10 @@ void shim_client_trust_uid(struct shim_client *c, uid_t uid)
 
 int shim_parse_uid(const char *s, uid_t *uid)
 {
-	unsigned long long v = 0;
+	uint64_t v;
 
-	if (!s || !*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > 0xffffffffull)
-			return -EINVAL;
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	if (v >= 0xffffffffull)
+	/* (uid_t)-1 means "no change" to the kernel: nobody has it. */
+	if (skaccel_parse_u64(s, 0, UINT32_MAX - 1, &v))
 		return -EINVAL;
 	*uid = (uid_t)v;
 	return 0;
@@ -112,19 +107,15 @@ static void conn_drop(struct shim_client *c)
 
 static int conn_open(struct shim_client *c)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t n = strlen(c->path);
+	struct sockaddr_un sun;
 	socklen_t len;
 	struct ucred cred;
 	struct stat st;
 	int fd, err;
 
-	if (n == 0)
-		return -ENAMETOOLONG;
-	memcpy(sun.sun_path, c->path, n);
-	if (c->path[0] == '@')
-		sun.sun_path[0] = '\0'; /* abstract namespace: no terminator, exact length */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (c->path[0] != '@'));
+	err = skaccel_unix_addr(c->path, &sun, &len);
+	if (err < 0)
+		return err;
 
 	/* CLOEXEC: exec'ing programs must not inherit it; NONBLOCK: our waits are bounded. */
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "skaccel_proto.h"
+#include "common/skaccel_proto.h"
 
 #define SHIM_CLIENT_TIMEOUT_MS 250  /* default bound on one request, SKACCEL_TIMEOUT_MS */
 #define SHIM_CLIENT_BACKOFF_MS 1000 /* after a failure, no new connection attempt for this long */

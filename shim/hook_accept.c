@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* The accept() and accept4() hooks: the server side of a connection is registered here. */
-#include "real.h"
-#include "register.h"
+#include "shim/real.h"
+#include "shim/register.h"
 
 SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *len)
 {

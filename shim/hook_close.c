@@ -5,9 +5,9 @@
  */
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "real.h"
-#include "reset.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
+#include "shim/reset.h"
 
 SHIM_EXPORT int close(int fd)
 {

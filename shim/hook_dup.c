@@ -2,8 +2,8 @@
 /* The dup(), dup2() and dup3() hooks: the new fd is the same socket, with the same state. */
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "real.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
 
 SHIM_EXPORT int dup(int fd)
 {

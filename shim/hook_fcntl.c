@@ -8,9 +8,9 @@
 #include <stdarg.h>
 #include <sys/ioctl.h>
 
-#include "fdtab.h"
-#include "notsent.h"
-#include "real.h"
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
 
 static void after_fcntl(int fd, int cmd, void *arg, int ret)
 {

@@ -6,10 +6,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "fdtab.h"
-#include "notsent.h"
-#include "real.h"
-#include "register.h"
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
+#include "shim/register.h"
 
 SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 {

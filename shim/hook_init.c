@@ -3,7 +3,7 @@
  * The library constructor. Kept out of the pure files so unit tests, which link those,
  * set the shim up only when they ask for it.
  */
-#include "init.h"
+#include "shim/init.h"
 
 __attribute__((constructor)) static void shim_constructor(void)
 {

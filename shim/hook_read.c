@@ -5,10 +5,10 @@
  */
 #include <unistd.h>
 
-#include "candidate_io.h"
-#include "promote.h"
-#include "readfix.h"
-#include "real.h"
+#include "shim/candidate_io.h"
+#include "shim/promote.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
 
 /* flags: MSG_DONTWAIT when the read must not wait (candidate_io.h); only sockets get it. */
 static ssize_t do_read(void *p, struct iovec *iov, int iovcnt, int flags)

@@ -6,12 +6,12 @@
  */
 #include <limits.h>
 
-#include "adopt.h"
-#include "candidate_io.h"
-#include "init.h"
-#include "promote.h"
-#include "readfix.h"
-#include "real.h"
+#include "shim/adopt.h"
+#include "shim/candidate_io.h"
+#include "shim/init.h"
+#include "shim/promote.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
 
 struct recv_ctx {
 	int fd;

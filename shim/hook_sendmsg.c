@@ -3,10 +3,10 @@
  * The sendmsg() hook: a registered socket or a candidate passed by SCM_RIGHTS has another
  * holder, and a candidate sending counts towards its promotion (promote.h).
  */
-#include "promote.h"
-#include "real.h"
-#include "register.h"
-#include "reset.h"
+#include "shim/promote.h"
+#include "shim/real.h"
+#include "shim/register.h"
+#include "shim/reset.h"
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {

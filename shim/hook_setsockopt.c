@@ -3,9 +3,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include "fdtab.h"
-#include "notsent.h"
-#include "real.h"
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
 
 SHIM_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {

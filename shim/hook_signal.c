@@ -6,9 +6,9 @@
  */
 #include <signal.h>
 
-#include "init.h"
-#include "real.h"
-#include "sigwrap.h"
+#include "shim/init.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
 
 SHIM_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {

@@ -2,9 +2,9 @@
 /* The splice() hook: a registered socket as the source is served by copying. */
 #include <fcntl.h>
 
-#include "fdtab.h"
-#include "real.h"
-#include "splice_copy.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
+#include "shim/splice_copy.h"
 
 SHIM_EXPORT ssize_t splice(int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,
 			   unsigned int flags)

@@ -7,8 +7,8 @@
  */
 #include <stdio.h>
 
-#include "fdtab.h"
-#include "real.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
 
 static void stay_on_tcp(int fd)
 {

@@ -5,8 +5,8 @@
  */
 #include <unistd.h>
 
-#include "promote.h"
-#include "real.h"
+#include "shim/promote.h"
+#include "shim/real.h"
 
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 {

@@ -12,12 +12,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "adopt.h"
-#include "fdtab.h"
-#include "init.h"
-#include "promote.h"
-#include "real.h"
-#include "sigwrap.h"
+#include "common/number.h"
+#include "shim/adopt.h"
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/promote.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
 
 struct shim_config shim_cfg;
 struct shim_client shim_helper;
@@ -40,14 +41,9 @@ bool shim_env_flag(const char *value)
 
 int shim_env_timeout_ms(const char *value)
 {
-	char *end;
-	long ms;
+	unsigned int ms;
 
-	if (!value || !*value)
-		return SHIM_CLIENT_TIMEOUT_MS;
-	errno = 0;
-	ms = strtol(value, &end, 10);
-	if (errno || *end || ms < 1 || ms > 60000)
+	if (skaccel_parse_uint(value, 1, 60000, &ms))
 		return SHIM_CLIENT_TIMEOUT_MS;
 	return (int)ms;
 }
@@ -109,6 +105,7 @@ static void init(void)
 	shim_real_init();
 	shim_cfg.disabled = shim_env_flag(secure_getenv("SKACCEL_DISABLE"));
 	shim_cfg.debug = shim_env_flag(secure_getenv("SKACCEL_DEBUG"));
+	shim_cfg.cross_netns = shim_env_flag(secure_getenv("SKACCEL_CROSS_NETNS"));
 	shim_cfg.timeout_ms = shim_env_timeout_ms(secure_getenv("SKACCEL_TIMEOUT_MS"));
 	shim_cfg.promote_after = shim_env_promote_after(secure_getenv("SKACCEL_PROMOTE_AFTER"));
 	path = secure_getenv(SKACCEL_SOCKET_ENV);

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "helper_client.h"
+#include "shim/helper_client.h"
 
 /* Read once from the environment (secure_getenv: nothing from it in a setuid program). */
 struct shim_config {
@@ -18,6 +18,12 @@ struct shim_config {
 	 * writes that moved data (lazy promotion, promote.h).
 	 */
 	unsigned int promote_after;
+	/*
+	 * SKACCEL_CROSS_NETNS=1: also hand over connections to addresses that are not ours (a
+	 * container's peer in another container of this host looks remote from inside); the
+	 * helper, which sees the host's routes, decides (its --cross-netns).
+	 */
+	bool cross_netns;
 };
 
 extern struct shim_config shim_cfg;

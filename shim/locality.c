@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "locality.h"
-#include "real.h"
+#include "shim/locality.h"
+#include "shim/real.h"
 
 /* The IPv4 address inside an AF_INET or v4-mapped AF_INET6 address, in network order. */
 static bool addr_v4(const struct sockaddr *sa, struct in_addr *out)

@@ -18,9 +18,9 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
-#include "fdtab.h"
-#include "notsent.h"
-#include "real.h"
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
 
 /* The socket's own mark: 0 when nobody set one (the sysctl applies), -1 on error. */
 static int kernel_mark(int fd)

@@ -22,11 +22,11 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "fdtab.h"
-#include "init.h"
-#include "promote.h"
-#include "real.h"
-#include "register.h"
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/promote.h"
+#include "shim/real.h"
+#include "shim/register.h"
 
 /* The word: hooked reads in progress, the PROMOTING mark, reads and writes that moved data. */
 #define READERS_MASK 0xffffu

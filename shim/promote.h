@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "fdtab.h"
+#include "shim/fdtab.h"
 
 /*
  * Lazy promotion is off by default (shim_cfg.promote_after 0: a connection is registered

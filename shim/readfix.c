@@ -15,10 +15,10 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "fdtab.h"
-#include "readfix.h"
-#include "real.h"
-#include "sigwrap.h"
+#include "shim/fdtab.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
 
 /* After this many spurious EAGAINs in a row with data reported readable, sleep between tries. */
 #define SPIN_LIMIT 8

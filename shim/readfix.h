@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
-#include "fdtab.h"
+#include "shim/fdtab.h"
 
 /*
  * The only question every read hook asks: is fd registered and, as far as we know,

@@ -2,7 +2,7 @@
 /* The table of real libc functions behind the hooks, filled lazily with dlsym(RTLD_NEXT). */
 #include <dlfcn.h>
 
-#include "real.h"
+#include "shim/real.h"
 
 struct shim_real real;
 

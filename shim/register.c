@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fdtab.h"
-#include "init.h"
-#include "locality.h"
-#include "notsent.h"
-#include "promote.h"
-#include "real.h"
-#include "register.h"
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/locality.h"
+#include "shim/notsent.h"
+#include "shim/promote.h"
+#include "shim/real.h"
+#include "shim/register.h"
 
 /*
  * Set while this thread is registering: a signal handler that connects meanwhile, or one
@@ -215,6 +215,11 @@ void shim_register_candidate(int fd)
 		register_fd(fd, &ep, nonblock_bit(fd));
 		break;
 	case SHIM_SOCK_REMOTE:
+		/* Another container of this host looks remote from inside: the helper decides. */
+		if (shim_cfg.cross_netns) {
+			register_fd(fd, &ep, nonblock_bit(fd));
+			break;
+		}
 		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
 		shim_fd_clear(fd);
 		break;

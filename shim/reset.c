@@ -20,10 +20,10 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
-#include "fdtab.h"
-#include "real.h"
-#include "reset.h"
-#include "scm_walk.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
+#include "shim/reset.h"
+#include "shim/scm_walk.h"
 
 /* Another fd of this process refers to the same socket (dup, dup2, F_DUPFD). */
 static bool other_fd_holds(int fd)

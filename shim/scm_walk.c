@@ -2,7 +2,7 @@
 /* Walking the descriptors of SCM_RIGHTS messages, for the sendmsg and recvmsg hooks. */
 #include <string.h>
 
-#include "scm_walk.h"
+#include "shim/scm_walk.h"
 
 void shim_scm_for_each_fd(const struct msghdr *msg, void (*fn)(int fd, void *ctx), void *ctx)
 {

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <pthread.h>
 
-#include "real.h"
-#include "sigwrap.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
 
 /* One application handler, either signature (SA_SIGINFO says which). */
 union app_fn {

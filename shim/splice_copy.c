@@ -13,8 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "real.h"
-#include "splice_copy.h"
+#include "shim/real.h"
+#include "shim/splice_copy.h"
 
 /* On the stack: small enough for the smallest thread stacks applications use. */
 #define SPLICE_COPY_CHUNK (16 * 1024)

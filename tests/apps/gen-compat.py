@@ -307,8 +307,8 @@ def main():
     if sem:
         out += ["## Socket semantics", "",
                 "Scenarios run on plain TCP and under skaccel, comparing what the application sees "
-                "(`tests/e2e/semantics/scenarios.sh`: `tests/progs/*_check.c`; `tests/e2e/semantics/observed.sh`: "
-                "`tests/progs/semx_check.c`, which also compares the two runs' observations line by "
+                "(`tests/e2e/semantics/scenarios.sh`: `tests/progs/*_check`; `tests/e2e/semantics/observed.sh`: "
+                "`tests/progs/semx_check/`, which also compares the two runs' observations line by "
                 "line). *unsupported* is a difference README.md documents (\"What is not "
                 "covered\"); it is never counted as a pass.", ""] + sem
     oth = other_table(results)

@@ -28,8 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "skaccel_proto.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
 
 #define HELPER_BUF 64 /* helperd/clients.c: more than a request, so oversize is refused */
 #define MAX_SEND_FDS 6

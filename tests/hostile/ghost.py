@@ -107,6 +107,13 @@ def bound_socket(src_port=0):
     return s
 
 
+def client(args):
+    """A connection from 127.0.0.1:args.src_port (0: any) to 127.0.0.1:args.port."""
+    s = bound_socket(args.src_port)
+    s.connect(("127.0.0.1", args.port))
+    return s
+
+
 def listener(port):
     s = bound_socket(port)
     s.listen(16)
@@ -219,8 +226,7 @@ def cmd_ghost_listener(args):
 
 
 def cmd_ghost_client(args):
-    s = bound_socket(args.src_port)
-    s.connect(("127.0.0.1", args.port))
+    s = client(args)
     out("ghost_cookie", cookie_of(s))
     disconnect(s)
     out("ghost_state", tcp_state(s))
@@ -230,8 +236,7 @@ def cmd_ghost_client(args):
 
 
 def cmd_plain_client(args):
-    s = bound_socket(args.src_port)
-    s.connect(("127.0.0.1", args.port))
+    s = client(args)
     touch(args, "plain.connected")
     got, err = read_exact(s, 1, WAIT)
     out("plain_end", err or "data")
@@ -241,8 +246,7 @@ def cmd_plain_client(args):
 
 
 def cmd_pool_client(args):
-    s = bound_socket(args.src_port)
-    s.connect(("127.0.0.1", args.port))
+    s = client(args)
     out("pool_cookie", cookie_of(s))
     touch(args, "pool.connected")  # registered: the shim does it inside connect()
     # An idle pooled connection: the upstream restarts before the pool uses it.
@@ -268,8 +272,7 @@ def cmd_abort_server(args):
 
 
 def cmd_reconnector(args):
-    s = bound_socket(args.src_port)
-    s.connect(("127.0.0.1", args.port))
+    s = client(args)
     out("ghost_cookie", cookie_of(s))
     # An honest exchange first, once the server's end is registered too: the two ends are
     # paired and this one redirects from its first byte (and so for good).
@@ -359,8 +362,7 @@ def cmd_victim_server(args):
 
 
 def cmd_victim_client(args):
-    s = bound_socket(args.src_port)
-    s.connect(("127.0.0.1", args.port))
+    s = client(args)
     out("client_cookie", cookie_of(s))
     data = stream(args.key, args.req)
     for off in range(0, len(data), 65536):  # a stream of writes, optionally paced

@@ -70,12 +70,17 @@ def load_proto():
          re.finditer(r"\b(SKACCEL_OP_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
     p["MAGIC"] = int(re.search(r"#define SKACCEL_MAGIC (0x[0-9a-fA-F]+)", hdr).group(1), 16)
     p["VERSION"] = int(re.search(r"#define SKACCEL_PROTO_VERSION (\d+)", hdr).group(1))
-    # The statuses: X(NAME, value, "key", "phrase") in SKACCEL_STATUS_LIST.
+    # The statuses: X(NAME, value, "key", "phrase", more columns...) in SKACCEL_STATUS_LIST.
     phrases = {}
-    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"\)",
+    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"[,)]",
                          hdr):
         p["SKACCEL_" + m.group(1)] = int(m.group(2))
         phrases[int(m.group(2))] = m.group(3)
+    # A change of the list's shape must fail here, not as a KeyError in some test.
+    listed = len(re.findall(r"\bX\((?:OK|ERR)_", hdr))
+    if not phrases or len(phrases) != listed:
+        raise SystemExit("skhostile: parsed %d of the %d statuses in skaccel_proto.h"
+                         % (len(phrases), listed))
     return p, phrases, parse_struct(hdr, "skaccel_req"), parse_struct(hdr, "skaccel_reply")
 
 
@@ -151,6 +156,14 @@ def hrecv(s, timeout=2.0):
     if not data and not anc:
         return "eof"
     return Reply(data)
+
+
+def status_err(r, want, what="", seq=None):
+    """None if r is a reply with status want (and sequence number seq, if given), else the
+    reason, prefixed with what."""
+    if isinstance(r, Reply) and r.status == E[want] and (seq is None or r.seq == seq):
+        return None
+    return "%s%r, expected %s" % (what, r, st(E[want]))
 
 
 def ping(path_or_sock, seq=4242, timeout=2.0):
@@ -548,28 +561,20 @@ def register_cases(args):
             return hrecv(s, 3.0)
 
         r = reg(c.fileno(), 10)
-        err = None
-        if not isinstance(r, Reply) or r.status != E["SKACCEL_OK_WAITING_PEER"]:
-            err = "first end: %r, expected %s" % (r, st(E["SKACCEL_OK_WAITING_PEER"]))
-        elif r.cookie != cookie_of(c):
+        err = status_err(r, "SKACCEL_OK_WAITING_PEER", "first end: ")
+        if not err and r.cookie != cookie_of(c):
             err = "reply cookie %d is not the socket's SO_COOKIE %d" % (r.cookie, cookie_of(c))
         yield "register_first_end_waits_for_peer", err
         r = reg(c.fileno(), 11)
-        yield "register_same_socket_twice", (
-            None if isinstance(r, Reply) and r.status == E["SKACCEL_ERR_ALREADY"]
-            else "%r, expected %s" % (r, st(E["SKACCEL_ERR_ALREADY"])))
+        yield "register_same_socket_twice", status_err(r, "SKACCEL_ERR_ALREADY")
         d = objs.add(os.dup(c.fileno()))
         r = reg(d, 12)
-        yield "register_dup_of_registered_socket", (
-            None if isinstance(r, Reply) and r.status == E["SKACCEL_ERR_ALREADY"]
-            else "%r, expected %s" % (r, st(E["SKACCEL_ERR_ALREADY"])))
+        yield "register_dup_of_registered_socket", status_err(r, "SKACCEL_ERR_ALREADY")
         r = reg(a.fileno(), 13)
-        err = None
-        if not isinstance(r, Reply) or r.status != E["SKACCEL_OK_ACCELERATED"]:
-            err = "second end: %r, expected %s" % (r, st(E["SKACCEL_OK_ACCELERATED"]))
-        elif r.cookie != cookie_of(a):
+        err = status_err(r, "SKACCEL_OK_ACCELERATED", "second end: ")
+        if not err and r.cookie != cookie_of(a):
             err = "reply cookie %d is not the socket's SO_COOKIE %d" % (r.cookie, cookie_of(a))
-        else:
+        elif not err:
             # The pair still carries bytes both ways, in order.
             c.sendall(b"hello through the helper")
             a.settimeout(2)
@@ -581,9 +586,7 @@ def register_cases(args):
                 err = "data after registration: %r / %r" % (got, got2)
         yield "register_both_ends_accelerated", err
         r = reg(a.fileno(), 14)
-        yield "register_paired_socket_again", (
-            None if isinstance(r, Reply) and r.status == E["SKACCEL_ERR_ALREADY"]
-            else "%r, expected %s" % (r, st(E["SKACCEL_ERR_ALREADY"])))
+        yield "register_paired_socket_again", status_err(r, "SKACCEL_ERR_ALREADY")
         ok, why = ping(s, 15)
         yield "registration_connection_still_served", None if ok else why
     finally:
@@ -859,8 +862,9 @@ def register_pair(path, timeout):
                               (a.fileno(), "SKACCEL_OK_ACCELERATED", 2)):
             hsend(s, req(OP_REG, seq), [fd])
             r = hrecv(s, timeout)
-            if not isinstance(r, Reply) or r.status != E[want] or r.seq != seq:
-                return (time.time() - t0) * 1000, "registration: %r, expected %s" % (r, st(E[want]))
+            err = status_err(r, want, "registration: ", seq)
+            if err:
+                return (time.time() - t0) * 1000, err
         ms = (time.time() - t0) * 1000
         c.sendall(b"x" * 1000)
         a.settimeout(timeout)
@@ -1006,23 +1010,10 @@ def cmd_linger(args):
     objs = Objs()
     c, queued = lingering_socket(objs)
     s = objs.add(hconnect(args.socket))
-    # Sent by a child that exits right after the send, once our own copy is closed: an
-    # exiting task's close never lingers (inet_release()), so should the helper close its
-    # copy first (it may: it refuses the request at once), nothing waits here; most often
-    # the helper's close is the last, and lingers (as in cmd_fdflood).
-    go_r, go_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(go_w)
-            os.read(go_r, 1)  # our parent's copy is closed: never the last
-            hsend(s, req(OP_PING, 1), [c.fileno()])  # refused (an fd on PING): the helper closes it
-        finally:
-            os._exit(0)
-    c.close()
-    os.close(go_r)
-    os.close(go_w)
-    os.waitpid(pid, 0)
+    # Should the helper close its copy first (it may: it refuses the request at once),
+    # nothing waits here; most often the helper's close is the last, and lingers (as in
+    # cmd_fdflood).
+    send_last_copy(s, req(OP_PING, 1), c)  # refused (an fd on PING): the helper closes it
     time.sleep(0.2)
     t0 = time.time()
     ok, why = ping(args.socket, 2, timeout=args.max_ms / 1000.0)
@@ -1039,6 +1030,25 @@ def cmd_linger(args):
 
 
 # --- fdflood: lingering closes, then fds as fast as the helper takes them --------------
+
+
+def send_last_copy(s, data, c):
+    """Send data with socket c to the helper from a child that exits right after the send,
+    once our own copy of c is closed: an exiting task's close never lingers (inet_release()),
+    so the helper's close of c is the one that can. Closes our copy of c."""
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(go_w)
+            os.read(go_r, 1)  # our parent's copy is closed: never the last
+            hsend(s, data, [c.fileno()])
+        finally:
+            os._exit(0)
+    c.close()
+    os.close(go_r)
+    os.close(go_w)
+    os.waitpid(pid, 0)
 
 
 def lingering_socket(objs):
@@ -1102,30 +1112,16 @@ def cmd_fdflood(args):
             replies += 1
             statuses[r.status] = statuses.get(r.status, 0) + 1
 
-    # Each lingering socket goes from a child that closes its copy by exiting right after
-    # the send, most often before the helper has received it: an exiting task's close
-    # never lingers (inet_release()), so only the helper's close can wait, and does.
-    # We keep the peers, never reading them.
+    # Each lingering socket goes by send_last_copy(), most often before the helper has
+    # received it, so only the helper's close can wait, and does. We keep the peers, never
+    # reading them.
     while sent < args.lingering + args.count and eof is None and time.time() < deadline:
         if sent - replies >= args.window:
             read_replies(0.05)
             continue
         try:
             if sent < args.lingering:
-                c = lingering_socket(objs)[0]
-                go_r, go_w = os.pipe()
-                pid = os.fork()
-                if pid == 0:
-                    try:
-                        os.close(go_w)
-                        os.read(go_r, 1)  # our parent's copy is closed: never the last
-                        hsend(s, req(OP_REG, sent), [c.fileno()])
-                    finally:
-                        os._exit(0)
-                c.close()
-                os.close(go_r)
-                os.close(go_w)
-                os.waitpid(pid, 0)
+                send_last_copy(s, req(OP_REG, sent), lingering_socket(objs)[0])
             else:
                 hsend(s, req(OP_REG, sent), [null])
             sent += 1
@@ -1257,10 +1253,7 @@ def cmd_register_many(args):
 def expect(s, fd, seq, want):
     """Register fd on helper connection s; None if the status is want, else the reason."""
     hsend(s, req(OP_REG, seq), [fd])
-    r = hrecv(s, 3.0)
-    if isinstance(r, Reply) and r.status == E[want]:
-        return None
-    return "%r, expected %s" % (r, st(E[want]))
+    return status_err(hrecv(s, 3.0), want)
 
 
 def verdict(name, err):

@@ -82,19 +82,9 @@ trap apps_cleanup EXIT
 
 # --- acceleration witnesses ---------------------------------------------------------------
 
-# IP-layer bytes sent in the namespace, as skt_outoctets, but printed with %.0f: mawk's
-# printf %d stops at 2^31-1, and a namespace that has carried 2 GB would look silent.
-apps_outoctets() {
-	skt_in "$1" sh -c 'cat /proc/net/netstat; cat /proc/net/snmp6 2>/dev/null' | awk '
-		$1 == "IpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }
-		$1 == "IpExt:" && h  { v4 = $col["OutOctets"] }
-		$1 == "Ip6OutOctets" { v6 = $2 }
-		END { printf "%.0f\n", v4 + v6 }'
-}
-
 # apps_mark: remember the counters before a test.
 apps_mark() {
-	APPS_O0=$(apps_outoctets "$APPS_NS")
+	APPS_O0=$(skt_outoctets "$APPS_NS")
 	APPS_J0=$(skt_stats_json)
 }
 
@@ -113,7 +103,7 @@ apps_json_get() {
 apps_measure() {
 	local j1 k a b
 	j1=$(skt_stats_json)
-	OUT=$(($(apps_outoctets "$APPS_NS") - APPS_O0))
+	OUT=$(($(skt_outoctets "$APPS_NS") - APPS_O0))
 	REDIR=$(($(apps_json_get "$j1" redir_bytes) - $(apps_json_get "$APPS_J0" redir_bytes)))
 	TCPB=$(($(apps_json_get "$j1" tcp_bytes) - $(apps_json_get "$APPS_J0" tcp_bytes)))
 	TCPM=$(($(apps_json_get "$j1" tcp_msgs) - $(apps_json_get "$APPS_J0" tcp_msgs)))
@@ -185,7 +175,7 @@ apps_verdict() {
 
 # apps_helper_alive NAME: a crashed helper would turn the next tests into plain-TCP runs.
 apps_helper_alive() {
-	kill -0 "$SKT_HELPER_PID" 2>/dev/null && return 0
+	helper_alive "$SKT_HELPER_PID" && return 0
 	skt_fail "$1" "the helper died: $(skt_tail "$SKT_HLOG")"
 	return 1
 }

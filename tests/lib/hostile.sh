@@ -101,11 +101,11 @@ print(sum(j.get("reg_" + k, 0) for k in refusals))'
 
 # hs_helper_alive NAME: the helper still runs and its log shows no crash or sanitizer report.
 hs_helper_alive() {
-	local err=""
-	if ! kill -0 "$SKT_HELPER_PID" 2>/dev/null; then
+	local err="" report
+	if ! helper_alive "$SKT_HELPER_PID"; then
 		err="the helper died: $(skt_tail "$SKT_HLOG" 5)"
-	elif grep -qE 'AddressSanitizer|UndefinedBehaviorSanitizer|runtime error:|Segmentation' "$SKT_HLOG"; then
-		err="sanitizer or crash report in the helper log: $(grep -m1 -E 'Sanitizer|runtime error' "$SKT_HLOG")"
+	elif report=$(helper_crash_report "$SKT_HLOG"); then
+		err="sanitizer or crash report in the helper log: $report"
 	fi
 	hs_verdict "$1" "$err"
 }

@@ -19,6 +19,8 @@ SKLIB=$SKT_BUILD/libskaccel.so
 TPROGS=$SKT_BUILD/tests
 SKT_RUN_ID=${SKT_RUN_ID:-$$}
 . "$SKT_ROOT/tests/lib/sweep.sh"
+# shellcheck source=scripts/lib/helper.sh
+. "$SKT_ROOT/scripts/lib/helper.sh"
 # FOLDER_NAME of the running script (tests/e2e/FOLDER/NAME.sh): unique across folders.
 SKT_SCRIPT=$(basename "$(dirname "$0")")_$(basename "${0%.sh}")
 # The suite's record of what it created; run-all.sh passes its own so it can sweep.
@@ -105,7 +107,7 @@ skt_paired_verdict() {
 # skt_helper_still_alive TEST: after a scenario; a crashed helper would turn every later
 # scenario into a plain-TCP pass, so it fails TEST and sets HELPER_OK=0 and SKT_WHY.
 skt_helper_still_alive() {
-	kill -0 "$SKT_HELPER_PID" 2>/dev/null && return 0
+	helper_alive "$SKT_HELPER_PID" && return 0
 	skt_fail "$1" "the helper died during this scenario: $(skt_tail "$SKT_HLOG")"
 	HELPER_OK=0
 	SKT_WHY="helper died earlier"
@@ -126,7 +128,7 @@ skt_helper_start() {
 
 # skt_helper_start_at SOCK PIN [args...]: (re)start a helper on a given socket and pin dir.
 skt_helper_start_at() {
-	local sock=$1 pin=$2 _
+	local sock=$1 pin=$2
 	shift 2
 	SKT_SOCK=$sock
 	SKT_PIN=$pin
@@ -138,24 +140,17 @@ skt_helper_start_at() {
 	# caller's arguments comes later and wins.
 	[ -f "$SKT_TMP/allow-all.conf" ] ||
 		install -m 0600 /dev/null "$SKT_TMP/allow-all.conf"
-	"$HELPERD" --socket "$sock" --pin-dir "$pin" --log-level debug \
-		--config "$SKT_TMP/allow-all.conf" "$@" >"$SKT_HLOG" 2>&1 &
-	SKT_HELPER_PID=$!
+	helper_spawn "$SKT_HLOG" "$HELPERD" --socket "$sock" --pin-dir "$pin" --log-level debug \
+		--config "$SKT_TMP/allow-all.conf" "$@"
+	SKT_HELPER_PID=$HELPER_PID
 	echo "pid $SKT_HELPER_PID $HELPERD" >>"$SKT_STATE/resources"
-	for _ in $(seq 100); do
-		if ! kill -0 "$SKT_HELPER_PID" 2>/dev/null; then
-			SKT_WHY="helper exited at start-up: $(skt_tail "$SKT_HLOG")"
-			if skt_kernel_lacks_sockmap; then SKT_WHY="kernel lacks sockmap/sk_msg: $SKT_WHY"; fi
-			return 1
-		fi
-		# Ready: it says so, or it answers a ping (skaccel-run warns when it does not).
-		if [ -S "$sock" ] && { grep -q "Ready" "$SKT_HLOG" 2>/dev/null ||
-			[ -z "$("$SKRUN" -s "$sock" -l "$SKLIB" true 2>&1)" ]; }; then
-			return 0
-		fi
-		sleep 0.1
-	done
-	SKT_WHY="helper not ready within 10 s: $(skt_tail "$SKT_HLOG")"
+	# Ready: it says so, or it answers a ping.
+	helper_wait_ready "$SKT_HELPER_PID" "$sock" "$SKT_HLOG" "$SKRUN" -s "$sock" -l "$SKLIB" true &&
+		return 0
+	SKT_WHY="helper $HELPER_WHY: $(skt_tail "$SKT_HLOG")"
+	if ! helper_alive "$SKT_HELPER_PID" && skt_kernel_lacks_sockmap; then
+		SKT_WHY="kernel lacks sockmap/sk_msg: $SKT_WHY"
+	fi
 	return 1
 }
 
@@ -211,6 +206,7 @@ skt_in() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 # IP-layer bytes sent in a namespace: IPv4 (/proc/net/netstat IpExt OutOctets, which
 # also carries v4-mapped traffic) plus IPv6 (/proc/net/snmp6 Ip6OutOctets, which IpExt
 # does not count). Whatever went through TCP/IP at all; redirected bytes never reach IP.
+# Printed with %.0f: mawk's %d stops at 2^31-1, and 2 GB carried would look silent.
 skt_outoctets() {
 	skt_in "$1" sh -c 'cat /proc/net/netstat; cat /proc/net/snmp6 2>/dev/null' | awk '
 		$1 == "IpExt:" && !h { for (i = 2; i <= NF; i++) col[$i] = i; h = 1; next }

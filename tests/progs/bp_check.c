@@ -23,7 +23,7 @@
  */
 #include <linux/sock_diag.h>
 
-#include "xfer_common.h"
+#include "tests/progs/xfer_common.h"
 
 /* Read one "a b c" sysctl and return its third field. */
 static uint64_t sysctl_third(const char *path)

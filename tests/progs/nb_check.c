@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <sys/epoll.h>
 
-#include "xfer_common.h"
+#include "tests/progs/xfer_common.h"
 
 #define NB_MAGIC 0x4e42434845434bull /* "NBCHECK" */
 

@@ -27,8 +27,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skaccel_maps.h"
-#include "skaccel_pair.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_pair.h"
 
 #define STREAM_CHECKS 50000
 
@@ -71,7 +71,7 @@ static int insert(int fd)
 
 static int check_cookies(__u64 cookie, __u64 peer_cookie)
 {
-	struct skaccel_pair_req req = { cookie, peer_cookie };
+	struct skaccel_pair_req req = { .cookie = cookie, .peer_cookie = peer_cookie };
 	unsigned char frame[SKACCEL_PAIR_REQ_OFF + sizeof(req)] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(frame),
 		    .repeat = 1);

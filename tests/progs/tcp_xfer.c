@@ -20,7 +20,7 @@
  * --fast mode the server also says "go" (one byte) once it has accepted, and the client
  * streams only then: bytes sent before the server's end exists can only go by TCP.
  */
-#include "xfer_common.h"
+#include "tests/progs/xfer_common.h"
 
 #define XFER_MAGIC 0x54435058464552ull /* "TCPXFER" */
 #define UNTIL_EOF UINT64_MAX

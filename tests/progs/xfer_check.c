@@ -8,7 +8,7 @@
  */
 #include <sys/wait.h>
 
-#include "xfer_common.h"
+#include "tests/progs/xfer_common.h"
 
 /* --- accept_late: the client writes before the server has accepted ------------------ */
 

@@ -9,32 +9,43 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "listener.h"
-#include "test_helperd_assert.h"
+#include "helperd/listener.h"
+#include "tests/unit/skt_assert.h"
 
 static void test_activation_parse(void)
 {
 	const char *why;
 
-	ASSERT_EQ(helperd_activation_parse(NULL, NULL, 42, &why), 0); /* not activated */
-	ASSERT_EQ(helperd_activation_parse("42", NULL, 42, &why), 0);
-	ASSERT_EQ(helperd_activation_parse("42", "1", 42, &why), 1);
-	ASSERT_EQ(helperd_activation_parse("42", "1", 42, NULL), 1);
+	ASSERT_EQ(helperd_activation_parse(NULL, NULL, 42, &why), 0,
+		  "helperd_activation_parse"); /* not activated */
+	ASSERT_EQ(helperd_activation_parse("42", NULL, 42, &why), 0, "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42", "1", 42, &why), 1, "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42", "1", 42, NULL), 1, "helperd_activation_parse");
 
-	ASSERT_EQ(helperd_activation_parse("43", "1", 42, &why), -EINVAL); /* wrong pid */
-	ASSERT_STREQ(why, "LISTEN_PID names another process");
-	ASSERT_EQ(helperd_activation_parse(NULL, "1", 42, &why), -EINVAL); /* pid missing */
-	ASSERT_EQ(helperd_activation_parse("", "1", 42, &why), -EINVAL);
-	ASSERT_EQ(helperd_activation_parse("42x", "1", 42, &why), -EINVAL);
-	ASSERT_EQ(helperd_activation_parse("-42", "1", 42, &why), -EINVAL);
-	ASSERT_EQ(helperd_activation_parse("42", "0", 42, &why), -EINVAL); /* count 0 */
-	ASSERT_STREQ(why, "LISTEN_FDS passes no socket");
-	ASSERT_EQ(helperd_activation_parse("42", "2", 42, &why), -EINVAL); /* count 2 */
-	ASSERT_STREQ(why, "LISTEN_FDS passes more than one socket (expected exactly one)");
-	ASSERT_EQ(helperd_activation_parse("42", "", 42, &why), -EINVAL);
-	ASSERT_EQ(helperd_activation_parse("42", " 1", 42, &why), -EINVAL);
-	ASSERT_EQ(helperd_activation_parse("42", "1 ", 42, &why), -EINVAL);
-	ASSERT_EQ(helperd_activation_parse("42", "99999999999999999999", 42, &why), -EINVAL);
+	ASSERT_EQ(helperd_activation_parse("43", "1", 42, &why), -EINVAL,
+		  "helperd_activation_parse"); /* wrong pid */
+	ASSERT_STREQ(why, "LISTEN_PID names another process", "why");
+	ASSERT_EQ(helperd_activation_parse(NULL, "1", 42, &why), -EINVAL,
+		  "helperd_activation_parse"); /* pid missing */
+	ASSERT_EQ(helperd_activation_parse("", "1", 42, &why), -EINVAL, "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42x", "1", 42, &why), -EINVAL,
+		  "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("-42", "1", 42, &why), -EINVAL,
+		  "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42", "0", 42, &why), -EINVAL,
+		  "helperd_activation_parse"); /* count 0 */
+	ASSERT_STREQ(why, "LISTEN_FDS passes no socket", "why");
+	ASSERT_EQ(helperd_activation_parse("42", "2", 42, &why), -EINVAL,
+		  "helperd_activation_parse"); /* count 2 */
+	ASSERT_STREQ(why, "LISTEN_FDS passes more than one socket (expected exactly one)", "why");
+	ASSERT_EQ(helperd_activation_parse("42", "", 42, &why), -EINVAL,
+		  "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42", " 1", 42, &why), -EINVAL,
+		  "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42", "1 ", 42, &why), -EINVAL,
+		  "helperd_activation_parse");
+	ASSERT_EQ(helperd_activation_parse("42", "99999999999999999999", 42, &why), -EINVAL,
+		  "helperd_activation_parse");
 }
 
 static int listening(int type, int domain)
@@ -62,22 +73,22 @@ static void test_check_fd(void)
 	int fd, pipefd[2];
 
 	fd = listening(SOCK_SEQPACKET, AF_UNIX);
-	ASSERT_EQ(helperd_listener_check(fd), 0);
+	ASSERT_EQ(helperd_listener_check(fd), 0, "helperd_listener_check");
 	close(fd);
 	fd = listening(SOCK_STREAM, AF_UNIX);
-	ASSERT_EQ(helperd_listener_check(fd), -EPROTOTYPE);
+	ASSERT_EQ(helperd_listener_check(fd), -EPROTOTYPE, "helperd_listener_check");
 	close(fd);
 	fd = listening(SOCK_STREAM, AF_INET);
-	ASSERT_EQ(helperd_listener_check(fd), -EAFNOSUPPORT);
+	ASSERT_EQ(helperd_listener_check(fd), -EAFNOSUPPORT, "helperd_listener_check");
 	close(fd);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0); /* not listening */
-	ASSERT_EQ(helperd_listener_check(fd), -EINVAL);
+	ASSERT_EQ(helperd_listener_check(fd), -EINVAL, "helperd_listener_check");
 	close(fd);
-	ASSERT_EQ(pipe(pipefd), 0);
-	ASSERT_EQ(helperd_listener_check(pipefd[0]), -ENOTSOCK);
+	ASSERT_EQ(pipe(pipefd), 0, "pipe");
+	ASSERT_EQ(helperd_listener_check(pipefd[0]), -ENOTSOCK, "helperd_listener_check");
 	close(pipefd[0]);
 	close(pipefd[1]);
-	ASSERT_EQ(helperd_listener_check(-1), -EBADF);
+	ASSERT_EQ(helperd_listener_check(-1), -EBADF, "helperd_listener_check");
 }
 
 static void test_adopt_sets_flags(void)
@@ -86,13 +97,13 @@ static void test_adopt_sets_flags(void)
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0); /* no CLOEXEC, blocking, as systemd hands */
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0);
-	ASSERT_EQ(listen(fd, 1), 0);
-	ASSERT_EQ(helperd_listener_adopt(&l, fd), 0);
-	ASSERT_TRUE(l.activated);
-	ASSERT_FALSE(l.created_path);
-	ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	ASSERT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)), 0, "bind");
+	ASSERT_EQ(listen(fd, 1), 0, "listen");
+	ASSERT_EQ(helperd_listener_adopt(&l, fd), 0, "helperd_listener_adopt");
+	ASSERT_TRUE(l.activated, "l.activated");
+	ASSERT_FALSE(l.created_path, "l.created_path");
+	ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC, "fcntl");
+	ASSERT_TRUE(fcntl(fd, F_GETFL) & O_NONBLOCK, "fcntl");
 	helperd_listener_close(&l);
 }
 
@@ -103,34 +114,35 @@ static void test_bind(void)
 	struct stat st;
 	int fd;
 
-	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp");
 	snprintf(path, sizeof(path), "%s/sub/dir/h.sock", dir);
-	ASSERT_EQ(helperd_listener_bind(&a, path), 0); /* creates the parents */
-	ASSERT_EQ(stat(path, &st), 0);
-	ASSERT_EQ(st.st_mode & 0777, 0666);
-	ASSERT_TRUE(S_ISSOCK(st.st_mode));
-	ASSERT_EQ(helperd_listener_check(a.fd), 0);
-	ASSERT_TRUE(fcntl(a.fd, F_GETFL) & O_NONBLOCK);
+	ASSERT_EQ(helperd_listener_bind(&a, path), 0,
+		  "helperd_listener_bind"); /* creates the parents */
+	ASSERT_EQ(stat(path, &st), 0, "stat");
+	ASSERT_EQ(st.st_mode & 0777, 0666, "st.st_mode & 0777");
+	ASSERT_TRUE(S_ISSOCK(st.st_mode), "S_ISSOCK");
+	ASSERT_EQ(helperd_listener_check(a.fd), 0, "helperd_listener_check");
+	ASSERT_TRUE(fcntl(a.fd, F_GETFL) & O_NONBLOCK, "fcntl");
 
 	/* A live helper on the path: refuse, and leave its socket alone. */
-	ASSERT_EQ(helperd_listener_bind(&b, path), -EADDRINUSE);
-	ASSERT_EQ(stat(path, &st), 0);
+	ASSERT_EQ(helperd_listener_bind(&b, path), -EADDRINUSE, "helperd_listener_bind");
+	ASSERT_EQ(stat(path, &st), 0, "stat");
 
 	/* A dead one: its socket file is stale and gets replaced. */
 	fd = a.fd;
 	a.fd = -1;
 	a.created_path = false;
 	close(fd);
-	ASSERT_EQ(helperd_listener_bind(&b, path), 0);
+	ASSERT_EQ(helperd_listener_bind(&b, path), 0, "helperd_listener_bind");
 	helperd_listener_close(&b);
-	ASSERT_EQ(stat(path, &st), -1); /* we created it, so we removed it */
+	ASSERT_EQ(stat(path, &st), -1, "stat"); /* we created it, so we removed it */
 
 	/* Not a socket: never removed. */
 	snprintf(file, sizeof(file), "%s/file", dir);
 	fd = open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	close(fd);
-	ASSERT_EQ(helperd_listener_bind(&b, file), -EEXIST);
-	ASSERT_EQ(stat(file, &st), 0);
+	ASSERT_EQ(helperd_listener_bind(&b, file), -EEXIST, "helperd_listener_bind");
+	ASSERT_EQ(stat(file, &st), 0, "stat");
 	unlink(file);
 
 	/* Too long for sun_path. */
@@ -138,7 +150,7 @@ static void test_bind(void)
 	file[0] = '/';
 	file[sizeof(file) - 1] = '\0';
 	file[108] = '\0'; /* one more than sun_path holds with its NUL */
-	ASSERT_EQ(helperd_listener_bind(&b, file), -ENAMETOOLONG);
+	ASSERT_EQ(helperd_listener_bind(&b, file), -ENAMETOOLONG, "helperd_listener_bind");
 
 	snprintf(path, sizeof(path), "%s/sub/dir", dir);
 	rmdir(path);
@@ -172,21 +184,22 @@ static void test_bind_mode_without_chmod(void)
 	struct stat st;
 	int fd;
 
-	ASSERT_TRUE(mkdtemp(dir) != NULL);
+	ASSERT_TRUE(mkdtemp(dir) != NULL, "mkdtemp");
 	snprintf(path, sizeof(path), "%s/h.sock", dir);
 	snprintf(victim, sizeof(victim), "%s/victim", dir);
 	fd = open(victim, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	ASSERT_TRUE(fd >= 0);
+	ASSERT_TRUE(fd >= 0, "fd >= 0");
 	close(fd);
 	race_victim = victim;
-	ASSERT_EQ(helperd_listener_bind(&l, path), 0);
+	ASSERT_EQ(helperd_listener_bind(&l, path), 0, "helperd_listener_bind");
 	race_victim = NULL;
 	umask(old);
-	ASSERT_EQ(stat(victim, &st), 0);
-	ASSERT_EQ(st.st_mode & 07777, 0600); /* never made world-writable through the link */
-	ASSERT_EQ(lstat(path, &st), 0);
-	ASSERT_TRUE(S_ISSOCK(st.st_mode));
-	ASSERT_EQ(st.st_mode & 07777, 0666);
+	ASSERT_EQ(stat(victim, &st), 0, "stat");
+	ASSERT_EQ(st.st_mode & 07777, 0600,
+		  "st.st_mode & 07777"); /* never made world-writable through the link */
+	ASSERT_EQ(lstat(path, &st), 0, "lstat");
+	ASSERT_TRUE(S_ISSOCK(st.st_mode), "S_ISSOCK");
+	ASSERT_EQ(st.st_mode & 07777, 0666, "st.st_mode & 07777");
 	helperd_listener_close(&l);
 	unlink(path);
 	unlink(victim);
@@ -200,5 +213,5 @@ int main(void)
 	test_adopt_sets_flags();
 	test_bind();
 	test_bind_mode_without_chmod();
-	return test_summary();
+	return skt_summary();
 }

@@ -3,10 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "local_peer.h"
-#include "ratelimit.h"
-#include "test_helperd_assert.h"
-#include "tuple.h"
+#include "helperd/local_peer.h"
+#include "helperd/ratelimit.h"
+#include "helperd/tuple.h"
+#include "tests/unit/skt_assert.h"
 
 #define OWN_NS 100
 
@@ -36,27 +36,31 @@ static void test_rule(void)
 	addr(addrs[1], "fd00::10");
 
 	t = tuple(OWN_NS, "::ffff:10.0.0.1", "::ffff:127.0.0.1");
-	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, addrs, 2)); /* loopback peer */
+	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, addrs, 2), "helperd_is_local"); /* loopback peer */
 	t = tuple(OWN_NS, "::ffff:10.0.0.1", "::ffff:127.255.0.9");
-	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, NULL, 0)); /* all of 127/8 */
+	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, NULL, 0), "helperd_is_local"); /* all of 127/8 */
 	t = tuple(5, "::1", "::1");
-	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, NULL, 0)); /* v6 loopback, other netns */
+	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, NULL, 0),
+		    "helperd_is_local"); /* v6 loopback, other netns */
 	t = tuple(5, "::ffff:172.17.0.2", "::ffff:172.17.0.2");
-	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, NULL, 0)); /* peer == local, any netns */
+	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, NULL, 0),
+		    "helperd_is_local"); /* peer == local, any netns */
 	t = tuple(OWN_NS, "::ffff:192.168.1.20", "::ffff:192.168.1.10");
-	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, addrs, 2)); /* one of our addresses */
+	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, addrs, 2),
+		    "helperd_is_local"); /* one of our addresses */
 	t = tuple(OWN_NS, "fd00::20", "fd00::10");
-	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, addrs, 2));
+	ASSERT_TRUE(helperd_is_local(&t, OWN_NS, addrs, 2), "helperd_is_local");
 	/* ... but only where our interfaces are the socket's: not in another netns. */
 	t = tuple(OWN_NS + 1, "::ffff:192.168.1.20", "::ffff:192.168.1.10");
-	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2));
+	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2), "helperd_is_local");
 	t = tuple(OWN_NS, "::ffff:192.168.1.10", "::ffff:192.168.1.11");
-	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2)); /* a remote host */
+	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2),
+		     "helperd_is_local"); /* a remote host */
 	t = tuple(OWN_NS, "::ffff:192.168.1.10", "::ffff:8.8.8.8");
-	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2));
+	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2), "helperd_is_local");
 	/* ::ffff:127.0.0.1 is loopback, 127.0.0.1 as an IPv4-compatible v6 address is not. */
 	t = tuple(OWN_NS, "fd00::1", "::127.0.0.1");
-	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2));
+	ASSERT_FALSE(helperd_is_local(&t, OWN_NS, addrs, 2), "helperd_is_local");
 }
 
 static void test_cache(void)
@@ -67,17 +71,18 @@ static void test_cache(void)
 	size_t i;
 	int found = 0;
 
-	ASSERT_EQ(helperd_localaddrs_refresh(&la, now), 0);
+	ASSERT_EQ(helperd_localaddrs_refresh(&la, now), 0, "helperd_localaddrs_refresh");
 	addr(lo, "::ffff:127.0.0.1");
 	for (i = 0; i < la.n; i++)
 		found |= memcmp(la.addrs[i], lo, 16) == 0;
-	ASSERT_TRUE(found); /* lo's 127.0.0.1, as v4-mapped */
+	ASSERT_TRUE(found, "found"); /* lo's 127.0.0.1, as v4-mapped */
 	/* Within the TTL nothing is re-read. */
 	la.n = 0;
-	ASSERT_EQ(helperd_localaddrs_refresh(&la, now + 1), 0);
-	ASSERT_EQ(la.n, 0);
-	ASSERT_EQ(helperd_localaddrs_refresh(&la, now + HELPERD_LOCALADDRS_TTL_NS), 0);
-	ASSERT_NE(la.n, 0);
+	ASSERT_EQ(helperd_localaddrs_refresh(&la, now + 1), 0, "helperd_localaddrs_refresh");
+	ASSERT_EQ(la.n, 0, "la.n");
+	ASSERT_EQ(helperd_localaddrs_refresh(&la, now + HELPERD_LOCALADDRS_TTL_NS), 0,
+		  "helperd_localaddrs_refresh");
+	ASSERT_NEQ(la.n, 0, "la.n");
 	helperd_localaddrs_free(&la);
 }
 
@@ -85,5 +90,5 @@ int main(void)
 {
 	test_rule();
 	test_cache();
-	return test_summary();
+	return skt_summary();
 }

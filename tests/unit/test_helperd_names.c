@@ -6,12 +6,12 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 
-#include "maps.h"
-#include "names.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/maps.h"
+#include "helperd/names.h"
 #include "skaccel.skel.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "test_helperd_assert.h"
+#include "tests/unit/skt_assert.h"
 
 #define STATUS_MIN SKACCEL_STATUS_MIN
 #define STATUS_MAX SKACCEL_OK_PONG
@@ -23,20 +23,22 @@ static void test_counters(void)
 	for (i = 1; i < SKACCEL_CNT_MAX; i++) {
 		const char *key = helperd_counter_key(i), *phrase = helperd_counter_phrase(i);
 
-		CHECK(key && phrase, "counter %u has no name", i);
+		ASSERT_TRUE(key && phrase, skt_fmt("counter %u has no name", i));
 		if (!key || !phrase)
 			continue;
 		for (j = 1; j < i; j++)
-			CHECK(strcmp(key, helperd_counter_key(j)) != 0, "counters %u and %u: %s", i,
-			      j, key);
+			ASSERT_TRUE(strcmp(key, helperd_counter_key(j)) != 0,
+				    skt_fmt("counters %u and %u: %s", i, j, key));
 		/* Fallback counters are exactly those named fb_*: what last_fallback holds. */
-		ASSERT_EQ(helperd_counter_is_fallback(i), strncmp(key, "fb_", 3) == 0);
+		ASSERT_EQ(helperd_counter_is_fallback(i), strncmp(key, "fb_", 3) == 0,
+			  "helperd_counter_is_fallback");
 		fallbacks += helperd_counter_is_fallback(i);
 	}
-	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_LEFT_CONN - SKACCEL_CNT_FB_DISABLED + 1);
-	ASSERT_STREQ(helperd_counter_key(SKACCEL_CNT_REDIR_BYTES), "redir_bytes");
-	ASSERT_TRUE(helperd_counter_key(SKACCEL_CNT_MAX) == NULL);
-	ASSERT_FALSE(helperd_counter_is_fallback(0));
+	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_LEFT_CONN - SKACCEL_CNT_FB_DISABLED + 1, "fallbacks");
+	ASSERT_STREQ(helperd_counter_key(SKACCEL_CNT_REDIR_BYTES), "redir_bytes",
+		     "helperd_counter_key");
+	ASSERT_TRUE(helperd_counter_key(SKACCEL_CNT_MAX) == NULL, "helperd_counter_key");
+	ASSERT_FALSE(helperd_counter_is_fallback(0), "helperd_counter_is_fallback");
 }
 
 static void test_statuses(void)
@@ -46,18 +48,19 @@ static void test_statuses(void)
 	for (s = STATUS_MIN; s <= STATUS_MAX; s++) {
 		const char *key = helperd_status_key(s);
 
-		CHECK(key != NULL, "status %d has no key", (int)s);
-		CHECK(strcmp(skaccel_status_str(s), "unknown status") != 0, "status %d unnamed",
-		      (int)s);
+		ASSERT_TRUE(key != NULL, skt_fmt("status %d has no key", (int)s));
+		ASSERT_TRUE(strcmp(skaccel_status_str(s), "unknown status") != 0,
+			    skt_fmt("status %d unnamed", (int)s));
 		/* Every status fits skaccel_regcnt. */
-		CHECK(s + SKACCEL_REGCNT_BIAS >= 0 && s + SKACCEL_REGCNT_BIAS < SKACCEL_REGCNT_MAX,
-		      "status %d outside skaccel_regcnt", (int)s);
+		ASSERT_TRUE(s + SKACCEL_REGCNT_BIAS >= 0 &&
+				s + SKACCEL_REGCNT_BIAS < SKACCEL_REGCNT_MAX,
+			    skt_fmt("status %d outside skaccel_regcnt", (int)s));
 		for (t = STATUS_MIN; t < s && key; t++)
-			CHECK(strcmp(key, helperd_status_key(t)) != 0, "statuses %d and %d: %s",
-			      (int)s, (int)t, key);
+			ASSERT_TRUE(strcmp(key, helperd_status_key(t)) != 0,
+				    skt_fmt("statuses %d and %d: %s", (int)s, (int)t, key));
 	}
-	ASSERT_TRUE(helperd_status_key(STATUS_MIN - 1) == NULL);
-	ASSERT_TRUE(helperd_status_key(STATUS_MAX + 1) == NULL);
+	ASSERT_TRUE(helperd_status_key(STATUS_MIN - 1) == NULL, "helperd_status_key");
+	ASSERT_TRUE(helperd_status_key(STATUS_MAX + 1) == NULL, "helperd_status_key");
 }
 
 /* Opening (not loading) the skeleton needs no privileges. */
@@ -70,7 +73,7 @@ static void test_map_table_matches_object(void)
 
 	libbpf_set_print(NULL);
 	skel = skaccel__open();
-	ASSERT_TRUE(skel != NULL);
+	ASSERT_TRUE(skel != NULL, "skel != NULL");
 	if (!skel)
 		return;
 	bpf_object__for_each_map(map, skel->obj)
@@ -91,15 +94,15 @@ static void test_map_table_matches_object(void)
 		for (i = 0; i < HELPERD_NR_MAPS; i++)
 			if (strcmp(helperd_map_descs[i].name, bpf_map__name(map)) == 0)
 				d = &helperd_map_descs[i];
-		CHECK(d != NULL, "pinned map %s missing from helperd_map_descs",
-		      bpf_map__name(map));
+		ASSERT_TRUE(d != NULL, skt_fmt("pinned map %s missing from helperd_map_descs",
+					       bpf_map__name(map)));
 		if (!d)
 			continue;
-		ASSERT_EQ(bpf_map__type(map), d->type);
-		ASSERT_EQ(bpf_map__key_size(map), d->key_size);
-		ASSERT_EQ(bpf_map__value_size(map), d->value_size);
+		ASSERT_EQ(bpf_map__type(map), d->type, "bpf_map__type");
+		ASSERT_EQ(bpf_map__key_size(map), d->key_size, "bpf_map__key_size");
+		ASSERT_EQ(bpf_map__value_size(map), d->value_size, "bpf_map__value_size");
 	}
-	ASSERT_EQ(pinned - legacy, HELPERD_NR_MAPS);
+	ASSERT_EQ(pinned - legacy, HELPERD_NR_MAPS, "pinned - legacy");
 	skaccel__destroy(skel);
 }
 
@@ -108,5 +111,5 @@ int main(void)
 	test_counters();
 	test_statuses();
 	test_map_table_matches_object();
-	return test_summary();
+	return skt_summary();
 }

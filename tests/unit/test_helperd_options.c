@@ -3,11 +3,11 @@
 #include <linux/types.h>
 #include <stdint.h>
 
-#include "options.h"
-#include "skaccel_maps.h"
-#include "skaccel_proto.h"
-#include "test_helperd_assert.h"
-#include "text.h"
+#include "common/number.h"
+#include "common/skaccel_maps.h"
+#include "common/skaccel_proto.h"
+#include "helperd/options.h"
+#include "tests/unit/skt_assert.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
 
@@ -17,7 +17,7 @@ static int parse(struct helperd_options *o, char **argv, int argc)
 	int r = helperd_options_parse(o, argc, argv, err, sizeof(err));
 
 	if (r)
-		ASSERT_TRUE(err[0] != '\0'); /* every refusal says why */
+		ASSERT_TRUE(err[0] != '\0', "err"); /* every refusal says why */
 	return r;
 }
 
@@ -25,42 +25,43 @@ static void test_sizes(void)
 {
 	uint64_t v = 0;
 
-	ASSERT_EQ(helperd_parse_size("0", &v), 0);
-	ASSERT_EQ(v, 0);
-	ASSERT_EQ(helperd_parse_size("4096", &v), 0);
-	ASSERT_EQ(v, 4096);
-	ASSERT_EQ(helperd_parse_size("64K", &v), 0);
-	ASSERT_EQ(v, 65536);
-	ASSERT_EQ(helperd_parse_size("64k", &v), 0);
-	ASSERT_EQ(v, 65536);
-	ASSERT_EQ(helperd_parse_size("4M", &v), 0);
-	ASSERT_EQ(v, 4u << 20);
-	ASSERT_EQ(helperd_parse_size("2G", &v), 0);
-	ASSERT_EQ(v, 2ull << 30);
-	ASSERT_EQ(helperd_parse_size("", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("M", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("4MB", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("4T", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("-4", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size(" 4", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("4 ", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("1.5M", &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_size("18446744073709551615", &v), 0);
-	ASSERT_EQ(helperd_parse_size("18446744073709551616", &v), -ERANGE);
-	ASSERT_EQ(helperd_parse_size("17179869184G", &v), -ERANGE);
+	ASSERT_OK(skaccel_parse_size("0", &v), "skaccel_parse_size");
+	ASSERT_EQ(v, 0, "v");
+	ASSERT_OK(skaccel_parse_size("4096", &v), "skaccel_parse_size");
+	ASSERT_EQ(v, 4096, "v");
+	ASSERT_OK(skaccel_parse_size("64K", &v), "skaccel_parse_size");
+	ASSERT_EQ(v, 65536, "v");
+	ASSERT_OK(skaccel_parse_size("64k", &v), "skaccel_parse_size");
+	ASSERT_EQ(v, 65536, "v");
+	ASSERT_OK(skaccel_parse_size("4M", &v), "skaccel_parse_size");
+	ASSERT_EQ(v, 4u << 20, "v");
+	ASSERT_OK(skaccel_parse_size("2G", &v), "skaccel_parse_size");
+	ASSERT_EQ(v, 2ull << 30, "v");
+	ASSERT_EQ(skaccel_parse_size("", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("M", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("4MB", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("4T", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("-4", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size(" 4", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("4 ", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("1.5M", &v), -EINVAL, "skaccel_parse_size");
+	ASSERT_OK(skaccel_parse_size("18446744073709551615", &v), "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("18446744073709551616", &v), -ERANGE, "skaccel_parse_size");
+	ASSERT_EQ(skaccel_parse_size("17179869184G", &v), -ERANGE, "skaccel_parse_size");
 }
 
 static void test_uint(void)
 {
 	unsigned int v = 0;
 
-	ASSERT_EQ(helperd_parse_uint("1", 1, 10, &v), 0);
-	ASSERT_EQ(v, 1);
-	ASSERT_EQ(helperd_parse_uint("0", 1, 10, &v), -ERANGE);
-	ASSERT_EQ(helperd_parse_uint("11", 1, 10, &v), -ERANGE);
-	ASSERT_EQ(helperd_parse_uint("+1", 1, 10, &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_uint("1x", 1, 10, &v), -EINVAL);
-	ASSERT_EQ(helperd_parse_uint("99999999999999999999999", 1, 10, &v), -ERANGE);
+	ASSERT_OK(skaccel_parse_uint("1", 1, 10, &v), "skaccel_parse_uint");
+	ASSERT_EQ(v, 1, "v");
+	ASSERT_EQ(skaccel_parse_uint("0", 1, 10, &v), -ERANGE, "skaccel_parse_uint");
+	ASSERT_EQ(skaccel_parse_uint("11", 1, 10, &v), -ERANGE, "skaccel_parse_uint");
+	ASSERT_EQ(skaccel_parse_uint("+1", 1, 10, &v), -EINVAL, "skaccel_parse_uint");
+	ASSERT_EQ(skaccel_parse_uint("1x", 1, 10, &v), -EINVAL, "skaccel_parse_uint");
+	ASSERT_EQ(skaccel_parse_uint("99999999999999999999999", 1, 10, &v), -ERANGE,
+		  "skaccel_parse_uint");
 }
 
 static void test_defaults(void)
@@ -68,21 +69,21 @@ static void test_defaults(void)
 	struct helperd_options o;
 	char *argv[] = { "skaccel-helperd", NULL };
 
-	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0);
-	ASSERT_EQ(o.mode, HELPERD_RUN);
-	ASSERT_STREQ(o.socket_path, SKACCEL_DEFAULT_SOCKET);
-	ASSERT_STREQ(o.pin_dir, "/sys/fs/bpf/skaccel");
-	ASSERT_EQ(o.log_level, HELPERD_LOG_INFO);
-	ASSERT_EQ(o.max_clients, 1024);
-	ASSERT_EQ(o.max_per_user, 4096);
-	ASSERT_EQ(o.max_socks, SKACCEL_MAX_SOCKS);
-	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET);
-	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME);
-	ASSERT_FALSE(o.disable);
-	ASSERT_FALSE(o.json);
-	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf");
-	ASSERT_FALSE(o.config_explicit);
-	ASSERT_FALSE(o.max_per_user_given);
+	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_RUN, "o.mode");
+	ASSERT_STREQ(o.socket_path, SKACCEL_DEFAULT_SOCKET, "o.socket_path");
+	ASSERT_STREQ(o.pin_dir, "/sys/fs/bpf/skaccel", "o.pin_dir");
+	ASSERT_EQ(o.log_level, HELPERD_LOG_INFO, "o.log_level");
+	ASSERT_EQ(o.max_clients, 1024, "o.max_clients");
+	ASSERT_EQ(o.max_per_user, 4096, "o.max_per_user");
+	ASSERT_EQ(o.max_socks, SKACCEL_MAX_SOCKS, "o.max_socks");
+	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET, "o.rx_budget");
+	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME, "o.rx_resume");
+	ASSERT_FALSE(o.disable, "o.disable");
+	ASSERT_FALSE(o.json, "o.json");
+	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf", "o.config_path");
+	ASSERT_FALSE(o.config_explicit, "o.config_explicit");
+	ASSERT_FALSE(o.max_per_user_given, "o.max_per_user_given");
 }
 
 static void test_config(void)
@@ -95,29 +96,29 @@ static void test_config(void)
 	char *check_config[] = { "h", "--config", "/c.conf", "--check-config", NULL };
 	char *check_both[] = { "h", "--config=/c.conf", "--check-config", "/d.conf", NULL };
 
-	ASSERT_EQ(parse(&o, config, ARGC(config)), 0);
-	ASSERT_EQ(o.mode, HELPERD_RUN);
-	ASSERT_STREQ(o.config_path, "/x/p.conf");
-	ASSERT_TRUE(o.config_explicit);
-	ASSERT_TRUE(o.max_per_user_given);
-	ASSERT_EQ(o.max_per_user, 7);
+	ASSERT_EQ(parse(&o, config, ARGC(config)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_RUN, "o.mode");
+	ASSERT_STREQ(o.config_path, "/x/p.conf", "o.config_path");
+	ASSERT_TRUE(o.config_explicit, "o.config_explicit");
+	ASSERT_TRUE(o.max_per_user_given, "o.max_per_user_given");
+	ASSERT_EQ(o.max_per_user, 7, "o.max_per_user");
 
 	/* Without a file: the default, which may be missing. */
-	ASSERT_EQ(parse(&o, check, ARGC(check)), 0);
-	ASSERT_EQ(o.mode, HELPERD_CHECK_CONFIG);
-	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf");
-	ASSERT_FALSE(o.config_explicit);
+	ASSERT_EQ(parse(&o, check, ARGC(check)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_CHECK_CONFIG, "o.mode");
+	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf", "o.config_path");
+	ASSERT_FALSE(o.config_explicit, "o.config_explicit");
 	/* Both spellings of the optional argument; it beats --config. */
-	ASSERT_EQ(parse(&o, check_eq, ARGC(check_eq)), 0);
-	ASSERT_STREQ(o.config_path, "/a.conf");
-	ASSERT_TRUE(o.config_explicit);
-	ASSERT_EQ(parse(&o, check_arg, ARGC(check_arg)), 0);
-	ASSERT_STREQ(o.config_path, "/b.conf");
-	ASSERT_EQ(parse(&o, check_config, ARGC(check_config)), 0);
-	ASSERT_STREQ(o.config_path, "/c.conf");
-	ASSERT_TRUE(o.config_explicit);
-	ASSERT_EQ(parse(&o, check_both, ARGC(check_both)), 0);
-	ASSERT_STREQ(o.config_path, "/d.conf");
+	ASSERT_EQ(parse(&o, check_eq, ARGC(check_eq)), 0, "parse");
+	ASSERT_STREQ(o.config_path, "/a.conf", "o.config_path");
+	ASSERT_TRUE(o.config_explicit, "o.config_explicit");
+	ASSERT_EQ(parse(&o, check_arg, ARGC(check_arg)), 0, "parse");
+	ASSERT_STREQ(o.config_path, "/b.conf", "o.config_path");
+	ASSERT_EQ(parse(&o, check_config, ARGC(check_config)), 0, "parse");
+	ASSERT_STREQ(o.config_path, "/c.conf", "o.config_path");
+	ASSERT_TRUE(o.config_explicit, "o.config_explicit");
+	ASSERT_EQ(parse(&o, check_both, ARGC(check_both)), 0, "parse");
+	ASSERT_STREQ(o.config_path, "/d.conf", "o.config_path");
 }
 
 static void test_all_options(void)
@@ -141,16 +142,16 @@ static void test_all_options(void)
 			 "--disable",
 			 NULL };
 
-	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0);
-	ASSERT_STREQ(o.socket_path, "/tmp/s");
-	ASSERT_STREQ(o.pin_dir, "/sys/fs/bpf/x");
-	ASSERT_EQ(o.log_level, HELPERD_LOG_DEBUG);
-	ASSERT_EQ(o.max_clients, 7);
-	ASSERT_EQ(o.max_per_user, 9);
-	ASSERT_EQ(o.max_socks, 64);
-	ASSERT_EQ(o.rx_budget, 8u << 20);
-	ASSERT_EQ(o.rx_resume, 2u << 20);
-	ASSERT_TRUE(o.disable);
+	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0, "parse");
+	ASSERT_STREQ(o.socket_path, "/tmp/s", "o.socket_path");
+	ASSERT_STREQ(o.pin_dir, "/sys/fs/bpf/x", "o.pin_dir");
+	ASSERT_EQ(o.log_level, HELPERD_LOG_DEBUG, "o.log_level");
+	ASSERT_EQ(o.max_clients, 7, "o.max_clients");
+	ASSERT_EQ(o.max_per_user, 9, "o.max_per_user");
+	ASSERT_EQ(o.max_socks, 64, "o.max_socks");
+	ASSERT_EQ(o.rx_budget, 8u << 20, "o.rx_budget");
+	ASSERT_EQ(o.rx_resume, 2u << 20, "o.rx_resume");
+	ASSERT_TRUE(o.disable, "o.disable");
 }
 
 static void test_modes(void)
@@ -162,16 +163,16 @@ static void test_modes(void)
 	char *version[] = { "h", "--version", NULL };
 	char *twice[] = { "h", "--stats", "--stats", NULL };
 
-	ASSERT_EQ(parse(&o, stats, ARGC(stats)), 0);
-	ASSERT_EQ(o.mode, HELPERD_STATS);
-	ASSERT_TRUE(o.json);
-	ASSERT_EQ(parse(&o, unpin, ARGC(unpin)), 0);
-	ASSERT_EQ(o.mode, HELPERD_UNPIN);
-	ASSERT_EQ(parse(&o, help, ARGC(help)), 0);
-	ASSERT_EQ(o.mode, HELPERD_HELP);
-	ASSERT_EQ(parse(&o, version, ARGC(version)), 0);
-	ASSERT_EQ(o.mode, HELPERD_VERSION);
-	ASSERT_EQ(parse(&o, twice, ARGC(twice)), 0);
+	ASSERT_EQ(parse(&o, stats, ARGC(stats)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_STATS, "o.mode");
+	ASSERT_TRUE(o.json, "o.json");
+	ASSERT_EQ(parse(&o, unpin, ARGC(unpin)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_UNPIN, "o.mode");
+	ASSERT_EQ(parse(&o, help, ARGC(help)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_HELP, "o.mode");
+	ASSERT_EQ(parse(&o, version, ARGC(version)), 0, "parse");
+	ASSERT_EQ(o.mode, HELPERD_VERSION, "o.mode");
+	ASSERT_EQ(parse(&o, twice, ARGC(twice)), 0, "parse");
 }
 
 static void test_budget_only(void)
@@ -181,10 +182,10 @@ static void test_budget_only(void)
 	char *big[] = { "h", "--rx-budget", "64M", NULL };
 
 	/* Only the budget given: resume follows it (no hysteresis), whatever its size. */
-	ASSERT_EQ(parse(&o, small, ARGC(small)), 0);
-	ASSERT_EQ(o.rx_resume, 512u << 10);
-	ASSERT_EQ(parse(&o, big, ARGC(big)), 0);
-	ASSERT_EQ(o.rx_resume, 64u << 20);
+	ASSERT_EQ(parse(&o, small, ARGC(small)), 0, "parse");
+	ASSERT_EQ(o.rx_resume, 512u << 10, "o.rx_resume");
+	ASSERT_EQ(parse(&o, big, ARGC(big)), 0, "parse");
+	ASSERT_EQ(o.rx_resume, 64u << 20, "o.rx_resume");
 }
 
 static void test_refusals(void)
@@ -228,9 +229,10 @@ static void test_refusals(void)
 
 		while (cases[i][argc])
 			argc++;
-		CHECK(parse(&o, cases[i], argc) == -EINVAL || parse(&o, cases[i], argc) == -ERANGE,
-		      "case %zu (%s %s) was accepted", i, cases[i][1],
-		      cases[i][2] ? cases[i][2] : "");
+		ASSERT_TRUE(parse(&o, cases[i], argc) == -EINVAL ||
+				parse(&o, cases[i], argc) == -ERANGE,
+			    skt_fmt("case %zu (%s %s) was accepted", i, cases[i][1],
+				    cases[i][2] ? cases[i][2] : ""));
 	}
 }
 
@@ -247,22 +249,43 @@ static void test_user(void)
 	char *unpin[] = { "skaccel-helperd", "--user", "skaccel", "--unpin", NULL };
 	char *check[] = { "skaccel-helperd", "--user", "skaccel", "--check-config", NULL };
 
-	ASSERT_EQ(parse(&o, plain, ARGC(plain)), 0);
-	ASSERT_TRUE(o.user == NULL);
-	ASSERT_EQ(parse(&o, user, ARGC(user)), 0);
-	ASSERT_STREQ(o.user, "skaccel");
-	ASSERT_EQ(o.mode, HELPERD_RUN);
-	ASSERT_EQ(parse(&o, user_eq, ARGC(user_eq)), 0);
-	ASSERT_STREQ(o.user, "995");
-	ASSERT_EQ(parse(&o, empty, ARGC(empty)), -EINVAL);
-	ASSERT_EQ(parse(&o, missing, ARGC(missing)), -EINVAL);
-	ASSERT_EQ(parse(&o, stats, ARGC(stats)), -EINVAL);
-	ASSERT_EQ(parse(&o, unpin, ARGC(unpin)), -EINVAL);
-	ASSERT_EQ(parse(&o, check, ARGC(check)), -EINVAL);
+	ASSERT_EQ(parse(&o, plain, ARGC(plain)), 0, "parse");
+	ASSERT_TRUE(o.user == NULL, "o.user == NULL");
+	ASSERT_EQ(parse(&o, user, ARGC(user)), 0, "parse");
+	ASSERT_STREQ(o.user, "skaccel", "o.user");
+	ASSERT_EQ(o.mode, HELPERD_RUN, "o.mode");
+	ASSERT_EQ(parse(&o, user_eq, ARGC(user_eq)), 0, "parse");
+	ASSERT_STREQ(o.user, "995", "o.user");
+	ASSERT_EQ(parse(&o, empty, ARGC(empty)), -EINVAL, "parse");
+	ASSERT_EQ(parse(&o, missing, ARGC(missing)), -EINVAL, "parse");
+	ASSERT_EQ(parse(&o, stats, ARGC(stats)), -EINVAL, "parse");
+	ASSERT_EQ(parse(&o, unpin, ARGC(unpin)), -EINVAL, "parse");
+	ASSERT_EQ(parse(&o, check, ARGC(check)), -EINVAL, "parse");
+}
+
+/* --cross-netns: off by default (a policy decision, SECURITY.md), on or off only. */
+static void test_cross_netns(void)
+{
+	struct helperd_options o;
+	char *plain[] = { "skaccel-helperd", NULL };
+	char *on[] = { "skaccel-helperd", "--cross-netns=on", NULL };
+	char *off[] = { "skaccel-helperd", "--cross-netns", "off", NULL };
+	char *yes[] = { "skaccel-helperd", "--cross-netns=yes", NULL };
+	char *bare[] = { "skaccel-helperd", "--cross-netns", NULL };
+
+	ASSERT_OK(parse(&o, plain, ARGC(plain)), "no --cross-netns");
+	ASSERT_FALSE(o.cross_netns, "off by default");
+	ASSERT_OK(parse(&o, on, ARGC(on)), "--cross-netns=on");
+	ASSERT_TRUE(o.cross_netns, "--cross-netns=on sets it");
+	ASSERT_OK(parse(&o, off, ARGC(off)), "--cross-netns off");
+	ASSERT_FALSE(o.cross_netns, "--cross-netns off clears it");
+	ASSERT_EQ(parse(&o, yes, ARGC(yes)), -EINVAL, "--cross-netns=yes");
+	ASSERT_EQ(parse(&o, bare, ARGC(bare)), -EINVAL, "--cross-netns without a value");
 }
 
 int main(void)
 {
+	test_cross_netns();
 	test_sizes();
 	test_uint();
 	test_defaults();
@@ -272,5 +295,5 @@ int main(void)
 	test_modes();
 	test_budget_only();
 	test_refusals();
-	return test_summary();
+	return skt_summary();
 }

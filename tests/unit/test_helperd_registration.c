@@ -10,10 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "registration.h"
-#include "skaccel_proto.h"
-#include "sockcheck.h"
-#include "test_helperd_assert.h"
+#include "common/skaccel_proto.h"
+#include "helperd/registration.h"
+#include "helperd/sockcheck.h"
+#include "tests/unit/skt_assert.h"
 
 static int fake_user(const char *name, uid_t *uid)
 {
@@ -72,63 +72,67 @@ static void test_checks(void)
 	uint16_t port = 0;
 	int c = -1, a = -1, p[2];
 
-	ASSERT_EQ(helperd_own_netns_cookie(&netns), 0);
-	ASSERT_EQ(tcp_pair(&c, &a, &port), 0);
-	ASSERT_EQ(helperd_registry_init(&registry, 64), 0);
+	ASSERT_EQ(helperd_own_netns_cookie(&netns), 0, "helperd_own_netns_cookie");
+	ASSERT_EQ(tcp_pair(&c, &a, &port), 0, "tcp_pair");
+	ASSERT_EQ(helperd_registry_init(&registry, 64), 0, "helperd_registry_init");
 	ctx.own_netns = netns;
 	who.netns_cookie = netns;
 
 	/* Another network namespace: whoever asks, root included. */
 	who.netns_cookie = netns + 1;
 	helperd_register_client(&ctx, c, &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_OTHER_NETNS);
-	ASSERT_TRUE(res.have_tuple);
+	ASSERT_EQ(res.status, SKACCEL_ERR_OTHER_NETNS, "res.status");
+	ASSERT_TRUE(res.have_tuple, "res.have_tuple");
 	who.netns_cookie = netns;
 
 	/* Another user's socket (ours, asked for by someone else). */
 	who.uid = getuid() + 1;
 	helperd_register_client(&ctx, c, &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_OWNER);
-	ASSERT_EQ(res.owner, getuid());
+	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_OWNER, "res.status");
+	ASSERT_EQ(res.owner, getuid(), "res.owner");
 	who.uid = getuid();
 
 	/* The policy: ports, either end, and the rule that refused. */
 	snprintf(text, sizeof(text), "default allow\ndeny ports=%u\n", port);
 	helperd_policy_init(&policy);
-	ASSERT_EQ(helperd_policy_parse(&policy, text, strlen(text), &fake, &d), 0);
+	ASSERT_OK(helperd_policy_parse(&policy, text, strlen(text), &fake, &d),
+		  "helperd_policy_parse");
 	ctx.policy = &policy;
 	helperd_register_client(&ctx, c, &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY);
-	ASSERT_TRUE(res.rule != NULL);
-	ASSERT_EQ(res.rule ? res.rule->line : 0, 2);
+	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY, "res.status");
+	ASSERT_TRUE(res.rule != NULL, "res.rule != NULL");
+	ASSERT_EQ(res.rule ? res.rule->line : 0, 2, "res.rule ? res.rule->line : 0");
 	helperd_register_client(&ctx, a, &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY);
+	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY, "res.status");
 	helperd_policy_free(&policy);
 
 	/* The default verdict refuses with no rule. */
 	snprintf(text, sizeof(text), "default deny\ndeny ports=1\n");
-	ASSERT_EQ(helperd_policy_parse(&policy, text, strlen(text), &fake, &d), 0);
+	ASSERT_OK(helperd_policy_parse(&policy, text, strlen(text), &fake, &d),
+		  "helperd_policy_parse");
 	helperd_register_client(&ctx, c, &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY);
-	ASSERT_TRUE(res.rule == NULL);
+	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY, "res.status");
+	ASSERT_TRUE(res.rule == NULL, "res.rule == NULL");
 	helperd_policy_free(&policy);
 
 	/* A per-user line of the policy beats the global limit. */
 	snprintf(text, sizeof(text), "max-per-user %u 1\n", (unsigned int)getuid());
-	ASSERT_EQ(helperd_policy_parse(&policy, text, strlen(text), &fake, &d), 0);
+	ASSERT_OK(helperd_policy_parse(&policy, text, strlen(text), &fake, &d),
+		  "helperd_policy_parse");
 	t.local_port = 1; /* any end: it only counts against the user */
-	ASSERT_EQ(helperd_registry_add(&registry, 12345, &t, getuid(), NULL), 0);
+	ASSERT_EQ(helperd_registry_add(&registry, 12345, &t, getuid(), NULL), 0,
+		  "helperd_registry_add");
 	helperd_register_client(&ctx, c, &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_QUOTA);
-	ASSERT_EQ(res.limit, 1);
+	ASSERT_EQ(res.status, SKACCEL_ERR_QUOTA, "res.status");
+	ASSERT_EQ(res.limit, 1, "res.limit");
 	helperd_policy_free(&policy);
 	ctx.policy = NULL;
 
 	/* Not a socket at all: that refusal comes first, whoever asks. */
-	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(pipe(p), 0, "pipe");
 	who.netns_cookie = netns + 1;
 	helperd_register_client(&ctx, p[0], &who, 0, &res);
-	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_SOCKET);
+	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_SOCKET, "res.status");
 	close(p[0]);
 	close(p[1]);
 
@@ -141,5 +145,5 @@ static void test_checks(void)
 int main(void)
 {
 	test_checks();
-	return test_summary();
+	return skt_summary();
 }

@@ -11,11 +11,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "daemon.h"
-#include "fd_pass.h"
-#include "request.h"
-#include "skaccel_proto.h"
-#include "test_helperd_assert.h"
+#include "common/fd_pass.h"
+#include "common/skaccel_proto.h"
+#include "helperd/daemon.h"
+#include "helperd/request.h"
+#include "tests/unit/skt_assert.h"
 
 struct fixture {
 	struct helperd_daemon d;
@@ -30,8 +30,8 @@ static void setup(struct fixture *f)
 	int sp[2];
 
 	memset(f, 0, sizeof(*f));
-	ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
-	ASSERT_EQ(helperd_registry_init(&f->registry, 64), 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0, "socketpair");
+	ASSERT_EQ(helperd_registry_init(&f->registry, 64), 0, "helperd_registry_init");
 	helperd_policy_init(&f->d.policy);
 	helperd_ratelimit_init(&f->d.global_rl, 1000000000ull, 50);
 	f->d.reg.registry = &f->registry;
@@ -77,7 +77,7 @@ static void send_fds(int sock, const void *buf, size_t len, const int *fds, int 
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * n);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n);
 	}
-	ASSERT_EQ(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len);
+	ASSERT_EQ(sendmsg(sock, &msg, MSG_NOSIGNAL), (ssize_t)len, "sendmsg");
 }
 
 static int32_t get_reply(struct fixture *f, const struct skaccel_req *req)
@@ -85,11 +85,11 @@ static int32_t get_reply(struct fixture *f, const struct skaccel_req *req)
 	struct skaccel_reply rep = {};
 	ssize_t n = recv(f->peer, &rep, sizeof(rep), MSG_DONTWAIT);
 
-	ASSERT_EQ(n, sizeof(rep));
-	ASSERT_EQ(rep.magic, SKACCEL_MAGIC);
-	ASSERT_EQ(rep.op, req ? req->op : 0);
-	ASSERT_EQ(rep.seq, req ? req->seq : 0);
-	ASSERT_EQ(rep.cookie, 0);
+	ASSERT_EQ(n, sizeof(rep), "n");
+	ASSERT_EQ(rep.magic, SKACCEL_MAGIC, "rep.magic");
+	ASSERT_EQ(rep.op, req ? req->op : 0, "rep.op");
+	ASSERT_EQ(rep.seq, req ? req->seq : 0, "rep.seq");
+	ASSERT_EQ(rep.cookie, 0, "rep.cookie");
 	return n == sizeof(rep) ? rep.status : 1000;
 }
 
@@ -112,14 +112,14 @@ static void test_ping(void)
 	setup(&f);
 	skaccel_req_init(&req, SKACCEL_OP_PING, 7);
 	send_fds(f.peer, &req, sizeof(req), NULL, 0);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_OK_PONG);
-	ASSERT_EQ(counted(&f, SKACCEL_OK_PONG), 0); /* a ping is no registration */
-	ASSERT_FALSE(helperd_regcnt_dirty(&f.d.regcnt));
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_OK_PONG, "get_reply");
+	ASSERT_EQ(counted(&f, SKACCEL_OK_PONG), 0, "counted"); /* a ping is no registration */
+	ASSERT_FALSE(helperd_regcnt_dirty(&f.d.regcnt), "helperd_regcnt_dirty");
 	/* Nothing more to read, then the client leaves. */
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), -EAGAIN);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), -EAGAIN, "helperd_request_serve");
 	shutdown(f.peer, SHUT_WR);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), -ECONNRESET);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), -ECONNRESET, "helperd_request_serve");
 	teardown(&f);
 }
 
@@ -134,45 +134,45 @@ static void test_malformed(void)
 	skaccel_req_init(&req, SKACCEL_OP_PING, 8);
 	req.magic ^= 1;
 	send_fds(f.peer, &req, sizeof(req), NULL, 0);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, NULL), SKACCEL_ERR_BAD_REQUEST);
-	ASSERT_EQ(counted(&f, SKACCEL_ERR_BAD_REQUEST), 1);
-	ASSERT_EQ(f.c.unlogged, 0);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, NULL), SKACCEL_ERR_BAD_REQUEST, "get_reply");
+	ASSERT_EQ(counted(&f, SKACCEL_ERR_BAD_REQUEST), 1, "counted");
+	ASSERT_EQ(f.c.unlogged, 0, "f.c.unlogged");
 	/* The same again: answered and counted, not logged again. */
 	send_fds(f.peer, &req, sizeof(req), NULL, 0);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, NULL), SKACCEL_ERR_BAD_REQUEST);
-	ASSERT_EQ(counted(&f, SKACCEL_ERR_BAD_REQUEST), 2);
-	ASSERT_EQ(f.c.unlogged, 1);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, NULL), SKACCEL_ERR_BAD_REQUEST, "get_reply");
+	ASSERT_EQ(counted(&f, SKACCEL_ERR_BAD_REQUEST), 2, "counted");
+	ASSERT_EQ(f.c.unlogged, 1, "f.c.unlogged");
 
 	/* Short: a bad request, even with our magic. */
 	skaccel_req_init(&req, SKACCEL_OP_PING, 9);
 	send_fds(f.peer, &req, sizeof(req) - 1, NULL, 0);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, NULL), SKACCEL_ERR_BAD_REQUEST);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, NULL), SKACCEL_ERR_BAD_REQUEST, "get_reply");
 
 	/* Another version: op and seq echoed. */
 	skaccel_req_init(&req, SKACCEL_OP_REGISTER, 10);
 	req.version = SKACCEL_PROTO_VERSION + 1;
 	send_fds(f.peer, &req, sizeof(req), NULL, 0);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_VERSION);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_VERSION, "get_reply");
 
 	/* REGISTER without its fd. */
 	skaccel_req_init(&req, SKACCEL_OP_REGISTER, 11);
 	send_fds(f.peer, &req, sizeof(req), NULL, 0);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_NO_FD);
-	ASSERT_EQ(counted(&f, SKACCEL_ERR_NO_FD), 1);
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_NO_FD, "get_reply");
+	ASSERT_EQ(counted(&f, SKACCEL_ERR_NO_FD), 1, "counted");
 
 	/* PING with an fd: refused, and the fd closed. */
-	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(pipe(p), 0, "pipe");
 	skaccel_req_init(&req, SKACCEL_OP_PING, 12);
 	send_fds(f.peer, &req, sizeof(req), &p[0], 1);
 	close(p[0]);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_TOO_MANY_FDS);
-	ASSERT_TRUE(pipe_reader_gone(p[1]));
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_TOO_MANY_FDS, "get_reply");
+	ASSERT_TRUE(pipe_reader_gone(p[1]), "pipe_reader_gone");
 	close(p[1]);
 	teardown(&f);
 }
@@ -185,35 +185,36 @@ static void test_register_refused(void)
 
 	setup(&f);
 	/* A pipe: registration refuses it, and its fd is closed. */
-	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(pipe(p), 0, "pipe");
 	skaccel_req_init(&req, SKACCEL_OP_REGISTER, 20);
 	send_fds(f.peer, &req, sizeof(req), &p[0], 1);
 	close(p[0]);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_NOT_SOCKET);
-	ASSERT_EQ(counted(&f, SKACCEL_ERR_NOT_SOCKET), 1);
-	ASSERT_TRUE(pipe_reader_gone(p[1]));
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_NOT_SOCKET, "get_reply");
+	ASSERT_EQ(counted(&f, SKACCEL_ERR_NOT_SOCKET), 1, "counted");
+	ASSERT_TRUE(pipe_reader_gone(p[1]), "pipe_reader_gone");
 	close(p[1]);
 
 	/* A Unix socket: not TCP. */
-	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, u), 0);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, u), 0, "socketpair");
 	skaccel_req_init(&req, SKACCEL_OP_REGISTER, 21);
 	send_fds(f.peer, &req, sizeof(req), &u[0], 1);
 	close(u[0]);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_NOT_TCP);
-	ASSERT_EQ(recv(u[1], &req, 1, MSG_DONTWAIT), 0); /* EOF: the helper's copy is closed */
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_NOT_TCP, "get_reply");
+	ASSERT_EQ(recv(u[1], &req, 1, MSG_DONTWAIT), 0,
+		  "recv"); /* EOF: the helper's copy is closed */
 	close(u[1]);
 
 	/* Disabled: refused before anything is looked at. */
 	f.d.reg.enabled = false;
-	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(pipe(p), 0, "pipe");
 	skaccel_req_init(&req, SKACCEL_OP_REGISTER, 22);
 	send_fds(f.peer, &req, sizeof(req), &p[0], 1);
 	close(p[0]);
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_DISABLED);
-	ASSERT_TRUE(pipe_reader_gone(p[1]));
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), 0, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_DISABLED, "get_reply");
+	ASSERT_TRUE(pipe_reader_gone(p[1]), "pipe_reader_gone");
 	close(p[1]);
 	teardown(&f);
 }
@@ -225,17 +226,17 @@ static void test_truncated(void)
 	struct skaccel_req req;
 
 	setup(&f);
-	ASSERT_EQ(pipe(p), 0);
+	ASSERT_EQ(pipe(p), 0, "pipe");
 	for (i = 0; i <= SKACCEL_FD_PASS_MAX; i++)
 		fds[i] = p[0];
 	skaccel_req_init(&req, SKACCEL_OP_REGISTER, 30);
 	send_fds(f.peer, &req, sizeof(req), fds, SKACCEL_FD_PASS_MAX + 1);
 	close(p[0]);
 	/* Answered, then to be cut off. */
-	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), -EMSGSIZE);
-	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_TRUNCATED);
-	ASSERT_EQ(counted(&f, SKACCEL_ERR_TRUNCATED), 1);
-	ASSERT_TRUE(pipe_reader_gone(p[1]));
+	ASSERT_EQ(helperd_request_serve(&f.d, &f.c), -EMSGSIZE, "helperd_request_serve");
+	ASSERT_EQ(get_reply(&f, &req), SKACCEL_ERR_TRUNCATED, "get_reply");
+	ASSERT_EQ(counted(&f, SKACCEL_ERR_TRUNCATED), 1, "counted");
+	ASSERT_TRUE(pipe_reader_gone(p[1]), "pipe_reader_gone");
 	close(p[1]);
 	teardown(&f);
 }
@@ -253,7 +254,7 @@ static void test_not_reading(void)
 		send_fds(f.peer, &req, sizeof(req), NULL, 0);
 		r = helperd_request_serve(&f.d, &f.c);
 	}
-	ASSERT_EQ(r, -ENOBUFS);
+	ASSERT_EQ(r, -ENOBUFS, "r");
 	teardown(&f);
 }
 
@@ -265,5 +266,5 @@ int main(void)
 	test_register_refused();
 	test_truncated();
 	test_not_reading();
-	return test_summary();
+	return skt_summary();
 }

@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "skaccel_proto.h"
-#include "sockcheck.h"
-#include "test_helperd_assert.h"
-#include "tuple.h"
+#include "common/skaccel_proto.h"
+#include "helperd/sockcheck.h"
+#include "helperd/tuple.h"
+#include "tests/unit/skt_assert.h"
 
 static int check(int fd)
 {
@@ -75,20 +75,20 @@ static void test_not_sockets(void)
 	int pipefd[2], fd;
 
 	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET);
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET, "check");
 	close(fd);
-	ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
-	ASSERT_EQ(check(pipefd[0]), SKACCEL_ERR_NOT_SOCKET);
-	ASSERT_EQ(check(pipefd[1]), SKACCEL_ERR_NOT_SOCKET);
+	ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0, "pipe2");
+	ASSERT_EQ(check(pipefd[0]), SKACCEL_ERR_NOT_SOCKET, "check");
+	ASSERT_EQ(check(pipefd[1]), SKACCEL_ERR_NOT_SOCKET, "check");
 	close(pipefd[0]);
 	close(pipefd[1]);
 	fd = eventfd(0, EFD_CLOEXEC);
-	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET);
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET, "check");
 	close(fd);
 	/* O_PATH fds can be passed but not used: getsockopt() says EBADF, not ENOTSOCK. */
 	fd = open("/", O_PATH | O_CLOEXEC);
-	ASSERT_TRUE(fd >= 0);
-	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET);
+	ASSERT_TRUE(fd >= 0, "fd >= 0");
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_SOCKET, "check");
 	close(fd);
 }
 
@@ -97,29 +97,29 @@ static void test_not_tcp(void)
 	int sv[2], fd;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP, "check");
 	close(fd);
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP, "check");
 	close(fd);
-	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	ASSERT_EQ(check(sv[0]), SKACCEL_ERR_NOT_TCP);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0, "socketpair");
+	ASSERT_EQ(check(sv[0]), SKACCEL_ERR_NOT_TCP, "check");
 	close(sv[0]);
 	close(sv[1]);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 262 /* IPPROTO_MPTCP */);
 	if (fd >= 0) { /* only where MPTCP is enabled */
-		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP, "check");
 		close(fd);
 	}
 	/* SO_PROTOCOL says TCP, but it is no TCP socket (only with CAP_NET_RAW). */
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd >= 0) {
-		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP, "check");
 		close(fd);
 	}
 	fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (fd >= 0) {
-		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP);
+		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_TCP, "check");
 		close(fd);
 	}
 }
@@ -157,8 +157,8 @@ static void test_connecting(void)
 	second = connect_to(AF_INET, "127.0.0.1", port, SOCK_NONBLOCK);
 	for (i = 0; i < 50 && tcp_state(second) == TCP_ESTABLISHED; i++)
 		usleep(1000); /* not expected: only if the kernel accepted it after all */
-	ASSERT_EQ(tcp_state(second), TCP_SYN_SENT);
-	ASSERT_EQ(check(second), SKACCEL_ERR_NOT_ESTABLISHED);
+	ASSERT_EQ(tcp_state(second), TCP_SYN_SENT, "tcp_state");
+	ASSERT_EQ(check(second), SKACCEL_ERR_NOT_ESTABLISHED, "check");
 	close(second);
 	close(first);
 	close(lfd);
@@ -171,11 +171,11 @@ static void test_states(void)
 	struct pollfd pfd;
 
 	lfd = listener(AF_INET, &port);
-	ASSERT_TRUE(lfd >= 0);
-	ASSERT_EQ(check(lfd), SKACCEL_ERR_NOT_ESTABLISHED); /* listening */
+	ASSERT_TRUE(lfd >= 0, "lfd >= 0");
+	ASSERT_EQ(check(lfd), SKACCEL_ERR_NOT_ESTABLISHED, "check"); /* listening */
 
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* fresh, never connected */
-	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_ESTABLISHED);
+	ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_ESTABLISHED, "check");
 	close(fd);
 
 	test_connecting();
@@ -189,20 +189,20 @@ static void test_states(void)
 		fd = connect_to(AF_INET, "127.0.0.1", dead_port, SOCK_NONBLOCK);
 		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
 		poll(&pfd, 1, 1000);
-		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_ESTABLISHED);
+		ASSERT_EQ(check(fd), SKACCEL_ERR_NOT_ESTABLISHED, "check");
 		close(fd);
 	}
 
 	cfd = connect_to(AF_INET, "127.0.0.1", port, 0);
 	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(check(cfd), 0);
-	ASSERT_EQ(check(afd), 0);
+	ASSERT_EQ(check(cfd), 0, "check");
+	ASSERT_EQ(check(afd), 0, "check");
 
 	/* The peer closed: CLOSE_WAIT, which the sockhash would refuse. */
 	close(cfd);
 	pfd = (struct pollfd){ .fd = afd, .events = POLLIN };
 	poll(&pfd, 1, 1000);
-	ASSERT_EQ(check(afd), SKACCEL_ERR_NOT_ESTABLISHED);
+	ASSERT_EQ(check(afd), SKACCEL_ERR_NOT_ESTABLISHED, "check");
 	close(afd);
 
 	/* SO_ZEROCOPY set: the redirect path would never post completions. */
@@ -212,17 +212,17 @@ static void test_states(void)
 		int one = 1;
 
 		if (setsockopt(cfd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) == 0)
-			ASSERT_EQ(check(cfd), SKACCEL_ERR_UNSUPPORTED);
-		ASSERT_EQ(check(afd), 0);
+			ASSERT_EQ(check(cfd), SKACCEL_ERR_UNSUPPORTED, "check");
+		ASSERT_EQ(check(afd), 0, "check");
 	}
 	/* A ULP (kTLS) replaces the proto ops the sockhash needs; only if "tls" is loadable. */
 	if (setsockopt(afd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) == 0)
-		ASSERT_EQ(check(afd), SKACCEL_ERR_UNSUPPORTED);
+		ASSERT_EQ(check(afd), SKACCEL_ERR_UNSUPPORTED, "check");
 	else
-		ASSERT_EQ(check(afd), 0);
+		ASSERT_EQ(check(afd), 0, "check");
 	/* shutdown(SHUT_RDWR): FIN_WAIT, not ESTABLISHED. */
 	shutdown(afd, SHUT_RDWR);
-	ASSERT_EQ(check(afd), SKACCEL_ERR_NOT_ESTABLISHED);
+	ASSERT_EQ(check(afd), SKACCEL_ERR_NOT_ESTABLISHED, "check");
 	close(cfd);
 	close(afd);
 	close(lfd);
@@ -238,19 +238,19 @@ static void test_keys_pair(int lfamily, int cfamily, const char *cip)
 	lfd = listener(lfamily, &port);
 	cfd = connect_to(cfamily, cip, port, 0);
 	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_TRUE(cfd >= 0 && afd >= 0);
-	ASSERT_EQ(helperd_sock_key(cfd, &ccookie, &ct, &err), 0);
-	ASSERT_EQ(helperd_sock_key(afd, &acookie, &at, &err), 0);
-	ASSERT_NE(ccookie, 0);
-	ASSERT_NE(acookie, 0);
-	ASSERT_NE(ccookie, acookie);
-	ASSERT_EQ(helperd_own_netns_cookie(&own), 0);
-	ASSERT_EQ(ct.netns_cookie, own);
-	ASSERT_EQ(at.netns_cookie, own);
-	ASSERT_EQ(ct.remote_port, port);
-	ASSERT_EQ(at.local_port, port);
+	ASSERT_TRUE(cfd >= 0 && afd >= 0, "cfd >= 0 && afd >= 0");
+	ASSERT_EQ(helperd_sock_key(cfd, &ccookie, &ct, &err), 0, "helperd_sock_key");
+	ASSERT_EQ(helperd_sock_key(afd, &acookie, &at, &err), 0, "helperd_sock_key");
+	ASSERT_NEQ(ccookie, 0, "ccookie");
+	ASSERT_NEQ(acookie, 0, "acookie");
+	ASSERT_NEQ(ccookie, acookie, "ccookie");
+	ASSERT_EQ(helperd_own_netns_cookie(&own), 0, "helperd_own_netns_cookie");
+	ASSERT_EQ(ct.netns_cookie, own, "ct.netns_cookie");
+	ASSERT_EQ(at.netns_cookie, own, "at.netns_cookie");
+	ASSERT_EQ(ct.remote_port, port, "ct.remote_port");
+	ASSERT_EQ(at.local_port, port, "at.local_port");
 	helperd_tuple_mirror(&mirror, &ct);
-	ASSERT_MEMEQ(&mirror, &at, sizeof(mirror)); /* the two ends meet */
+	ASSERT_MEMEQ(&mirror, &at, sizeof(mirror), "&mirror"); /* the two ends meet */
 	close(cfd);
 	close(afd);
 	close(lfd);
@@ -269,5 +269,5 @@ int main(void)
 	test_not_tcp();
 	test_states();
 	test_keys();
-	return test_summary();
+	return skt_summary();
 }

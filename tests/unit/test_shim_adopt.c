@@ -9,11 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "adopt.h"
-#include "fdtab.h"
-#include "real.h"
-
-#include "test_shim_check.h"
+#include "shim/adopt.h"
+#include "shim/fdtab.h"
+#include "shim/real.h"
+#include "tests/unit/skt_assert.h"
 
 /* A loopback TCP connection: *c connected, *s accepted; the listener is closed. */
 static int tcp_pair(int *c, int *s)
@@ -75,40 +74,40 @@ int main(void)
 	struct msghdr m;
 
 	shim_real_init();
-	CHECK_EQ(0, shim_fdtab_init());
-	CHECK_EQ(0, tcp_pair(&c, &s));
-	CHECK_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, u));
-	CHECK_EQ(0, pipe2(p, O_CLOEXEC));
+	ASSERT_EQ(shim_fdtab_init(), 0, "shim_fdtab_init");
+	ASSERT_EQ(tcp_pair(&c, &s), 0, "tcp_pair");
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, u), 0, "socketpair");
+	ASSERT_EQ(pipe2(p, O_CLOEXEC), 0, "pipe2");
 	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, listen(l, 1));
+	ASSERT_EQ(listen(l, 1), 0, "listen");
 
 	/* A loopback TCP connection is adopted, with its O_NONBLOCK bit. */
 	shim_adopt_fd(c, "test");
-	CHECK_EQ(R, shim_fd_get(c));
-	CHECK_EQ(0, fcntl(s, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(shim_fd_get(c), R, "shim_fd_get");
+	ASSERT_EQ(fcntl(s, F_SETFL, O_NONBLOCK), 0, "fcntl");
 	shim_adopt_fd(s, "test");
-	CHECK_EQ(R | N, shim_fd_get(s));
+	ASSERT_EQ(shim_fd_get(s), R | N, "shim_fd_get");
 
 	/* Anything else is not, and a stale entry on it goes. */
 	shim_fd_set(u[0], R);
 	shim_adopt_fd(u[0], "test");
-	CHECK_EQ(0, shim_fd_get(u[0]));
+	ASSERT_EQ(shim_fd_get(u[0]), 0, "shim_fd_get");
 	shim_fd_set(l, R);
 	shim_adopt_fd(l, "test"); /* a listener has no peer */
-	CHECK_EQ(0, shim_fd_get(l));
+	ASSERT_EQ(shim_fd_get(l), 0, "shim_fd_get");
 	shim_adopt_fd(-1, "test");
-	CHECK_EQ(0, shim_fd_get(-1));
+	ASSERT_EQ(shim_fd_get(-1), 0, "shim_fd_get");
 
 	/* What an SCM_RIGHTS message carries. */
 	got = pass_fd(c, &m, control, sizeof(control));
-	CHECK_EQ(1, got >= 0);
+	ASSERT_EQ(got >= 0, 1, "got >= 0");
 	shim_fd_set(got, 0);
 	shim_adopt_received(&m);
-	CHECK_EQ(R, shim_fd_get(got));
+	ASSERT_EQ(shim_fd_get(got), R, "shim_fd_get");
 	m.msg_controllen = 0; /* no control data: nothing happens */
 	shim_fd_set(got, 0);
 	shim_adopt_received(&m);
-	CHECK_EQ(0, shim_fd_get(got));
+	ASSERT_EQ(shim_fd_get(got), 0, "shim_fd_get");
 
 	/* Everything open at start-up, as after an exec. */
 	shim_fd_clear(c);
@@ -116,13 +115,12 @@ int main(void)
 	shim_fd_set(p[0], R);
 	errno = EINTR;
 	shim_adopt_inherited();
-	CHECK_EQ(EINTR, errno); /* errno untouched */
-	CHECK_EQ(R, shim_fd_get(c));
-	CHECK_EQ(R | N, shim_fd_get(s));
-	CHECK_EQ(R, shim_fd_get(got));
-	CHECK_EQ(0, shim_fd_get(p[0]));
-	CHECK_EQ(0, shim_fd_get(u[1]));
+	ASSERT_EQ(errno, EINTR, "errno"); /* errno untouched */
+	ASSERT_EQ(shim_fd_get(c), R, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(s), R | N, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(got), R, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(p[0]), 0, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(u[1]), 0, "shim_fd_get");
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

@@ -21,17 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fd_pass.h"
-#include "fdtab.h"
-#include "helper_client.h"
-#include "init.h"
-#include "promote.h"
-#include "register.h"
+#include "common/fd_pass.h"
+#include "shim/fdtab.h"
+#include "shim/helper_client.h"
+#include "shim/init.h"
+#include "shim/promote.h"
+#include "shim/register.h"
 
 /* skaccel-run's ping talks to the same fake helper; run/ is not in the unit test link. */
-#include "../../run/ping.c"
+#include "run/ping.c"
 
-#include "test_shim_check.h"
+#include "tests/unit/skt_assert.h"
 
 enum fake_mode {
 	FAKE_GOOD,	/* answer every request properly */
@@ -210,16 +210,16 @@ static void test_no_helper(void)
 
 	shim_client_init(&c, path, 250, 300);
 	t0 = now_ms();
-	CHECK_EQ(-ENOENT, req(&c, &rep, &sent));
-	CHECK_EQ(false, sent);
-	CHECK_EQ(true, now_ms() - t0 < 50);
+	ASSERT_EQ(req(&c, &rep, &sent), -ENOENT, "req");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(now_ms() - t0 < 50, true, "now_ms");
 	/* The helper appears, but within the backoff nobody looks. */
 	fake_start(&h, path);
-	CHECK_EQ(-ENOENT, req(&c, &rep, &sent));
-	CHECK_EQ(0, get(&h.accepts));
+	ASSERT_EQ(req(&c, &rep, &sent), -ENOENT, "req");
+	ASSERT_EQ(get(&h.accepts), 0, "get");
 	sleep_ms(320);
-	CHECK_EQ(0, req(&c, &rep, &sent));
-	CHECK_EQ(1, get(&h.accepts));
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+	ASSERT_EQ(get(&h.accepts), 1, "get");
 	fake_stop(&h);
 
 	/* A socket file nobody listens on: refused, as fast. */
@@ -229,9 +229,9 @@ static void test_no_helper(void)
 		char longpath[200];
 
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-		CHECK_EQ(0, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+		ASSERT_EQ(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind");
 		shim_client_init(&c, path, 250, 300);
-		CHECK_EQ(-ECONNREFUSED, req(&c, &rep, &sent));
+		ASSERT_EQ(req(&c, &rep, &sent), -ECONNREFUSED, "req");
 		close(fd);
 		unlink(path);
 
@@ -239,7 +239,7 @@ static void test_no_helper(void)
 		memset(longpath, 'x', sizeof(longpath));
 		longpath[sizeof(longpath) - 1] = '\0';
 		shim_client_init(&c, longpath, 250, 300);
-		CHECK_EQ(-ENAMETOOLONG, req(&c, &rep, &sent));
+		ASSERT_EQ(req(&c, &rep, &sent), -ENAMETOOLONG, "req");
 	}
 }
 
@@ -252,50 +252,51 @@ static void test_good(void)
 
 	fake_start(&h, path);
 	shim_client_init(&c, path, 250, 300);
-	CHECK_EQ(0, req(&c, &rep, &sent));
-	CHECK_EQ(true, sent);
-	CHECK_EQ(SKACCEL_OK_ACCELERATED, rep.status);
-	CHECK_EQ(1, rep.seq);
-	CHECK_EQ(0, req(&c, &rep, &sent));
-	CHECK_EQ(2, rep.seq);
-	CHECK_EQ(0, shim_client_request(&c, SKACCEL_OP_PING, -1, &rep, &sent));
-	CHECK_EQ(false, sent);
-	CHECK_EQ(SKACCEL_OK_PONG, rep.status);
-	CHECK_EQ(3, get(&h.requests));
-	CHECK_EQ(2, get(&h.fds));
-	CHECK_EQ(1, get(&h.accepts)); /* one connection for all of them */
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+	ASSERT_EQ(sent, true, "sent");
+	ASSERT_EQ(rep.status, SKACCEL_OK_ACCELERATED, "rep");
+	ASSERT_EQ(rep.seq, 1, "rep");
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+	ASSERT_EQ(rep.seq, 2, "rep");
+	ASSERT_EQ(shim_client_request(&c, SKACCEL_OP_PING, -1, &rep, &sent), 0,
+		  "shim_client_request");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(rep.status, SKACCEL_OK_PONG, "rep");
+	ASSERT_EQ(get(&h.requests), 3, "get");
+	ASSERT_EQ(get(&h.fds), 2, "get");
+	ASSERT_EQ(get(&h.accepts), 1, "get"); /* one connection for all of them */
 	/* Our fd is close-on-exec. */
-	CHECK_EQ(FD_CLOEXEC, fcntl(c.fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(fcntl(c.fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC, "fcntl");
 
 	/* A refusal is an answer, not a failure: no backoff. */
 	put(&h.status, SKACCEL_ERR_NOT_LOCAL);
-	CHECK_EQ(0, req(&c, &rep, &sent));
-	CHECK_EQ(SKACCEL_ERR_NOT_LOCAL, rep.status);
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+	ASSERT_EQ(rep.status, SKACCEL_ERR_NOT_LOCAL, "rep");
 	put(&h.status, SKACCEL_OK_ACCELERATED);
-	CHECK_EQ(0, req(&c, &rep, &sent));
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
 
 	/* The helper restarted: the dead connection is replaced at once, nothing lost. */
 	put(&h.drop_all, 1);
 	while (get(&h.drop_all))
 		sleep_ms(1);
-	CHECK_EQ(0, req(&c, &rep, &sent));
-	CHECK_EQ(2, get(&h.accepts));
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+	ASSERT_EQ(get(&h.accepts), 2, "get");
 
 	/* The application closed our fd and reused the number: leave its file alone. */
 	{
 		int ourfd = c.fd, p[2];
 
 		close(ourfd);
-		CHECK_EQ(0, pipe(p));
+		ASSERT_EQ(pipe(p), 0, "pipe");
 		if (p[0] != ourfd) { /* make the number the pipe's */
 			dup2(p[0], ourfd);
 			close(p[0]);
 			p[0] = ourfd;
 		}
-		CHECK_EQ(0, req(&c, &rep, &sent));
-		CHECK_EQ(0, fcntl(p[0], F_GETFD) < 0); /* still open */
-		CHECK_EQ(true, c.fd != p[0]);
-		CHECK_EQ(3, get(&h.accepts));
+		ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+		ASSERT_EQ(fcntl(p[0], F_GETFD) < 0, 0, "fcntl"); /* still open */
+		ASSERT_EQ(c.fd != p[0], true, "c");
+		ASSERT_EQ(get(&h.accepts), 3, "get");
 		close(p[0]);
 		close(p[1]);
 	}
@@ -312,13 +313,13 @@ static void test_good(void)
 			_exit(req(&c, &rep, &sent) == 0 && rep.status == 0 ? 0 : 1);
 		}
 		shim_client_atfork_parent(&c);
-		CHECK_EQ(pid, waitpid(pid, &status, 0));
-		CHECK_EQ(0, status);
-		CHECK_EQ(0, req(&c, &rep, &sent));
-		CHECK_EQ(4, get(&h.accepts));
+		ASSERT_EQ(waitpid(pid, &status, 0), pid, "waitpid");
+		ASSERT_EQ(status, 0, "status");
+		ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+		ASSERT_EQ(get(&h.accepts), 4, "get");
 	}
 	shim_client_reset(&c);
-	CHECK_EQ(-1, c.fd);
+	ASSERT_EQ(c.fd, -1, "c");
 	fake_stop(&h);
 }
 
@@ -336,43 +337,43 @@ static void test_failures(void)
 
 	/* Wrong seq: -EPROTO, connection closed, and backoff. */
 	put(&h.mode, FAKE_WRONG_SEQ);
-	CHECK_EQ(-EPROTO, req(&c, &rep, &sent));
-	CHECK_EQ(true, sent);
-	CHECK_EQ(-1, c.fd);
+	ASSERT_EQ(req(&c, &rep, &sent), -EPROTO, "req");
+	ASSERT_EQ(sent, true, "sent");
+	ASSERT_EQ(c.fd, -1, "c");
 	put(&h.mode, FAKE_GOOD);
 	n = get(&h.requests);
-	CHECK_EQ(-EPROTO, req(&c, &rep, &sent));
-	CHECK_EQ(false, sent);
-	CHECK_EQ(n, get(&h.requests));
+	ASSERT_EQ(req(&c, &rep, &sent), -EPROTO, "req");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(get(&h.requests), n, "get");
 	sleep_ms(320);
-	CHECK_EQ(0, req(&c, &rep, &sent));
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
 
 	put(&h.mode, FAKE_SHORT);
-	CHECK_EQ(-EPROTO, req(&c, &rep, &sent));
+	ASSERT_EQ(req(&c, &rep, &sent), -EPROTO, "req");
 	sleep_ms(320);
 
 	/* Silence: -ETIMEDOUT within the bound, then backoff costs nothing. */
 	put(&h.mode, FAKE_SILENT);
 	t0 = now_ms();
-	CHECK_EQ(-ETIMEDOUT, req(&c, &rep, &sent));
-	CHECK_EQ(true, sent);
-	CHECK_EQ(true, now_ms() - t0 >= 95 && now_ms() - t0 < 400);
+	ASSERT_EQ(req(&c, &rep, &sent), -ETIMEDOUT, "req");
+	ASSERT_EQ(sent, true, "sent");
+	ASSERT_EQ(now_ms() - t0 >= 95 && now_ms() - t0 < 400, true, "now_ms");
 	t0 = now_ms();
-	CHECK_EQ(-ETIMEDOUT, req(&c, &rep, &sent));
-	CHECK_EQ(true, now_ms() - t0 < 50);
+	ASSERT_EQ(req(&c, &rep, &sent), -ETIMEDOUT, "req");
+	ASSERT_EQ(now_ms() - t0 < 50, true, "now_ms");
 	/* A late answer can never be taken for the next request's: a new connection. */
 	put(&h.mode, FAKE_GOOD);
 	sleep_ms(320);
 	n = get(&h.accepts);
-	CHECK_EQ(0, req(&c, &rep, &sent));
-	CHECK_EQ(n + 1, get(&h.accepts));
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
+	ASSERT_EQ(get(&h.accepts), n + 1, "get");
 
 	/* Hang-up. */
 	put(&h.mode, FAKE_HANGUP);
-	CHECK_EQ(-ECONNRESET, req(&c, &rep, &sent));
+	ASSERT_EQ(req(&c, &rep, &sent), -ECONNRESET, "req");
 	shim_client_reset(&c);
 	put(&h.mode, FAKE_GOOD);
-	CHECK_EQ(0, req(&c, &rep, &sent));
+	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
 	fake_stop(&h);
 }
 
@@ -415,9 +416,9 @@ static void test_threads(void)
 		pthread_join(t[i], NULL);
 		ok += w[i].ok;
 	}
-	CHECK_EQ(400, ok);
-	CHECK_EQ(400, get(&h.requests));
-	CHECK_EQ(1, get(&h.accepts));
+	ASSERT_EQ(ok, 400, "ok");
+	ASSERT_EQ(get(&h.requests), 400, "get");
+	ASSERT_EQ(get(&h.accepts), 1, "get");
 
 	/*
 	 * While one thread waits for a silent helper, another gives up by the same deadline
@@ -435,7 +436,7 @@ static void test_threads(void)
 			worst = w[i].ms;
 	}
 	/* 50 requests each: one timeout, the rest inside the backoff. */
-	CHECK_EQ(true, worst >= 140 && worst < 600);
+	ASSERT_EQ(worst >= 140 && worst < 600, true, "worst");
 	fake_stop(&h);
 }
 
@@ -510,19 +511,19 @@ static void test_register(void)
 	setenv("SKACCEL_SOCKET", path, 1);
 	setenv("SKACCEL_TIMEOUT_MS", "500", 1);
 	setenv("SKACCEL_DEBUG", "1", 1);
-	CHECK_EQ(true, shim_active());
-	CHECK_EQ(500, shim_cfg.timeout_ms);
+	ASSERT_EQ(shim_active(), true, "shim_active");
+	ASSERT_EQ(shim_cfg.timeout_ms, 500, "shim_cfg");
 	/* Lazy promotion (SKACCEL_PROMOTE_AFTER=3); test_register_eager() has the default. */
-	CHECK_EQ(0u, shim_cfg.promote_after);
+	ASSERT_EQ(shim_cfg.promote_after, 0u, "shim_cfg");
 	shim_cfg.promote_after = SHIM_PROMOTE_AFTER;
 	lfd = listener(&la, 16);
 
 	/* Blocking connect and accept: both ends candidates, registered once promoted. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, pipe2(errpipe, O_CLOEXEC));
+	ASSERT_EQ(pipe2(errpipe, O_CLOEXEC), 0, "pipe2");
 	saved_stderr = dup(2);
 	dup2(errpipe[1], 2);
-	CHECK_EQ(0, hooked_connect(c, &la));
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
 	dup2(saved_stderr, 2);
 	close(saved_stderr);
 	close(errpipe[1]);
@@ -532,29 +533,29 @@ static void test_register(void)
 	{
 		/* Nothing asked of the kernel at connect(): the addresses come at promotion. */
 		snprintf(want, sizeof(want), "skaccel[%d]: fd %d: candidate\n", (int)getpid(), c);
-		CHECK_EQ(0, strcmp(line, want));
+		ASSERT_EQ(strcmp(line, want), 0, "strcmp");
 		if (strcmp(line, want))
 			fprintf(stderr, "  expected: %s  got:      %s", want, line);
 	}
 	setenv("SKACCEL_DEBUG", "0", 1);
 	shim_cfg.debug = false;
-	CHECK_EQ(C, shim_fd_get(c));
-	CHECK_EQ(0, get(&h.fds));
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 0, "get");
 	/* Not yet due: nothing happens. */
 	shim_promote_try(c);
-	CHECK_EQ(C, shim_fd_get(c));
-	CHECK_EQ(R | L, promote_now(c));
-	CHECK_EQ(1, get(&h.fds));
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(promote_now(c), R | L, "promote_now");
+	ASSERT_EQ(get(&h.fds), 1, "get");
 	s = hooked_accept4(lfd, 0);
-	CHECK_EQ(C, shim_fd_get(s));
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
 	/* A hooked read in progress holds the promotion off; it runs after the read. */
-	CHECK_EQ(true, shim_promote_enter(s));
-	CHECK_EQ(C, promote_now(s));
-	CHECK_EQ(1, get(&h.fds));
+	ASSERT_EQ(shim_promote_enter(s), true, "shim_promote_enter");
+	ASSERT_EQ(promote_now(s), C, "promote_now");
+	ASSERT_EQ(get(&h.fds), 1, "get");
 	shim_promote_leave(s, 1);
 	shim_promote_try(s);
-	CHECK_EQ(R | L, shim_fd_get(s));
-	CHECK_EQ(2, get(&h.fds));
+	ASSERT_EQ(shim_fd_get(s), R | L, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 2, "get");
 	close(s);
 	close(c);
 	shim_fd_clear(s);
@@ -562,24 +563,24 @@ static void test_register(void)
 
 	/* accept4(SOCK_NONBLOCK) and a non-blocking connect: O_NONBLOCK asked at promotion. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	CHECK_EQ(-1, hooked_connect(c, &la));
-	CHECK_EQ(EINPROGRESS, errno);
-	CHECK_EQ(C, shim_fd_get(c));
+	ASSERT_EQ(hooked_connect(c, &la), -1, "hooked_connect");
+	ASSERT_EQ(errno, EINPROGRESS, "errno");
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
 	s = hooked_accept4(lfd, SOCK_NONBLOCK);
-	CHECK_EQ(C | N, shim_fd_get(s));
+	ASSERT_EQ(shim_fd_get(s), C | N, "shim_fd_get");
 	/* The application still sees a plain completion. */
-	CHECK_EQ(0, so_error(c));
-	CHECK_EQ(C, shim_fd_get(c));
+	ASSERT_EQ(so_error(c), 0, "so_error");
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
 	/* The event loop's second connect(): nothing changes, nothing is asked. */
 	n = get(&h.requests);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EISCONN);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EALREADY);
-	CHECK_EQ(C, shim_fd_get(c));
-	CHECK_EQ(n, get(&h.requests));
-	CHECK_EQ(R | L | N, promote_now(c));
-	CHECK_EQ(R | L | N, promote_now(s));
-	CHECK_EQ(4, get(&h.fds));
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(get(&h.requests), n, "get");
+	ASSERT_EQ(promote_now(c), R | L | N, "promote_now");
+	ASSERT_EQ(promote_now(s), R | L | N, "promote_now");
+	ASSERT_EQ(get(&h.fds), 4, "get");
 	close(c);
 	close(s);
 
@@ -587,44 +588,45 @@ static void test_register(void)
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	shim_fd_set(c, C);
 	shim_after_getsockopt(c, SOL_SOCKET, SO_ERROR, &(int){ ECONNREFUSED }, &(socklen_t){ 4 });
-	CHECK_EQ(0, shim_fd_get(c));
+	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
 	shim_fd_set(c, C);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, ECONNREFUSED);
-	CHECK_EQ(0, shim_fd_get(c));
+	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
 	close(c);
 
 	/* Not TCP: a candidate until it is due, then dropped without a request. */
 	n = get(&h.requests);
 	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, hooked_connect(c, &la));
-	CHECK_EQ(C, shim_fd_get(c));
-	CHECK_EQ(0, promote_now(c));
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(promote_now(c), 0, "promote_now");
 	close(c);
 	{
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 		c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-		CHECK_EQ(0, connect(c, (struct sockaddr *)&sun, sizeof(sun)));
+		ASSERT_EQ(connect(c, (struct sockaddr *)&sun, sizeof(sun)), 0, "connect");
 		shim_after_connect(c, (struct sockaddr *)&sun, sizeof(sun), 0, 0);
-		CHECK_EQ(0, shim_fd_get(c));
+		ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
 		close(c);
 	}
-	CHECK_EQ(n, get(&h.requests));
+	ASSERT_EQ(get(&h.requests), n, "get");
 
 	/* The helper refuses: the fd stays unregistered. */
 	put(&h.status, SKACCEL_ERR_NOT_ESTABLISHED);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, hooked_connect(c, &la));
-	CHECK_EQ(0, promote_now(c));
-	CHECK_EQ(n + 1, get(&h.requests));
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	ASSERT_EQ(promote_now(c), 0, "promote_now");
+	ASSERT_EQ(get(&h.requests), n + 1, "get");
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
 	close(c);
 	put(&h.status, SKACCEL_ERR_ALREADY); /* ... unless it says the fd is in already */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, hooked_connect(c, &la));
-	CHECK_EQ(R, promote_now(c)); /* not known to be paired: no unsent-bytes mark */
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	ASSERT_EQ(promote_now(c), R,
+		  "promote_now"); /* not known to be paired: no unsent-bytes mark */
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
 	close(c);
@@ -638,23 +640,25 @@ static void test_register(void)
 	 */
 	lfd = listener(&la, 0);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, hooked_connect(c, &la)); /* fills the queue */
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect"); /* fills the queue */
 	s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	n = get(&h.requests);
-	CHECK_EQ(-1, hooked_connect(s, &la));
-	CHECK_EQ(EINPROGRESS, errno);
-	CHECK_EQ(C, shim_fd_get(s));
-	CHECK_EQ(n, get(&h.requests));
-	CHECK_EQ(0, so_error(s)); /* not done yet: stays a candidate */
-	CHECK_EQ(C, shim_fd_get(s));
+	ASSERT_EQ(hooked_connect(s, &la), -1, "hooked_connect");
+	ASSERT_EQ(errno, EINPROGRESS, "errno");
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
+	ASSERT_EQ(get(&h.requests), n, "get");
+	ASSERT_EQ(so_error(s), 0, "so_error"); /* not done yet: stays a candidate */
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
 	close(hooked_accept4(lfd, 0)); /* room in the queue */
 	pfd = (struct pollfd){ .fd = s, .events = POLLOUT };
-	CHECK_EQ(1, poll(&pfd, 1, 5000));
-	CHECK_EQ(0, so_error(s));
-	CHECK_EQ(C, shim_fd_get(s));
-	CHECK_EQ(n, get(&h.requests));	 /* the accepted one and the completed one: candidates */
-	CHECK_EQ(R | N, promote_now(s)); /* waiting for its peer: no unsent-bytes mark */
-	CHECK_EQ(n + 1, get(&h.requests));
+	ASSERT_EQ(poll(&pfd, 1, 5000), 1, "poll");
+	ASSERT_EQ(so_error(s), 0, "so_error");
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
+	ASSERT_EQ(get(&h.requests), n,
+		  "get"); /* the accepted one and the completed one: candidates */
+	ASSERT_EQ(promote_now(s), R | N,
+		  "promote_now"); /* waiting for its peer: no unsent-bytes mark */
+	ASSERT_EQ(get(&h.requests), n + 1, "get");
 	close(s);
 	close(c);
 	close(lfd);
@@ -671,23 +675,23 @@ static void test_register_eager(void)
 	struct fake_helper h;
 	int lfd, c, s;
 
-	CHECK_EQ(0u, shim_env_promote_after(NULL));
-	CHECK_EQ(0u, shim_env_promote_after("x"));
-	CHECK_EQ(0u, shim_env_promote_after("256"));
-	CHECK_EQ(0u, shim_env_promote_after("-1"));
-	CHECK_EQ(3u, shim_env_promote_after("3"));
+	ASSERT_EQ(shim_env_promote_after(NULL), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("x"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("256"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("-1"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("3"), 3u, "shim_env_promote_after");
 	fake_start(&h, path);
-	CHECK_EQ(true, shim_active());
-	CHECK_EQ(0u, shim_cfg.promote_after);
+	ASSERT_EQ(shim_active(), true, "shim_active");
+	ASSERT_EQ(shim_cfg.promote_after, 0u, "shim_cfg");
 	lfd = listener(&la, 16);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, hooked_connect(c, &la));
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
 	/* Waiting for its peer, and still the unsent-bytes mark: the peer's accept() comes. */
-	CHECK_EQ(R | L, shim_fd_get(c));
-	CHECK_EQ(1, get(&h.fds));
+	ASSERT_EQ(shim_fd_get(c), R | L, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 1, "get");
 	s = hooked_accept4(lfd, SOCK_NONBLOCK);
-	CHECK_EQ(R | L | N, shim_fd_get(s));
-	CHECK_EQ(2, get(&h.fds));
+	ASSERT_EQ(shim_fd_get(s), R | L | N, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 2, "get");
 	close(s);
 	close(c);
 	shim_fd_clear(s);
@@ -695,10 +699,10 @@ static void test_register_eager(void)
 
 	/* A non-blocking connect: registered at once, established within the call here. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	CHECK_EQ(-1, hooked_connect(c, &la));
-	CHECK_EQ(EINPROGRESS, errno);
-	CHECK_EQ(R | L | N, shim_fd_get(c));
-	CHECK_EQ(3, get(&h.fds));
+	ASSERT_EQ(hooked_connect(c, &la), -1, "hooked_connect");
+	ASSERT_EQ(errno, EINPROGRESS, "errno");
+	ASSERT_EQ(shim_fd_get(c), R | L | N, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 3, "get");
 	close(c);
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
@@ -711,18 +715,18 @@ static void test_ping(void)
 	int32_t status = 0;
 	long t0;
 
-	CHECK_EQ(-ENOENT, skrun_ping(path, 100, &status));
+	ASSERT_EQ(skrun_ping(path, 100, &status), -ENOENT, "skrun_ping");
 	fake_start(&h, path);
-	CHECK_EQ(0, skrun_ping(path, 100, &status));
-	CHECK_EQ(SKACCEL_OK_PONG, status);
+	ASSERT_EQ(skrun_ping(path, 100, &status), 0, "skrun_ping");
+	ASSERT_EQ(status, SKACCEL_OK_PONG, "status");
 	put(&h.mode, FAKE_WRONG_SEQ);
-	CHECK_EQ(-EPROTO, skrun_ping(path, 100, &status));
+	ASSERT_EQ(skrun_ping(path, 100, &status), -EPROTO, "skrun_ping");
 	put(&h.mode, FAKE_SILENT);
 	t0 = now_ms();
-	CHECK_EQ(-ETIMEDOUT, skrun_ping(path, 100, &status));
-	CHECK_EQ(true, now_ms() - t0 < 300);
+	ASSERT_EQ(skrun_ping(path, 100, &status), -ETIMEDOUT, "skrun_ping");
+	ASSERT_EQ(now_ms() - t0 < 300, true, "now_ms");
 	put(&h.mode, FAKE_HANGUP);
-	CHECK_EQ(-ECONNRESET, skrun_ping(path, 100, &status));
+	ASSERT_EQ(skrun_ping(path, 100, &status), -ECONNRESET, "skrun_ping");
 	fake_stop(&h);
 }
 
@@ -742,14 +746,14 @@ static void exchanges(int c, int s, int rounds)
 	char b[4];
 
 	while (rounds-- > 0) {
-		CHECK_EQ(4, write(c, "ping", 4));
+		ASSERT_EQ(write(c, "ping", 4), 4, "write");
 		pfd.fd = s;
 		poll(&pfd, 1, 1000);
-		CHECK_EQ(4, read(s, b, sizeof(b)));
-		CHECK_EQ(4, write(s, "pong", 4));
+		ASSERT_EQ(read(s, b, sizeof(b)), 4, "read");
+		ASSERT_EQ(write(s, "pong", 4), 4, "write");
 		pfd.fd = c;
 		poll(&pfd, 1, 1000);
-		CHECK_EQ(4, read(c, b, sizeof(b)));
+		ASSERT_EQ(read(c, b, sizeof(b)), 4, "read");
 	}
 }
 
@@ -764,90 +768,93 @@ static int hooks_child(void)
 
 	alarm(30); /* a hang is a failure, not a stuck CI run */
 	/* The hooks are the shim's. */
-	CHECK_EQ(true, dladdr(dlsym(RTLD_DEFAULT, "connect"), &info) && info.dli_fname &&
-			   strstr(info.dli_fname, "libskaccel.so"));
-	CHECK_EQ(true, dladdr(dlsym(RTLD_DEFAULT, "__recv_chk"), &info) && info.dli_fname &&
-			   strstr(info.dli_fname, "libskaccel.so"));
+	ASSERT_EQ(dladdr(dlsym(RTLD_DEFAULT, "connect"), &info) && info.dli_fname &&
+		      strstr(info.dli_fname, "libskaccel.so"),
+		  true, "dladdr");
+	ASSERT_EQ(dladdr(dlsym(RTLD_DEFAULT, "__recv_chk"), &info) && info.dli_fname &&
+		      strstr(info.dli_fname, "libskaccel.so"),
+		  true, "dladdr");
 	/* Nothing of the shim's own leaks out. */
-	CHECK_EQ(true, dlsym(RTLD_DEFAULT, "shim_active") == dlsym(RTLD_NEXT, "shim_active"));
+	ASSERT_EQ(dlsym(RTLD_DEFAULT, "shim_active") == dlsym(RTLD_NEXT, "shim_active"), true,
+		  "dlsym");
 
 	lfd = listener(&la, 16);
 	/* errno is the real call's, on failure and on success alike. */
 	close(listener(&closed, 1)); /* a port nobody listens on any more */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(-1, connect(c, (struct sockaddr *)&closed, sizeof(closed)));
-	CHECK_EQ(ECONNREFUSED, errno);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&closed, sizeof(closed)), -1, "connect");
+	ASSERT_EQ(errno, ECONNREFUSED, "errno");
 	close(c);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	errno = 1234;
-	CHECK_EQ(0, connect(c, (struct sockaddr *)&la, sizeof(la)));
-	CHECK_EQ(1234, errno);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&la, sizeof(la)), 0, "connect");
+	ASSERT_EQ(errno, 1234, "errno");
 	s = accept(lfd, NULL, NULL);
-	CHECK_EQ(true, s >= 0);
-	CHECK_EQ(1234, errno);
+	ASSERT_EQ(s >= 0, true, "s");
+	ASSERT_EQ(errno, 1234, "errno");
 	exchanges(c, s, 2);
-	CHECK_EQ(3, write(c, "abc", 3));
-	CHECK_EQ(3, read(s, buf, sizeof(buf)));
-	CHECK_EQ(3, write(s, "def", 3));
-	CHECK_EQ(3, recv(c, buf, 3, MSG_WAITALL));
+	ASSERT_EQ(write(c, "abc", 3), 3, "write");
+	ASSERT_EQ(read(s, buf, sizeof(buf)), 3, "read");
+	ASSERT_EQ(write(s, "def", 3), 3, "write");
+	ASSERT_EQ(recv(c, buf, 3, MSG_WAITALL), 3, "recv");
 	/* A registered blocking socket with a receive timeout still times out with EAGAIN. */
 	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_usec = 100000 },
 		   sizeof(struct timeval));
-	CHECK_EQ(-1, recv(c, buf, 1, 0));
-	CHECK_EQ(EAGAIN, errno);
+	ASSERT_EQ(recv(c, buf, 1, 0), -1, "recv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 	/* O_NONBLOCK set through fcntl and FIONBIO: EAGAIN at once. */
-	CHECK_EQ(0, fcntl(c, F_SETFL, O_NONBLOCK));
-	CHECK_EQ(O_NONBLOCK, fcntl(c, F_GETFL) & O_NONBLOCK);
-	CHECK_EQ(-1, read(c, buf, 1));
-	CHECK_EQ(EAGAIN, errno);
-	CHECK_EQ(0, ioctl(c, FIONBIO, &(int){ 0 }));
-	CHECK_EQ(0, ioctl(s, FIONBIO, &(int){ 1 }));
-	CHECK_EQ(-1, recv(s, buf, 1, 0));
-	CHECK_EQ(EAGAIN, errno);
-	CHECK_EQ(0, ioctl(c, FIONREAD, &val));
+	ASSERT_EQ(fcntl(c, F_SETFL, O_NONBLOCK), 0, "fcntl");
+	ASSERT_EQ(fcntl(c, F_GETFL) & O_NONBLOCK, O_NONBLOCK, "fcntl");
+	ASSERT_EQ(read(c, buf, 1), -1, "read");
+	ASSERT_EQ(errno, EAGAIN, "errno");
+	ASSERT_EQ(ioctl(c, FIONBIO, &(int){ 0 }), 0, "ioctl");
+	ASSERT_EQ(ioctl(s, FIONBIO, &(int){ 1 }), 0, "ioctl");
+	ASSERT_EQ(recv(s, buf, 1, 0), -1, "recv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
+	ASSERT_EQ(ioctl(c, FIONREAD, &val), 0, "ioctl");
 	/* dup2 onto a registered fd, then close both. */
-	CHECK_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-	CHECK_EQ(s, dup2(sv[0], s));
-	CHECK_EQ(0, close(s));
-	CHECK_EQ(0, close(c));
-	CHECK_EQ(-1, close(c));
-	CHECK_EQ(EBADF, errno);
-	CHECK_EQ(-1, dup2(-1, 100));
-	CHECK_EQ(EBADF, errno);
-	CHECK_EQ(-1, close_range(5, 4, 0));
-	CHECK_EQ(EINVAL, errno);
-	CHECK_EQ(-1, recv(-1, buf, 1, 0));
-	CHECK_EQ(EBADF, errno);
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0, "socketpair");
+	ASSERT_EQ(dup2(sv[0], s), s, "dup2");
+	ASSERT_EQ(close(s), 0, "close");
+	ASSERT_EQ(close(c), 0, "close");
+	ASSERT_EQ(close(c), -1, "close");
+	ASSERT_EQ(errno, EBADF, "errno");
+	ASSERT_EQ(dup2(-1, 100), -1, "dup2");
+	ASSERT_EQ(errno, EBADF, "errno");
+	ASSERT_EQ(close_range(5, 4, 0), -1, "close_range");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	ASSERT_EQ(recv(-1, buf, 1, 0), -1, "recv");
+	ASSERT_EQ(errno, EBADF, "errno");
 
 	/* Non-blocking connect: EINPROGRESS, then POLLOUT and SO_ERROR 0, as on TCP. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	CHECK_EQ(-1, connect(c, (struct sockaddr *)&la, sizeof(la)));
-	CHECK_EQ(EINPROGRESS, errno);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&la, sizeof(la)), -1, "connect");
+	ASSERT_EQ(errno, EINPROGRESS, "errno");
 	pfd = (struct pollfd){ .fd = c, .events = POLLOUT };
-	CHECK_EQ(1, poll(&pfd, 1, 1000));
+	ASSERT_EQ(poll(&pfd, 1, 1000), 1, "poll");
 	val = -1;
-	CHECK_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &val, &len));
-	CHECK_EQ(0, val);
+	ASSERT_EQ(getsockopt(c, SOL_SOCKET, SO_ERROR, &val, &len), 0, "getsockopt");
+	ASSERT_EQ(val, 0, "val");
 	/* The event loop's second connect(): 0 once, then EISCONN. */
-	CHECK_EQ(0, connect(c, (struct sockaddr *)&la, sizeof(la)));
-	CHECK_EQ(-1, connect(c, (struct sockaddr *)&la, sizeof(la)));
-	CHECK_EQ(EISCONN, errno);
+	ASSERT_EQ(connect(c, (struct sockaddr *)&la, sizeof(la)), 0, "connect");
+	ASSERT_EQ(connect(c, (struct sockaddr *)&la, sizeof(la)), -1, "connect");
+	ASSERT_EQ(errno, EISCONN, "errno");
 	s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	CHECK_EQ(-1, recv(s, buf, 1, 0));
-	CHECK_EQ(EAGAIN, errno);
+	ASSERT_EQ(recv(s, buf, 1, 0), -1, "recv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 	exchanges(c, s, 2);
 	/* The client is promoted at a call that finds its receive queue empty. */
-	CHECK_EQ(1, write(c, "x", 1));
+	ASSERT_EQ(write(c, "x", 1), 1, "write");
 	pfd = (struct pollfd){ .fd = s, .events = POLLIN };
-	CHECK_EQ(1, poll(&pfd, 1, 1000));
-	CHECK_EQ(1, recv(s, buf, 1, 0));
-	CHECK_EQ(-1, recv(s, buf, 1, 0));
-	CHECK_EQ(EAGAIN, errno);
+	ASSERT_EQ(poll(&pfd, 1, 1000), 1, "poll");
+	ASSERT_EQ(recv(s, buf, 1, 0), 1, "recv");
+	ASSERT_EQ(recv(s, buf, 1, 0), -1, "recv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 	close(s);
-	CHECK_EQ(0, fcntl(lfd, F_SETFL, O_NONBLOCK));
-	CHECK_EQ(-1, accept(lfd, NULL, NULL));
-	CHECK_EQ(EAGAIN, errno);
-	CHECK_EQ(0, fcntl(lfd, F_SETFL, 0));
+	ASSERT_EQ(fcntl(lfd, F_SETFL, O_NONBLOCK), 0, "fcntl");
+	ASSERT_EQ(accept(lfd, NULL, NULL), -1, "accept");
+	ASSERT_EQ(errno, EAGAIN, "errno");
+	ASSERT_EQ(fcntl(lfd, F_SETFL, 0), 0, "fcntl");
 	close(c);
 
 	/*
@@ -862,10 +869,10 @@ static int hooks_child(void)
 			  ? 0
 			  : 1);
 	}
-	CHECK_EQ(true, wait(&val) > 0 && val == 0);
+	ASSERT_EQ(wait(&val) > 0 && val == 0, true, "wait");
 	close(accept(lfd, NULL, NULL));
 	close(lfd);
-	return failed;
+	return skt_failed;
 }
 
 /* Run hooks_child() in a copy of this binary with lib preloaded; its failed checks or -1. */
@@ -895,7 +902,7 @@ static void test_hooks(void)
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	CHECK_EQ(true, n > 0);
+	ASSERT_EQ(n > 0, true, "n");
 	if (n <= 0)
 		return;
 	self[n] = '\0';
@@ -907,17 +914,17 @@ static void test_hooks(void)
 	if (access(lib, R_OK) < 0) {
 		fprintf(stderr, "%s: build it first (make): the hooks are tested through it\n",
 			lib);
-		CHECK_EQ(0, access(lib, R_OK));
+		ASSERT_EQ(access(lib, R_OK), 0, "access");
 		return;
 	}
 	fake_start(&h, path);
-	CHECK_EQ(0, run_hooks_child(self, lib, path));
+	ASSERT_EQ(run_hooks_child(self, lib, path), 0, "run_hooks_child");
 	/* Both ends of the blocking and non-blocking connections, the forked client. */
-	CHECK_EQ(5, get(&h.fds));
-	CHECK_EQ(2, get(&h.accepts)); /* the child's connection and the grandchild's */
+	ASSERT_EQ(get(&h.fds), 5, "get");
+	ASSERT_EQ(get(&h.accepts), 2, "get"); /* the child's connection and the grandchild's */
 	fake_stop(&h);
 	/* No helper: the shim's own calls fail inside every hook, and none of it shows. */
-	CHECK_EQ(0, run_hooks_child(self, lib, "/nonexistent/helperd.sock"));
+	ASSERT_EQ(run_hooks_child(self, lib, "/nonexistent/helperd.sock"), 0, "run_hooks_child");
 }
 
 /*
@@ -942,8 +949,8 @@ static void test_untrusted_helper(void)
 	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
-	CHECK_EQ(0, pipe2(sync, O_CLOEXEC));
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind");
+	ASSERT_EQ(pipe2(sync, O_CLOEXEC), 0, "pipe2");
 	child = fork();
 	if (child == 0) {
 		ssize_t n;
@@ -959,15 +966,15 @@ static void test_untrusted_helper(void)
 		_exit(n == 0 ? 0 : 1); /* 1: the shim sent us something */
 	}
 	close(sync[1]);
-	CHECK_EQ(0, (int)read(sync[0], msg, 1));
+	ASSERT_EQ((int)read(sync[0], msg, 1), 0, "check");
 	close(sync[0]);
 	shim_client_init(&c, path, 250, 300);
-	CHECK_EQ(-EPERM, req(&c, &rep, &sent));
-	CHECK_EQ(false, sent);
-	CHECK_EQ(-1, c.fd);
+	ASSERT_EQ(req(&c, &rep, &sent), -EPERM, "req");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(c.fd, -1, "c");
 	waitpid(child, &status, 0);
-	CHECK_EQ(true, WIFEXITED(status));
-	CHECK_EQ(0, WEXITSTATUS(status)); /* it saw only our hang-up */
+	ASSERT_EQ(WIFEXITED(status), true, "WIFEXITED");
+	ASSERT_EQ(WEXITSTATUS(status), 0, "WEXITSTATUS"); /* it saw only our hang-up */
 	close(fd);
 	unlink(path);
 
@@ -978,14 +985,14 @@ static void test_untrusted_helper(void)
 	      "skaccel:x:991:991:skaccel helper:/:/usr/sbin/nologin\n",
 	      f);
 	fclose(f);
-	CHECK_EQ(0, shim_passwd_uid(passwd, "skaccel", &uid));
-	CHECK_EQ(991, (int)uid);
-	CHECK_EQ(-ENOENT, shim_passwd_uid(passwd, "skacce", &uid));
+	ASSERT_EQ(shim_passwd_uid(passwd, "skaccel", &uid), 0, "shim_passwd_uid");
+	ASSERT_EQ((int)uid, 991, "check");
+	ASSERT_EQ(shim_passwd_uid(passwd, "skacce", &uid), -ENOENT, "shim_passwd_uid");
 	unlink(passwd);
-	CHECK_EQ(0, shim_parse_uid("0", &uid));
-	CHECK_EQ(-EINVAL, shim_parse_uid("4294967295", &uid));
-	CHECK_EQ(-EINVAL, shim_parse_uid("12a", &uid));
-	CHECK_EQ(-EINVAL, shim_parse_uid("", &uid));
+	ASSERT_EQ(shim_parse_uid("0", &uid), 0, "shim_parse_uid");
+	ASSERT_EQ(shim_parse_uid("4294967295", &uid), -EINVAL, "shim_parse_uid");
+	ASSERT_EQ(shim_parse_uid("12a", &uid), -EINVAL, "shim_parse_uid");
+	ASSERT_EQ(shim_parse_uid("", &uid), -EINVAL, "shim_parse_uid");
 }
 
 int main(int argc, char **argv)
@@ -1008,6 +1015,5 @@ int main(int argc, char **argv)
 	test_register_eager();
 	test_ping();
 	test_untrusted_helper();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

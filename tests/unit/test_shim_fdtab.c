@@ -5,9 +5,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "fdtab.h"
-
-#include "test_shim_check.h"
+#include "shim/fdtab.h"
+#include "tests/unit/skt_assert.h"
 
 int main(void)
 {
@@ -16,57 +15,57 @@ int main(void)
 	unsigned int want;
 
 	/* Before the table exists everything reads 0 and every write is a no-op. */
-	CHECK_EQ(0, shim_fd_get(5));
+	ASSERT_EQ(shim_fd_get(5), 0, "shim_fd_get");
 	shim_fd_set(5, R);
 	shim_fd_clear(5);
 	shim_fd_clear_range(0, ~0u);
-	CHECK_EQ(0, shim_fd_get(5));
+	ASSERT_EQ(shim_fd_get(5), 0, "shim_fd_get");
 
-	CHECK_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0, "getrlimit");
 	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > SHIM_FDTAB_MAX
 		   ? SHIM_FDTAB_MAX
 		   : (unsigned int)rl.rlim_max;
 	if (want < 1024)
 		want = 1024;
-	CHECK_EQ(0, shim_fdtab_init());
-	CHECK_EQ(want, shim_fdtab_len);
-	CHECK_EQ(0, shim_fdtab_init()); /* idempotent */
+	ASSERT_EQ(shim_fdtab_init(), 0, "shim_fdtab_init");
+	ASSERT_EQ(shim_fdtab_len, want, "shim_fdtab_len");
+	ASSERT_EQ(shim_fdtab_init(), 0, "shim_fdtab_init"); /* idempotent */
 
 	shim_fd_set(5, R | N);
-	CHECK_EQ(R | N, shim_fd_get(5));
+	ASSERT_EQ(shim_fd_get(5), R | N, "shim_fd_get");
 	shim_fd_del(5, N);
-	CHECK_EQ(R, shim_fd_get(5));
+	ASSERT_EQ(shim_fd_get(5), R, "shim_fd_get");
 	shim_fd_add(5, N);
-	CHECK_EQ(R | N, shim_fd_get(5));
+	ASSERT_EQ(shim_fd_get(5), R | N, "shim_fd_get");
 
 	/* dup: the copy inherits the state; dup2 of an untracked fd wipes a stale one. */
 	shim_fd_copy(5, 9);
-	CHECK_EQ(R | N, shim_fd_get(9));
+	ASSERT_EQ(shim_fd_get(9), R | N, "shim_fd_get");
 	shim_fd_copy(9, 9);
-	CHECK_EQ(R | N, shim_fd_get(9));
+	ASSERT_EQ(shim_fd_get(9), R | N, "shim_fd_get");
 	shim_fd_copy(3, 9);
-	CHECK_EQ(0, shim_fd_get(9));
+	ASSERT_EQ(shim_fd_get(9), 0, "shim_fd_get");
 
 	shim_fd_clear(5);
-	CHECK_EQ(0, shim_fd_get(5));
+	ASSERT_EQ(shim_fd_get(5), 0, "shim_fd_get");
 
 	/* Out of range: negative, at and beyond the end, never tracked, never a crash. */
 	shim_fd_set(-1, R);
-	CHECK_EQ(0, shim_fd_get(-1));
+	ASSERT_EQ(shim_fd_get(-1), 0, "shim_fd_get");
 	shim_fd_set((int)shim_fdtab_len, R);
-	CHECK_EQ(0, shim_fd_get((int)shim_fdtab_len));
+	ASSERT_EQ(shim_fd_get((int)shim_fdtab_len), 0, "shim_fd_get");
 	shim_fd_set((int)shim_fdtab_len - 1, P);
-	CHECK_EQ(P, shim_fd_get((int)shim_fdtab_len - 1));
+	ASSERT_EQ(shim_fd_get((int)shim_fdtab_len - 1), P, "shim_fd_get");
 	shim_fd_add(0x7fffffff, R);
 	shim_fd_del(0x7fffffff, R);
 	shim_fd_copy((int)shim_fdtab_len - 1, 0x7fffffff);
-	CHECK_EQ(0, shim_fd_get(0x7fffffff));
+	ASSERT_EQ(shim_fd_get(0x7fffffff), 0, "shim_fd_get");
 
 	/* A dup'd candidate: neither number may be promoted (promote.c counts readers per fd). */
 	shim_fd_set(30, P | N);
 	shim_fd_copy(30, 31);
-	CHECK_EQ(N, shim_fd_get(30));
-	CHECK_EQ(N, shim_fd_get(31));
+	ASSERT_EQ(shim_fd_get(30), N, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(31), N, "shim_fd_get");
 	shim_fd_clear(30);
 	shim_fd_clear(31);
 
@@ -75,17 +74,16 @@ int main(void)
 	shim_fd_set(11, P);
 	shim_fd_set(20, R);
 	shim_fd_clear_range(11, 19);
-	CHECK_EQ(R, shim_fd_get(10));
-	CHECK_EQ(0, shim_fd_get(11));
-	CHECK_EQ(R, shim_fd_get(20));
+	ASSERT_EQ(shim_fd_get(10), R, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(11), 0, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(20), R, "shim_fd_get");
 	shim_fd_clear_range(3, ~0u);
-	CHECK_EQ(0, shim_fd_get(10));
-	CHECK_EQ(0, shim_fd_get(20));
-	CHECK_EQ(0, shim_fd_get((int)shim_fdtab_len - 1));
+	ASSERT_EQ(shim_fd_get(10), 0, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(20), 0, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get((int)shim_fdtab_len - 1), 0, "shim_fd_get");
 	shim_fd_set(2, R);
 	shim_fd_clear_range(5, 1); /* empty range */
-	CHECK_EQ(R, shim_fd_get(2));
+	ASSERT_EQ(shim_fd_get(2), R, "shim_fd_get");
 
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

@@ -9,9 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "locality.h"
-
-#include "test_shim_check.h"
+#include "shim/locality.h"
+#include "tests/unit/skt_assert.h"
 
 static struct sockaddr_storage addr(const char *ip, int port)
 {
@@ -62,49 +61,51 @@ static void test_addresses(void)
 	struct sockaddr_storage un = { .ss_family = AF_UNIX }, v4 = addr("127.0.0.1", 1);
 	char buf[SHIM_ADDRSTRLEN];
 
-	CHECK_EQ(true, loopback("127.0.0.1"));
-	CHECK_EQ(true, loopback("127.255.1.2"));
-	CHECK_EQ(false, loopback("128.0.0.1"));
-	CHECK_EQ(false, loopback("10.0.0.1"));
-	CHECK_EQ(true, loopback("::1"));
-	CHECK_EQ(false, loopback("::2"));
-	CHECK_EQ(true, loopback("::ffff:127.0.0.1"));
-	CHECK_EQ(true, loopback("::ffff:127.9.9.9"));
-	CHECK_EQ(false, loopback("::ffff:10.0.0.1"));
-	CHECK_EQ(false, loopback("::127.0.0.1")); /* v4-compatible, not v4-mapped */
-	CHECK_EQ(false, shim_addr_is_loopback(SA(un)));
+	ASSERT_TRUE(loopback("127.0.0.1"), "loopback");
+	ASSERT_TRUE(loopback("127.255.1.2"), "loopback");
+	ASSERT_FALSE(loopback("128.0.0.1"), "loopback");
+	ASSERT_FALSE(loopback("10.0.0.1"), "loopback");
+	ASSERT_TRUE(loopback("::1"), "loopback");
+	ASSERT_FALSE(loopback("::2"), "loopback");
+	ASSERT_TRUE(loopback("::ffff:127.0.0.1"), "loopback");
+	ASSERT_TRUE(loopback("::ffff:127.9.9.9"), "loopback");
+	ASSERT_FALSE(loopback("::ffff:10.0.0.1"), "loopback");
+	ASSERT_FALSE(loopback("::127.0.0.1"), "loopback"); /* v4-compatible, not v4-mapped */
+	ASSERT_FALSE(shim_addr_is_loopback(SA(un)), "shim_addr_is_loopback");
 
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("127.0.0.1", "127.0.0.1"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("127.0.0.1", "127.0.0.2"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("::1", "::1"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("::ffff:127.0.0.1", "::ffff:127.0.0.1"));
+	ASSERT_EQ(kind("127.0.0.1", "127.0.0.1"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("127.0.0.1", "127.0.0.2"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("::1", "::1"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("::ffff:127.0.0.1", "::ffff:127.0.0.1"), SHIM_SOCK_LOCAL, "kind");
 	/* A connection to this host's own address uses that address as its source. */
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("192.0.2.2", "192.0.2.2"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("fd00::2", "fd00::2"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("::ffff:192.0.2.2", "192.0.2.2"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("192.0.2.2", "::ffff:192.0.2.2"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("fe80::1%2", "fe80::1%2"));
-	CHECK_EQ(SHIM_SOCK_LOCAL, kind("192.0.2.2", "0.0.0.0")); /* connect(0.0.0.0) */
+	ASSERT_EQ(kind("192.0.2.2", "192.0.2.2"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("fd00::2", "fd00::2"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("::ffff:192.0.2.2", "192.0.2.2"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("192.0.2.2", "::ffff:192.0.2.2"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("fe80::1%2", "fe80::1%2"), SHIM_SOCK_LOCAL, "kind");
+	ASSERT_EQ(kind("192.0.2.2", "0.0.0.0"), SHIM_SOCK_LOCAL, "kind"); /* connect(0.0.0.0) */
 	/* Remote peers. */
-	CHECK_EQ(SHIM_SOCK_REMOTE, kind("192.0.2.2", "192.0.2.1"));
-	CHECK_EQ(SHIM_SOCK_REMOTE, kind("fd00::2", "fd00::1"));
-	CHECK_EQ(SHIM_SOCK_REMOTE, kind("::ffff:192.0.2.2", "::ffff:192.0.2.1"));
-	CHECK_EQ(SHIM_SOCK_REMOTE, kind("fe80::1%2", "fe80::1%3"));
-	CHECK_EQ(SHIM_SOCK_REMOTE,
-		 kind("0.0.0.0", "192.0.2.2")); /* unbound source proves nothing */
-	CHECK_EQ(SHIM_SOCK_REMOTE, kind("::", "fd00::2"));
+	ASSERT_EQ(kind("192.0.2.2", "192.0.2.1"), SHIM_SOCK_REMOTE, "kind");
+	ASSERT_EQ(kind("fd00::2", "fd00::1"), SHIM_SOCK_REMOTE, "kind");
+	ASSERT_EQ(kind("::ffff:192.0.2.2", "::ffff:192.0.2.1"), SHIM_SOCK_REMOTE, "kind");
+	ASSERT_EQ(kind("fe80::1%2", "fe80::1%3"), SHIM_SOCK_REMOTE, "kind");
+	ASSERT_EQ(kind("0.0.0.0", "192.0.2.2"), SHIM_SOCK_REMOTE,
+		  "kind"); /* unbound source proves nothing */
+	ASSERT_EQ(kind("::", "fd00::2"), SHIM_SOCK_REMOTE, "kind");
 	/* A v4 address never equals a v6 one that merely embeds it. */
-	CHECK_EQ(SHIM_SOCK_REMOTE, kind("::c000:202", "192.0.2.2"));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_peer_kind(SA(un), SA(v4)));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_peer_kind(SA(v4), SA(un)));
+	ASSERT_EQ(kind("::c000:202", "192.0.2.2"), SHIM_SOCK_REMOTE, "kind");
+	ASSERT_EQ(shim_peer_kind(SA(un), SA(v4)), SHIM_SOCK_OTHER, "shim_peer_kind");
+	ASSERT_EQ(shim_peer_kind(SA(v4), SA(un)), SHIM_SOCK_OTHER, "shim_peer_kind");
 
-	CHECK_EQ(0, strcmp(shim_addr_format(SA(v4), buf, sizeof(buf)), "127.0.0.1:1"));
+	ASSERT_EQ(strcmp(shim_addr_format(SA(v4), buf, sizeof(buf)), "127.0.0.1:1"), 0, "strcmp");
 	v4 = addr("::ffff:127.0.0.1", 65535);
-	CHECK_EQ(0, strcmp(shim_addr_format(SA(v4), buf, sizeof(buf)), "[::ffff:127.0.0.1]:65535"));
+	ASSERT_EQ(strcmp(shim_addr_format(SA(v4), buf, sizeof(buf)), "[::ffff:127.0.0.1]:65535"), 0,
+		  "strcmp");
 	v4 = addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
-	CHECK_EQ(0, strcmp(shim_addr_format(SA(v4), buf, sizeof(buf)),
-			   "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"));
-	CHECK_EQ(0, strcmp(shim_addr_format(SA(un), buf, sizeof(buf)), "?"));
+	ASSERT_EQ(strcmp(shim_addr_format(SA(v4), buf, sizeof(buf)),
+			 "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"),
+		  0, "strcmp");
+	ASSERT_EQ(strcmp(shim_addr_format(SA(un), buf, sizeof(buf)), "?"), 0, "strcmp");
 }
 
 /* A connected loopback TCP pair in family fam; returns the client, *server the accepted end. */
@@ -133,16 +134,16 @@ static void test_sockets(void)
 	int c, s, fds[2];
 
 	c = tcp_pair(AF_INET, "127.0.0.1", &s);
-	CHECK_EQ(SHIM_SOCK_LOCAL, shim_classify_fd(c, &ep, NULL, 0));
-	CHECK_EQ(AF_INET, ep.peer.ss_family);
-	CHECK_EQ(SHIM_SOCK_LOCAL, shim_classify_fd(s, &ep, NULL, 0));
+	ASSERT_EQ(shim_classify_fd(c, &ep, NULL, 0), SHIM_SOCK_LOCAL, "shim_classify_fd");
+	ASSERT_EQ(ep.peer.ss_family, AF_INET, "ep.peer.ss_family");
+	ASSERT_EQ(shim_classify_fd(s, &ep, NULL, 0), SHIM_SOCK_LOCAL, "shim_classify_fd");
 	close(c);
 	close(s);
 
 	c = tcp_pair(AF_INET6, "::1", &s);
 	if (c >= 0) {
-		CHECK_EQ(SHIM_SOCK_LOCAL, shim_classify_fd(c, &ep, NULL, 0));
-		CHECK_EQ(SHIM_SOCK_LOCAL, shim_classify_fd(s, &ep, NULL, 0));
+		ASSERT_EQ(shim_classify_fd(c, &ep, NULL, 0), SHIM_SOCK_LOCAL, "shim_classify_fd");
+		ASSERT_EQ(shim_classify_fd(s, &ep, NULL, 0), SHIM_SOCK_LOCAL, "shim_classify_fd");
 		close(c);
 		close(s);
 	}
@@ -150,35 +151,36 @@ static void test_sockets(void)
 	/* Dual-stack server accepting an IPv4 client: the accepted end is v4-mapped. */
 	c = tcp_pair(AF_INET6, "::ffff:127.0.0.1", &s);
 	if (c >= 0) {
-		CHECK_EQ(SHIM_SOCK_LOCAL, shim_classify_fd(s, &ep, NULL, 0));
+		ASSERT_EQ(shim_classify_fd(s, &ep, NULL, 0), SHIM_SOCK_LOCAL, "shim_classify_fd");
 		close(c);
 		close(s);
 	}
 
 	/* Not candidates: UDP (even connected to loopback), AF_UNIX, listener, bad fd. */
 	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, connect(c, SA(hint), sizeof(struct sockaddr_in)));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_classify_fd(c, &ep, NULL, 0));
+	ASSERT_EQ(connect(c, SA(hint), sizeof(struct sockaddr_in)), 0, "connect");
+	ASSERT_EQ(shim_classify_fd(c, &ep, NULL, 0), SHIM_SOCK_OTHER, "shim_classify_fd");
 	close(c);
-	CHECK_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_classify_fd(fds[0], &ep, NULL, 0));
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0, "socketpair");
+	ASSERT_EQ(shim_classify_fd(fds[0], &ep, NULL, 0), SHIM_SOCK_OTHER, "shim_classify_fd");
 	close(fds[0]);
 	close(fds[1]);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_EQ(0, listen(c, 1));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_classify_fd(c, &ep, NULL, 0));
+	ASSERT_EQ(listen(c, 1), 0, "listen");
+	ASSERT_EQ(shim_classify_fd(c, &ep, NULL, 0), SHIM_SOCK_OTHER, "shim_classify_fd");
 	/* ... unless a connect() in progress names its peer: then the hint decides. */
-	CHECK_EQ(SHIM_SOCK_LOCAL, shim_classify_fd(c, &ep, SA(hint), sizeof(struct sockaddr_in)));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_classify_fd(c, &ep, SA(hint), 2)); /* too short a hint */
+	ASSERT_EQ(shim_classify_fd(c, &ep, SA(hint), sizeof(struct sockaddr_in)), SHIM_SOCK_LOCAL,
+		  "shim_classify_fd");
+	ASSERT_EQ(shim_classify_fd(c, &ep, SA(hint), 2), SHIM_SOCK_OTHER,
+		  "shim_classify_fd"); /* too short a hint */
 	close(c);
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_classify_fd(-1, &ep, NULL, 0));
-	CHECK_EQ(SHIM_SOCK_OTHER, shim_classify_fd(0 + 9999, &ep, NULL, 0));
+	ASSERT_EQ(shim_classify_fd(-1, &ep, NULL, 0), SHIM_SOCK_OTHER, "shim_classify_fd");
+	ASSERT_EQ(shim_classify_fd(0 + 9999, &ep, NULL, 0), SHIM_SOCK_OTHER, "shim_classify_fd");
 }
 
 int main(void)
 {
 	test_addresses();
 	test_sockets();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

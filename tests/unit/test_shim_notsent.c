@@ -12,11 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "notsent.h"
-#include "real.h"
-
-#include "test_shim_check.h"
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/real.h"
+#include "tests/unit/skt_assert.h"
 
 /* A connected loopback TCP socket (its peer and the listener are leaked: a test). */
 static int tcp_socket(void)
@@ -48,32 +47,32 @@ static void test_blocking(void)
 	int fd = tcp_socket(), v = 1;
 	socklen_t len = sizeof(v);
 
-	CHECK_EQ(1, fd >= 0);
+	ASSERT_EQ(fd >= 0, 1, "fd >= 0");
 	shim_fd_set(fd, SHIM_FD_REGISTERED);
 	shim_notsent_take(fd);
-	CHECK_EQ(SHIM_NOTSENT_LOWAT, mark(fd));
-	CHECK_EQ(SHIM_FD_LOWAT, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	ASSERT_EQ(mark(fd), SHIM_NOTSENT_LOWAT, "mark");
+	ASSERT_EQ(shim_fd_get(fd) & SHIM_FD_LOWAT, SHIM_FD_LOWAT, "shim_fd_get");
 	/* What the application reads: 0, as without the shim. */
 	getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, &len);
 	shim_notsent_hide(fd, &v, &len);
-	CHECK_EQ(0, v);
+	ASSERT_EQ(v, 0, "v");
 
 	/* Made non-blocking: no mark (notsent.c says why); blocking again: the mark is back. */
 	shim_fd_add(fd, SHIM_FD_NONBLOCK);
 	shim_notsent_blocking_changed(fd);
-	CHECK_EQ(0, mark(fd));
+	ASSERT_EQ(mark(fd), 0, "mark");
 	shim_fd_del(fd, SHIM_FD_NONBLOCK);
 	shim_notsent_blocking_changed(fd);
-	CHECK_EQ(SHIM_NOTSENT_LOWAT, mark(fd));
+	ASSERT_EQ(mark(fd), SHIM_NOTSENT_LOWAT, "mark");
 
 	/* The application's own mark replaces ours for good. */
 	v = 4096;
-	CHECK_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)));
+	ASSERT_EQ(setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)), 0, "setsockopt");
 	shim_notsent_after_set(fd, &v, sizeof(v));
-	CHECK_EQ(0, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	ASSERT_EQ(shim_fd_get(fd) & SHIM_FD_LOWAT, 0, "shim_fd_get");
 	shim_fd_add(fd, SHIM_FD_NONBLOCK);
 	shim_notsent_blocking_changed(fd);
-	CHECK_EQ(4096, mark(fd));
+	ASSERT_EQ(mark(fd), 4096, "mark");
 	close(fd);
 	shim_fd_clear(fd);
 }
@@ -83,24 +82,24 @@ static void test_nonblocking_and_preset(void)
 	int fd = tcp_socket(), v = 8192;
 
 	/* Registered non-blocking: managed, but no mark until it turns blocking. */
-	CHECK_EQ(1, fd >= 0);
+	ASSERT_EQ(fd >= 0, 1, "fd >= 0");
 	shim_fd_set(fd, SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK);
 	shim_notsent_take(fd);
-	CHECK_EQ(0, mark(fd));
-	CHECK_EQ(SHIM_FD_LOWAT, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	ASSERT_EQ(mark(fd), 0, "mark");
+	ASSERT_EQ(shim_fd_get(fd) & SHIM_FD_LOWAT, SHIM_FD_LOWAT, "shim_fd_get");
 	shim_fd_del(fd, SHIM_FD_NONBLOCK);
 	shim_notsent_blocking_changed(fd);
-	CHECK_EQ(SHIM_NOTSENT_LOWAT, mark(fd));
+	ASSERT_EQ(mark(fd), SHIM_NOTSENT_LOWAT, "mark");
 	close(fd);
 	shim_fd_clear(fd);
 
 	/* A mark the application set before registration stays, and stays its own. */
 	fd = tcp_socket();
-	CHECK_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)));
+	ASSERT_EQ(setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)), 0, "setsockopt");
 	shim_fd_set(fd, SHIM_FD_REGISTERED);
 	shim_notsent_take(fd);
-	CHECK_EQ(8192, mark(fd));
-	CHECK_EQ(0, shim_fd_get(fd) & SHIM_FD_LOWAT);
+	ASSERT_EQ(mark(fd), 8192, "mark");
+	ASSERT_EQ(shim_fd_get(fd) & SHIM_FD_LOWAT, 0, "shim_fd_get");
 	close(fd);
 	shim_fd_clear(fd);
 }
@@ -112,6 +111,5 @@ int main(void)
 		return 1;
 	test_blocking();
 	test_nonblocking_and_preset();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

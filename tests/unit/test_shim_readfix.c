@@ -16,10 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "readfix.h"
-
-#include "test_shim_check.h"
+#include "shim/fdtab.h"
+#include "shim/readfix.h"
+#include "tests/unit/skt_assert.h"
 
 /*
  * The fake: the first `eagains` calls fail with EAGAIN at once (the sockmap's wake-up
@@ -133,63 +132,63 @@ static void test_spurious_eagain(void)
 	/* Spurious EAGAINs with data queued: retried at once, errno as before the call. */
 	pair(SOCK_STREAM, sv);
 	f = (struct fake){ .fd = sv[0], .eagains = 3, .chunk = 64, .ok_calls = -1 };
-	CHECK_EQ(5, send(sv[1], "hello", 5, 0));
+	ASSERT_EQ(send(sv[1], "hello", 5, 0), 5, "send");
 	errno = 1234;
-	CHECK_EQ(5, rd(&f, buf, sizeof(buf), 0));
-	CHECK_EQ(1234, errno);
-	CHECK_EQ(4, f.calls);
-	CHECK_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), 5, "rd");
+	ASSERT_EQ(errno, 1234, "errno");
+	ASSERT_EQ(f.calls, 4, "f.calls");
+	ASSERT_EQ(memcmp(buf, "hello", 5), 0, "memcmp");
 
 	/* Spurious EAGAIN before the data exists: wait for it as a blocking recv() does. */
 	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
 	l = (struct later){ .fd = sv[1], .delay_ms = 150, .data = "late" };
 	later_start(&l);
 	t0 = now_ms();
-	CHECK_EQ(4, rd(&f, buf, sizeof(buf), 0));
-	CHECK_EQ(true, now_ms() - t0 >= 140);
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), 4, "rd");
+	ASSERT_TRUE(now_ms() - t0 >= 140, "now_ms");
 	pthread_join(l.thread, NULL);
 
 	/* SO_RCVTIMEO set: EAGAIN once it has passed, counted from the call's start. */
 	set_rcvtimeo(sv[0], 200);
 	f = (struct fake){ .fd = sv[0], .eagains = 1000000, .chunk = 64, .ok_calls = -1 };
 	t0 = now_ms();
-	CHECK_EQ(-1, rd(&f, buf, sizeof(buf), 0));
-	CHECK_EQ(EAGAIN, errno);
-	CHECK_EQ(true, now_ms() - t0 >= 190 && now_ms() - t0 < 600);
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), -1, "rd");
+	ASSERT_EQ(errno, EAGAIN, "errno");
+	ASSERT_TRUE(now_ms() - t0 >= 190 && now_ms() - t0 < 600, "now_ms");
 	/* ... and retried within it. */
 	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
 	l = (struct later){ .fd = sv[1], .delay_ms = 50, .data = "in time" };
 	later_start(&l);
-	CHECK_EQ(7, rd(&f, buf, sizeof(buf), 0));
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), 7, "rd");
 	pthread_join(l.thread, NULL);
 	set_rcvtimeo(sv[0], 0);
 
 	/* The file is non-blocking after all (a dup changed it): EAGAIN is the truth. */
 	fcntl(sv[0], F_SETFL, O_NONBLOCK);
 	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
-	CHECK_EQ(-1, rd(&f, buf, sizeof(buf), 0));
-	CHECK_EQ(EAGAIN, errno);
-	CHECK_EQ(1, f.calls);
-	CHECK_EQ(SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK, shim_fd_get(sv[0]));
-	CHECK_EQ(false, shim_read_needs_fixup(sv[0], 0));
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), -1, "rd");
+	ASSERT_EQ(errno, EAGAIN, "errno");
+	ASSERT_EQ(f.calls, 1, "f.calls");
+	ASSERT_EQ(shim_fd_get(sv[0]), SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK, "shim_fd_get");
+	ASSERT_FALSE(shim_read_needs_fixup(sv[0], 0), "shim_read_needs_fixup");
 	fcntl(sv[0], F_SETFL, 0);
 	shim_fd_set(sv[0], SHIM_FD_REGISTERED);
-	CHECK_EQ(true, shim_read_needs_fixup(sv[0], 0));
-	CHECK_EQ(false, shim_read_needs_fixup(sv[0], MSG_DONTWAIT));
+	ASSERT_TRUE(shim_read_needs_fixup(sv[0], 0), "shim_read_needs_fixup");
+	ASSERT_FALSE(shim_read_needs_fixup(sv[0], MSG_DONTWAIT), "shim_read_needs_fixup");
 
 	/* A signal while waiting: EINTR, as from a blocking recv() interrupted. */
 	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = on_usr1 }, NULL); /* no SA_RESTART */
 	f = (struct fake){ .fd = sv[0], .eagains = 1000000, .chunk = 64, .ok_calls = -1 };
 	l = (struct later){ .delay_ms = 100, .kill = pthread_self(), .do_kill = true };
 	later_start(&l);
-	CHECK_EQ(-1, rd(&f, buf, sizeof(buf), 0));
-	CHECK_EQ(EINTR, errno);
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), -1, "rd");
+	ASSERT_EQ(errno, EINTR, "errno");
 	pthread_join(l.thread, NULL);
 
 	/* EOF after a spurious EAGAIN: 0. */
 	f = (struct fake){ .fd = sv[0], .eagains = 1, .chunk = 64, .ok_calls = -1 };
 	shutdown(sv[1], SHUT_WR);
-	CHECK_EQ(0, rd(&f, buf, sizeof(buf), 0));
+	ASSERT_EQ(rd(&f, buf, sizeof(buf), 0), 0, "rd");
 	close(sv[0]);
 	close(sv[1]);
 	shim_fd_clear(sv[0]);
@@ -205,74 +204,76 @@ static void test_waitall(void)
 
 	pair(SOCK_STREAM, sv);
 	/* All there, handed out 3 bytes at a time: one full read. */
-	CHECK_EQ(10, send(sv[1], "0123456789", 10, 0));
+	ASSERT_EQ(send(sv[1], "0123456789", 10, 0), 10, "send");
 	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = -1 };
 	errno = 77;
-	CHECK_EQ(10, rd(&f, buf, 10, MSG_WAITALL));
-	CHECK_EQ(77, errno);
-	CHECK_EQ(4, f.calls);
-	CHECK_EQ(0, memcmp(buf, "0123456789", 10));
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), 10, "rd");
+	ASSERT_EQ(errno, 77, "errno");
+	ASSERT_EQ(f.calls, 4, "f.calls");
+	ASSERT_EQ(memcmp(buf, "0123456789", 10), 0, "memcmp");
 
 	/* Without MSG_WAITALL, or with MSG_PEEK, a short read is the answer. */
-	CHECK_EQ(10, send(sv[1], "0123456789", 10, 0));
+	ASSERT_EQ(send(sv[1], "0123456789", 10, 0), 10, "send");
 	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = -1 };
-	CHECK_EQ(3, rd(&f, buf, 10, 0));
-	CHECK_EQ(3, rd(&f, buf, 10, MSG_WAITALL | MSG_PEEK));
-	CHECK_EQ(7, rd(&f, buf, 7, MSG_WAITALL));
+	ASSERT_EQ(rd(&f, buf, 10, 0), 3, "rd");
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL | MSG_PEEK), 3, "rd");
+	ASSERT_EQ(rd(&f, buf, 7, MSG_WAITALL), 7, "rd");
 
 	/* The rest arrives later: wait for it. */
-	CHECK_EQ(5, send(sv[1], "abcde", 5, 0));
+	ASSERT_EQ(send(sv[1], "abcde", 5, 0), 5, "send");
 	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
 	l = (struct later){ .fd = sv[1], .delay_ms = 80, .data = "fghij" };
 	later_start(&l);
-	CHECK_EQ(10, rd(&f, buf, 10, MSG_WAITALL));
-	CHECK_EQ(0, memcmp(buf, "abcdefghij", 10));
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), 10, "rd");
+	ASSERT_EQ(memcmp(buf, "abcdefghij", 10), 0, "memcmp");
 	pthread_join(l.thread, NULL);
 
 	/* Scattered over several iovecs, one of them empty. */
-	CHECK_EQ(10, send(sv[1], "ABCDEFGHIJ", 10, 0));
+	ASSERT_EQ(send(sv[1], "ABCDEFGHIJ", 10, 0), 10, "send");
 	iov[0] = (struct iovec){ big, 4 };
 	iov[1] = (struct iovec){ big + 4, 0 };
 	iov[2] = (struct iovec){ big + 8, 6 };
 	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = -1 };
-	CHECK_EQ(10, shim_read_blocking(sv[0], iov, 3, MSG_WAITALL, fake_read, &f));
-	CHECK_EQ(0, memcmp(big, "ABCD", 4));
-	CHECK_EQ(0, memcmp(big + 8, "EFGHIJ", 6));
-	CHECK_EQ(4, (long)iov[0].iov_len); /* the caller's iovecs are left alone */
+	ASSERT_EQ(shim_read_blocking(sv[0], iov, 3, MSG_WAITALL, fake_read, &f), 10,
+		  "shim_read_blocking");
+	ASSERT_EQ(memcmp(big, "ABCD", 4), 0, "memcmp");
+	ASSERT_EQ(memcmp(big + 8, "EFGHIJ", 6), 0, "memcmp");
+	ASSERT_EQ((long)iov[0].iov_len, 4,
+		  "(long)iov[0].iov_len"); /* the caller's iovecs are left alone */
 
 	/* An error after some data: the data now, the error on the next call. */
-	CHECK_EQ(10, send(sv[1], "0123456789", 10, 0));
+	ASSERT_EQ(send(sv[1], "0123456789", 10, 0), 10, "send");
 	f = (struct fake){ .fd = sv[0], .chunk = 3, .ok_calls = 2 };
 	errno = 0;
-	CHECK_EQ(6, rd(&f, buf, 10, MSG_WAITALL));
-	CHECK_EQ(0, errno);
-	CHECK_EQ(-1, rd(&f, buf, 10, MSG_WAITALL));
-	CHECK_EQ(ECONNRESET, errno);
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), 6, "rd");
+	ASSERT_EQ(errno, 0, "errno");
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), -1, "rd");
+	ASSERT_EQ(errno, ECONNRESET, "errno");
 	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
-	CHECK_EQ(4, rd(&f, buf, 4, 0));
+	ASSERT_EQ(rd(&f, buf, 4, 0), 4, "rd");
 
 	/* SO_RCVTIMEO expires with part of the data: that part, as TCP returns it. */
 	set_rcvtimeo(sv[0], 150);
-	CHECK_EQ(4, send(sv[1], "wxyz", 4, 0));
+	ASSERT_EQ(send(sv[1], "wxyz", 4, 0), 4, "send");
 	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
-	CHECK_EQ(4, rd(&f, buf, 10, MSG_WAITALL));
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), 4, "rd");
 	set_rcvtimeo(sv[0], 0);
 
 	/* EOF in the middle: what came. */
-	CHECK_EQ(6, send(sv[1], "tail!!", 6, 0));
+	ASSERT_EQ(send(sv[1], "tail!!", 6, 0), 6, "send");
 	shutdown(sv[1], SHUT_WR);
 	f = (struct fake){ .fd = sv[0], .chunk = 4, .ok_calls = -1 };
-	CHECK_EQ(6, rd(&f, buf, 10, MSG_WAITALL));
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), 6, "rd");
 	close(sv[0]);
 	close(sv[1]);
 	shim_fd_clear(sv[0]);
 
 	/* A stale entry on a datagram socket: messages are never merged. */
 	pair(SOCK_SEQPACKET, sv);
-	CHECK_EQ(3, send(sv[1], "abc", 3, 0));
-	CHECK_EQ(3, send(sv[1], "def", 3, 0));
+	ASSERT_EQ(send(sv[1], "abc", 3, 0), 3, "send");
+	ASSERT_EQ(send(sv[1], "def", 3, 0), 3, "send");
 	f = (struct fake){ .fd = sv[0], .chunk = 64, .ok_calls = -1 };
-	CHECK_EQ(3, rd(&f, buf, 10, MSG_WAITALL));
+	ASSERT_EQ(rd(&f, buf, 10, MSG_WAITALL), 3, "rd");
 	close(sv[0]);
 	close(sv[1]);
 	shim_fd_clear(sv[0]);
@@ -284,6 +285,5 @@ int main(void)
 		return 1;
 	test_spurious_eagain();
 	test_waitall();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

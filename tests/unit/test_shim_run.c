@@ -13,10 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../run/preload.c"
-#include "../../run/target.c"
-
-#include "test_shim_check.h"
+#include "run/preload.c"
+#include "run/target.c"
+#include "tests/unit/skt_assert.h"
 
 #define LIB "/opt/sk/lib/libskaccel.so"
 
@@ -24,7 +23,7 @@ static void check_compose(const char *existing, const char *expected)
 {
 	char *got = skrun_preload_compose(existing, LIB);
 
-	CHECK_STR(expected, got);
+	ASSERT_STREQ(got, expected, "got");
 	free(got);
 }
 
@@ -63,58 +62,72 @@ static void test_find_lib(void)
 {
 	char cand[SKRUN_LIB_CANDIDATES][4096], out[4096];
 
-	CHECK_EQ(3, skrun_lib_candidates("/usr/bin", cand, sizeof(cand[0])));
-	CHECK_STR("/usr/bin/libskaccel.so", cand[0]);
-	CHECK_STR("/usr/bin/../lib/libskaccel.so", cand[1]);
-	CHECK_STR("/usr/bin/../lib/skaccel/libskaccel.so", cand[2]);
-	CHECK_EQ(0, skrun_lib_candidates("/usr/bin", cand, 10)); /* nothing fits */
+	ASSERT_EQ(skrun_lib_candidates("/usr/bin", cand, sizeof(cand[0])), 3,
+		  "skrun_lib_candidates");
+	ASSERT_STREQ(cand[0], "/usr/bin/libskaccel.so", "cand[0]");
+	ASSERT_STREQ(cand[1], "/usr/bin/../lib/libskaccel.so", "cand[1]");
+	ASSERT_STREQ(cand[2], "/usr/bin/../lib/skaccel/libskaccel.so", "cand[2]");
+	ASSERT_EQ(skrun_lib_candidates("/usr/bin", cand, 10), 0,
+		  "skrun_lib_candidates"); /* nothing fits */
 
 	present[0] = "/p/bin/../lib/skaccel/libskaccel.so";
 	present[1] = "/p/bin/../lib/libskaccel.so";
 	present[2] = "/my/lib.so";
 	present[3] = NULL;
 	/* PREFIX/lib before PREFIX/lib/skaccel; next to the binary first of all. */
-	CHECK_EQ(0, skrun_find_lib(NULL, NULL, "/p/bin", fake_usable, out, sizeof(out)));
-	CHECK_STR("/p/bin/../lib/libskaccel.so", out);
+	ASSERT_EQ(skrun_find_lib(NULL, NULL, "/p/bin", fake_usable, out, sizeof(out)), 0,
+		  "skrun_find_lib");
+	ASSERT_STREQ(out, "/p/bin/../lib/libskaccel.so", "out");
 	present[3] = "/p/bin/libskaccel.so";
-	CHECK_EQ(0, skrun_find_lib(NULL, "", "/p/bin", fake_usable, out, sizeof(out)));
-	CHECK_STR("/p/bin/libskaccel.so", out);
+	ASSERT_EQ(skrun_find_lib(NULL, "", "/p/bin", fake_usable, out, sizeof(out)), 0,
+		  "skrun_find_lib");
+	ASSERT_STREQ(out, "/p/bin/libskaccel.so", "out");
 	/* --lib, then $SKACCEL_LIB, each exclusive: a missing explicit library is an error. */
-	CHECK_EQ(0,
-		 skrun_find_lib("/my/lib.so", "/nope.so", "/p/bin", fake_usable, out, sizeof(out)));
-	CHECK_STR("/my/lib.so", out);
-	CHECK_EQ(0, skrun_find_lib(NULL, "/my/lib.so", "/p/bin", fake_usable, out, sizeof(out)));
-	CHECK_STR("/my/lib.so", out);
-	CHECK_EQ(-ENOENT,
-		 skrun_find_lib(NULL, "/nope.so", "/p/bin", fake_usable, out, sizeof(out)));
-	CHECK_EQ(-ENOENT,
-		 skrun_find_lib("/nope.so", NULL, "/p/bin", fake_usable, out, sizeof(out)));
-	CHECK_EQ(-ENAMETOOLONG, skrun_find_lib("/my/lib.so", NULL, NULL, fake_usable, out, 4));
-	CHECK_EQ(-ENOENT, skrun_find_lib(NULL, NULL, "/elsewhere", fake_usable, out, sizeof(out)));
-	CHECK_EQ(-ENOENT, skrun_find_lib(NULL, NULL, NULL, fake_usable, out, sizeof(out)));
+	ASSERT_EQ(skrun_find_lib("/my/lib.so", "/nope.so", "/p/bin", fake_usable, out, sizeof(out)),
+		  0, "skrun_find_lib");
+	ASSERT_STREQ(out, "/my/lib.so", "out");
+	ASSERT_EQ(skrun_find_lib(NULL, "/my/lib.so", "/p/bin", fake_usable, out, sizeof(out)), 0,
+		  "skrun_find_lib");
+	ASSERT_STREQ(out, "/my/lib.so", "out");
+	ASSERT_EQ(skrun_find_lib(NULL, "/nope.so", "/p/bin", fake_usable, out, sizeof(out)),
+		  -ENOENT, "skrun_find_lib");
+	ASSERT_EQ(skrun_find_lib("/nope.so", NULL, "/p/bin", fake_usable, out, sizeof(out)),
+		  -ENOENT, "skrun_find_lib");
+	ASSERT_EQ(skrun_find_lib("/my/lib.so", NULL, NULL, fake_usable, out, 4), -ENAMETOOLONG,
+		  "skrun_find_lib");
+	ASSERT_EQ(skrun_find_lib(NULL, NULL, "/elsewhere", fake_usable, out, sizeof(out)), -ENOENT,
+		  "skrun_find_lib");
+	ASSERT_EQ(skrun_find_lib(NULL, NULL, NULL, fake_usable, out, sizeof(out)), -ENOENT,
+		  "skrun_find_lib");
 }
 
 static void test_resolve(void)
 {
 	char out[4096], cwd[4096];
 
-	CHECK_EQ(0, skrun_resolve_cmd("sh", "/nonexistent:/bin", out, sizeof(out)));
-	CHECK_STR("/bin/sh", out);
-	CHECK_EQ(0, skrun_resolve_cmd("sh", NULL, out, sizeof(out))); /* execvp's default */
-	CHECK_EQ(-ENOENT,
-		 skrun_resolve_cmd("no-such-command-skaccel", "/bin:/usr/bin", out, sizeof(out)));
-	CHECK_EQ(-ENOENT, skrun_resolve_cmd("", "/bin", out, sizeof(out)));
-	CHECK_EQ(0, skrun_resolve_cmd("/bin/sh", "", out, sizeof(out)));
-	CHECK_EQ(-ENOENT, skrun_resolve_cmd("/no/such", "/bin", out, sizeof(out)));
+	ASSERT_EQ(skrun_resolve_cmd("sh", "/nonexistent:/bin", out, sizeof(out)), 0,
+		  "skrun_resolve_cmd");
+	ASSERT_STREQ(out, "/bin/sh", "out");
+	ASSERT_EQ(skrun_resolve_cmd("sh", NULL, out, sizeof(out)), 0,
+		  "skrun_resolve_cmd"); /* execvp's default */
+	ASSERT_EQ(skrun_resolve_cmd("no-such-command-skaccel", "/bin:/usr/bin", out, sizeof(out)),
+		  -ENOENT, "skrun_resolve_cmd");
+	ASSERT_EQ(skrun_resolve_cmd("", "/bin", out, sizeof(out)), -ENOENT, "skrun_resolve_cmd");
+	ASSERT_EQ(skrun_resolve_cmd("/bin/sh", "", out, sizeof(out)), 0, "skrun_resolve_cmd");
+	ASSERT_EQ(skrun_resolve_cmd("/no/such", "/bin", out, sizeof(out)), -ENOENT,
+		  "skrun_resolve_cmd");
 	/* Found but not executable: EACCES, like execvp. */
 	if (geteuid() != 0)
-		CHECK_EQ(-EACCES, skrun_resolve_cmd("/etc/passwd", "/bin", out, sizeof(out)));
-	CHECK_EQ(-EACCES, skrun_resolve_cmd("/etc", "/bin", out, sizeof(out)));
+		ASSERT_EQ(skrun_resolve_cmd("/etc/passwd", "/bin", out, sizeof(out)), -EACCES,
+			  "skrun_resolve_cmd");
+	ASSERT_EQ(skrun_resolve_cmd("/etc", "/bin", out, sizeof(out)), -EACCES,
+		  "skrun_resolve_cmd");
 	/* An empty PATH element is the current directory. */
 	if (getcwd(cwd, sizeof(cwd)) && chdir("/bin") == 0) {
-		CHECK_EQ(0, skrun_resolve_cmd("sh", "/nonexistent::", out, sizeof(out)));
-		CHECK_STR("sh", out);
-		CHECK_EQ(0, chdir(cwd));
+		ASSERT_EQ(skrun_resolve_cmd("sh", "/nonexistent::", out, sizeof(out)), 0,
+			  "skrun_resolve_cmd");
+		ASSERT_STREQ(out, "sh", "out");
+		ASSERT_EQ(chdir(cwd), 0, "chdir");
 	}
 }
 
@@ -161,46 +174,47 @@ static void test_target(void)
 	int cls;
 
 	snprintf(path, sizeof(path), "/tmp/skaccel-test-run.%d", (int)getpid());
-	CHECK_EQ(0, skrun_elf_kind("/proc/self/exe", &kind, &cls));
-	CHECK_EQ(SKRUN_ELF_DYNAMIC, kind);
-	CHECK_EQ(sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32, cls);
+	ASSERT_EQ(skrun_elf_kind("/proc/self/exe", &kind, &cls), 0, "skrun_elf_kind");
+	ASSERT_EQ(kind, SKRUN_ELF_DYNAMIC, "kind");
+	ASSERT_EQ(cls, sizeof(void *) == 8 ? ELFCLASS64 : ELFCLASS32, "cls");
 	write_elf(path, ELFCLASS64, false);
-	CHECK_EQ(0, skrun_elf_kind(path, &kind, &cls));
-	CHECK_EQ(SKRUN_ELF_STATIC, kind);
+	ASSERT_EQ(skrun_elf_kind(path, &kind, &cls), 0, "skrun_elf_kind");
+	ASSERT_EQ(kind, SKRUN_ELF_STATIC, "kind");
 	write_elf(path, ELFCLASS64, true);
-	CHECK_EQ(0, skrun_elf_kind(path, &kind, &cls));
-	CHECK_EQ(SKRUN_ELF_DYNAMIC, kind);
+	ASSERT_EQ(skrun_elf_kind(path, &kind, &cls), 0, "skrun_elf_kind");
+	ASSERT_EQ(kind, SKRUN_ELF_DYNAMIC, "kind");
 	write_elf(path, ELFCLASS32, true);
-	CHECK_EQ(0, skrun_elf_kind(path, &kind, &cls));
-	CHECK_EQ(SKRUN_ELF_DYNAMIC, kind);
-	CHECK_EQ(ELFCLASS32, cls);
+	ASSERT_EQ(skrun_elf_kind(path, &kind, &cls), 0, "skrun_elf_kind");
+	ASSERT_EQ(kind, SKRUN_ELF_DYNAMIC, "kind");
+	ASSERT_EQ(cls, ELFCLASS32, "cls");
 	write_elf(path, ELFCLASS32, false);
-	CHECK_EQ(0, skrun_elf_kind(path, &kind, &cls));
-	CHECK_EQ(SKRUN_ELF_STATIC, kind);
+	ASSERT_EQ(skrun_elf_kind(path, &kind, &cls), 0, "skrun_elf_kind");
+	ASSERT_EQ(kind, SKRUN_ELF_STATIC, "kind");
 	{
 		FILE *f = fopen(path, "w");
 
 		fputs("#!/bin/sh\nexit 0\n", f);
 		fclose(f);
 	}
-	CHECK_EQ(0, skrun_elf_kind(path, &kind, &cls));
-	CHECK_EQ(SKRUN_NOT_ELF, kind);
-	CHECK_EQ(-ENOENT, skrun_elf_kind("/no/such", &kind, &cls));
+	ASSERT_EQ(skrun_elf_kind(path, &kind, &cls), 0, "skrun_elf_kind");
+	ASSERT_EQ(kind, SKRUN_NOT_ELF, "kind");
+	ASSERT_EQ(skrun_elf_kind("/no/such", &kind, &cls), -ENOENT, "skrun_elf_kind");
 
 	/* Set-user-ID to ourselves changes nothing; to someone else, ld.so goes secure. */
-	CHECK_EQ(0, chmod(path, 04755));
-	CHECK_EQ(true, skrun_secure_reason(path) == NULL);
-	CHECK_EQ(0, chmod(path, 02755));
-	CHECK_EQ(true, skrun_secure_reason(path) == NULL);
-	CHECK_EQ(0, chmod(path, 0755));
+	ASSERT_EQ(chmod(path, 04755), 0, "chmod");
+	ASSERT_TRUE(skrun_secure_reason(path) == NULL, "skrun_secure_reason");
+	ASSERT_EQ(chmod(path, 02755), 0, "chmod");
+	ASSERT_TRUE(skrun_secure_reason(path) == NULL, "skrun_secure_reason");
+	ASSERT_EQ(chmod(path, 0755), 0, "chmod");
 	if (geteuid() == 0 && chown(path, 65534, 65534) == 0) {
-		CHECK_EQ(true, skrun_secure_reason(path) == NULL);
-		CHECK_EQ(0, chmod(path, 04755));
-		CHECK_STR("is set-user-ID", skrun_secure_reason(path));
-		CHECK_EQ(0, chmod(path, 02755));
-		CHECK_STR("is set-group-ID", skrun_secure_reason(path));
-		CHECK_EQ(0, chmod(path, 02745)); /* no group x: mandatory locking, not setgid */
-		CHECK_EQ(true, skrun_secure_reason(path) == NULL);
+		ASSERT_TRUE(skrun_secure_reason(path) == NULL, "skrun_secure_reason");
+		ASSERT_EQ(chmod(path, 04755), 0, "chmod");
+		ASSERT_STREQ(skrun_secure_reason(path), "is set-user-ID", "skrun_secure_reason");
+		ASSERT_EQ(chmod(path, 02755), 0, "chmod");
+		ASSERT_STREQ(skrun_secure_reason(path), "is set-group-ID", "skrun_secure_reason");
+		ASSERT_EQ(chmod(path, 02745), 0,
+			  "chmod"); /* no group x: mandatory locking, not setgid */
+		ASSERT_TRUE(skrun_secure_reason(path) == NULL, "skrun_secure_reason");
 	}
 	unlink(path);
 }
@@ -211,6 +225,5 @@ int main(void)
 	test_find_lib();
 	test_resolve();
 	test_target();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

@@ -16,12 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fdtab.h"
-#include "readfix.h"
-#include "real.h"
-#include "sigwrap.h"
-
-#include "test_shim_check.h"
+#include "shim/fdtab.h"
+#include "shim/readfix.h"
+#include "shim/real.h"
+#include "shim/sigwrap.h"
+#include "tests/unit/skt_assert.h"
 
 static volatile sig_atomic_t got_sig, got_code, got_uc;
 static volatile int handler_errno = -1;
@@ -62,68 +61,70 @@ static void test_action(void)
 	struct sigaction old, k, sa;
 
 	/* The kernel holds the wrapper; the application reads back its own handler and flags. */
-	CHECK_EQ(0, set(SIGUSR1, on_plain, 0, NULL));
-	CHECK_EQ(0, real.sigaction(SIGUSR1, NULL, &k));
-	CHECK_EQ(false, k.sa_handler == on_plain);
-	CHECK_EQ(SA_SIGINFO, k.sa_flags & SA_SIGINFO);
-	CHECK_EQ(0, shim_sig_action(SIGUSR1, NULL, &old));
-	CHECK_EQ(true, old.sa_handler == on_plain);
-	CHECK_EQ(0, old.sa_flags & (SA_SIGINFO | SA_RESTART));
+	ASSERT_EQ(set(SIGUSR1, on_plain, 0, NULL), 0, "set");
+	ASSERT_EQ(real.sigaction(SIGUSR1, NULL, &k), 0, "real.sigaction(SIGUSR1, NULL, &k)");
+	ASSERT_FALSE(k.sa_handler == on_plain, "k.sa_handler == on_plain");
+	ASSERT_EQ(k.sa_flags & SA_SIGINFO, SA_SIGINFO, "k.sa_flags & SA_SIGINFO");
+	ASSERT_EQ(shim_sig_action(SIGUSR1, NULL, &old), 0, "shim_sig_action");
+	ASSERT_TRUE(old.sa_handler == on_plain, "old.sa_handler == on_plain");
+	ASSERT_EQ(old.sa_flags & (SA_SIGINFO | SA_RESTART), 0,
+		  "old.sa_flags & (SA_SIGINFO | SA_RESTART)");
 
 	/* Called with its own signature; errno as the interrupted code left it; counted. */
 	errno = 1234;
-	CHECK_EQ(SHIM_SIG_INTR, raise_and_see(SIGUSR1));
-	CHECK_EQ(SIGUSR1, got_sig);
-	CHECK_EQ(1234, handler_errno);
-	CHECK_EQ(1234, errno);
+	ASSERT_EQ(raise_and_see(SIGUSR1), SHIM_SIG_INTR, "raise_and_see");
+	ASSERT_EQ(got_sig, SIGUSR1, "got_sig");
+	ASSERT_EQ(handler_errno, 1234, "handler_errno");
+	ASSERT_EQ(errno, 1234, "errno");
 
 	/* SA_RESTART counts apart; the old action is the previous handler. */
-	CHECK_EQ(0, set(SIGUSR1, on_plain, SA_RESTART, &old));
-	CHECK_EQ(true, old.sa_handler == on_plain);
-	CHECK_EQ(0, old.sa_flags & SA_RESTART);
-	CHECK_EQ(SHIM_SIG_RESTART, raise_and_see(SIGUSR1));
+	ASSERT_EQ(set(SIGUSR1, on_plain, SA_RESTART, &old), 0, "set");
+	ASSERT_TRUE(old.sa_handler == on_plain, "old.sa_handler == on_plain");
+	ASSERT_EQ(old.sa_flags & SA_RESTART, 0, "old.sa_flags & SA_RESTART");
+	ASSERT_EQ(raise_and_see(SIGUSR1), SHIM_SIG_RESTART, "raise_and_see");
 
 	/* SA_SIGINFO: siginfo and context reach the handler; the flag reads back. */
 	sa = (struct sigaction){ .sa_sigaction = on_info, .sa_flags = SA_SIGINFO };
-	CHECK_EQ(0, shim_sig_action(SIGUSR1, &sa, &old));
-	CHECK_EQ(SA_RESTART, old.sa_flags & (SA_RESTART | SA_SIGINFO));
+	ASSERT_EQ(shim_sig_action(SIGUSR1, &sa, &old), 0, "shim_sig_action");
+	ASSERT_EQ(old.sa_flags & (SA_RESTART | SA_SIGINFO), SA_RESTART,
+		  "old.sa_flags & (SA_RESTART | SA_SIGINFO)");
 	got_code = 0;
-	CHECK_EQ(SHIM_SIG_INTR, raise_and_see(SIGUSR1));
-	CHECK_EQ(SIGUSR1, got_sig);
-	CHECK_EQ(SI_TKILL, got_code);
-	CHECK_EQ(1, got_uc);
+	ASSERT_EQ(raise_and_see(SIGUSR1), SHIM_SIG_INTR, "raise_and_see");
+	ASSERT_EQ(got_sig, SIGUSR1, "got_sig");
+	ASSERT_EQ(got_code, SI_TKILL, "got_code");
+	ASSERT_EQ(got_uc, 1, "got_uc");
 	/* act and old may be one struct. */
 	sa = (struct sigaction){ .sa_handler = on_plain };
-	CHECK_EQ(0, shim_sig_action(SIGUSR1, &sa, &sa));
-	CHECK_EQ(true, sa.sa_sigaction == on_info);
-	CHECK_EQ(SA_SIGINFO, sa.sa_flags & SA_SIGINFO);
+	ASSERT_EQ(shim_sig_action(SIGUSR1, &sa, &sa), 0, "shim_sig_action");
+	ASSERT_TRUE(sa.sa_sigaction == on_info, "sa.sa_sigaction == on_info");
+	ASSERT_EQ(sa.sa_flags & SA_SIGINFO, SA_SIGINFO, "sa.sa_flags & SA_SIGINFO");
 
 	/* SIG_IGN and SIG_DFL are installed as they are. */
-	CHECK_EQ(0, set(SIGUSR1, SIG_IGN, 0, &old));
-	CHECK_EQ(true, old.sa_handler == on_plain);
-	CHECK_EQ(0, real.sigaction(SIGUSR1, NULL, &k));
-	CHECK_EQ(true, k.sa_handler == SIG_IGN);
-	CHECK_EQ(SHIM_SIG_NONE, raise_and_see(SIGUSR1));
-	CHECK_EQ(0, set(SIGUSR1, SIG_DFL, 0, &old));
-	CHECK_EQ(true, old.sa_handler == SIG_IGN);
+	ASSERT_EQ(set(SIGUSR1, SIG_IGN, 0, &old), 0, "set");
+	ASSERT_TRUE(old.sa_handler == on_plain, "old.sa_handler == on_plain");
+	ASSERT_EQ(real.sigaction(SIGUSR1, NULL, &k), 0, "real.sigaction(SIGUSR1, NULL, &k)");
+	ASSERT_TRUE(k.sa_handler == SIG_IGN, "k.sa_handler == SIG_IGN");
+	ASSERT_EQ(raise_and_see(SIGUSR1), SHIM_SIG_NONE, "raise_and_see");
+	ASSERT_EQ(set(SIGUSR1, SIG_DFL, 0, &old), 0, "set");
+	ASSERT_TRUE(old.sa_handler == SIG_IGN, "old.sa_handler == SIG_IGN");
 
 	/* SA_RESETHAND: the kernel resets it on delivery, and we report what the kernel has. */
-	CHECK_EQ(0, set(SIGUSR2, on_plain, SA_RESETHAND, NULL));
-	CHECK_EQ(SHIM_SIG_INTR, raise_and_see(SIGUSR2));
-	CHECK_EQ(0, shim_sig_action(SIGUSR2, NULL, &old));
-	CHECK_EQ(true, old.sa_handler == SIG_DFL);
+	ASSERT_EQ(set(SIGUSR2, on_plain, SA_RESETHAND, NULL), 0, "set");
+	ASSERT_EQ(raise_and_see(SIGUSR2), SHIM_SIG_INTR, "raise_and_see");
+	ASSERT_EQ(shim_sig_action(SIGUSR2, NULL, &old), 0, "shim_sig_action");
+	ASSERT_TRUE(old.sa_handler == SIG_DFL, "old.sa_handler == SIG_DFL");
 
 	/* Errors are libc's, and leave the table alone. */
-	CHECK_EQ(0, set(SIGUSR1, on_plain, 0, NULL));
-	CHECK_EQ(-1, set(SIGKILL, on_plain, 0, NULL));
-	CHECK_EQ(EINVAL, errno);
-	CHECK_EQ(-1, set(0, on_plain, 0, NULL));
-	CHECK_EQ(EINVAL, errno);
-	CHECK_EQ(-1, set(NSIG + 5, on_plain, 0, NULL));
-	CHECK_EQ(EINVAL, errno);
-	CHECK_EQ(SHIM_SIG_INTR, raise_and_see(SIGUSR1));
-	CHECK_EQ(SIGUSR1, got_sig);
-	CHECK_EQ(0, set(SIGUSR1, SIG_DFL, 0, NULL));
+	ASSERT_EQ(set(SIGUSR1, on_plain, 0, NULL), 0, "set");
+	ASSERT_EQ(set(SIGKILL, on_plain, 0, NULL), -1, "set");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	ASSERT_EQ(set(0, on_plain, 0, NULL), -1, "set");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	ASSERT_EQ(set(NSIG + 5, on_plain, 0, NULL), -1, "set");
+	ASSERT_EQ(errno, EINVAL, "errno");
+	ASSERT_EQ(raise_and_see(SIGUSR1), SHIM_SIG_INTR, "raise_and_see");
+	ASSERT_EQ(got_sig, SIGUSR1, "got_sig");
+	ASSERT_EQ(set(SIGUSR1, SIG_DFL, 0, NULL), 0, "set");
 }
 
 /* What the signal()-style hooks do around libc: before, libc's call, after, old. */
@@ -162,26 +163,27 @@ static void test_libc_calls(void)
 	struct sigaction old;
 
 	/* signal(): BSD semantics, SA_RESTART; wrapped afterwards. */
-	CHECK_EQ(true, via_libc_signal(SIGUSR2, on_plain) == SIG_DFL);
-	CHECK_EQ(SHIM_SIG_RESTART, raise_and_see(SIGUSR2));
-	CHECK_EQ(SIGUSR2, got_sig);
-	CHECK_EQ(0, shim_sig_action(SIGUSR2, NULL, &old));
-	CHECK_EQ(true, old.sa_handler == on_plain);
-	CHECK_EQ(SA_RESTART, old.sa_flags & (SA_RESTART | SA_SIGINFO));
+	ASSERT_TRUE(via_libc_signal(SIGUSR2, on_plain) == SIG_DFL, "via_libc_signal");
+	ASSERT_EQ(raise_and_see(SIGUSR2), SHIM_SIG_RESTART, "raise_and_see");
+	ASSERT_EQ(got_sig, SIGUSR2, "got_sig");
+	ASSERT_EQ(shim_sig_action(SIGUSR2, NULL, &old), 0, "shim_sig_action");
+	ASSERT_TRUE(old.sa_handler == on_plain, "old.sa_handler == on_plain");
+	ASSERT_EQ(old.sa_flags & (SA_RESTART | SA_SIGINFO), SA_RESTART,
+		  "old.sa_flags & (SA_RESTART | SA_SIGINFO)");
 
 	/* siginterrupt() flips SA_RESTART of the wrapped handler: the table follows. */
-	CHECK_EQ(0, via_libc_siginterrupt(SIGUSR2, 1));
-	CHECK_EQ(SHIM_SIG_INTR, raise_and_see(SIGUSR2));
-	CHECK_EQ(SIGUSR2, got_sig);
-	CHECK_EQ(0, via_libc_siginterrupt(SIGUSR2, 0));
-	CHECK_EQ(SHIM_SIG_RESTART, raise_and_see(SIGUSR2));
+	ASSERT_EQ(via_libc_siginterrupt(SIGUSR2, 1), 0, "via_libc_siginterrupt");
+	ASSERT_EQ(raise_and_see(SIGUSR2), SHIM_SIG_INTR, "raise_and_see");
+	ASSERT_EQ(got_sig, SIGUSR2, "got_sig");
+	ASSERT_EQ(via_libc_siginterrupt(SIGUSR2, 0), 0, "via_libc_siginterrupt");
+	ASSERT_EQ(raise_and_see(SIGUSR2), SHIM_SIG_RESTART, "raise_and_see");
 
 	/* Replacing it returns the application's handler, never the wrapper. */
-	CHECK_EQ(true, via_libc_signal(SIGUSR2, on_other) == on_plain);
-	CHECK_EQ(SHIM_SIG_RESTART, raise_and_see(SIGUSR2));
-	CHECK_EQ(-SIGUSR2, got_sig);
-	CHECK_EQ(true, via_libc_signal(SIGUSR2, SIG_DFL) == on_other);
-	CHECK_EQ(true, via_libc_signal(-3, on_plain) == SIG_ERR);
+	ASSERT_TRUE(via_libc_signal(SIGUSR2, on_other) == on_plain, "via_libc_signal");
+	ASSERT_EQ(raise_and_see(SIGUSR2), SHIM_SIG_RESTART, "raise_and_see");
+	ASSERT_EQ(got_sig, -SIGUSR2, "got_sig");
+	ASSERT_TRUE(via_libc_signal(SIGUSR2, SIG_DFL) == on_other, "via_libc_signal");
+	ASSERT_TRUE(via_libc_signal(-3, on_plain) == SIG_ERR, "via_libc_signal");
 }
 
 /* --- the read fixups with the wrapper ---------------------------------------------------- */
@@ -258,29 +260,32 @@ static void test_read_signals(void)
 	set(SIGUSR1, on_plain, 0, NULL);
 	f = (struct sigfake){ .fd = sv[0], .signals = 1 };
 	t0 = now_ms();
-	CHECK_EQ(-1, shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f));
-	CHECK_EQ(EINTR, errno);
-	CHECK_EQ(1, f.calls);
-	CHECK_EQ(true, now_ms() - t0 < 500);
+	ASSERT_EQ(shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f), -1,
+		  "shim_read_blocking");
+	ASSERT_EQ(errno, EINTR, "errno");
+	ASSERT_EQ(f.calls, 1, "f.calls");
+	ASSERT_TRUE(now_ms() - t0 < 500, "now_ms");
 
 	/* SA_RESTART: the call goes on and returns the data that comes later. */
 	set(SIGUSR1, on_plain, SA_RESTART, NULL);
 	f = (struct sigfake){ .fd = sv[0], .signals = 1 };
 	l = (struct later){ .fd = sv[1], .delay_ms = 100 };
 	pthread_create(&l.thread, NULL, later_send, &l);
-	CHECK_EQ(4, shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f));
+	ASSERT_EQ(shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f), 4, "shim_read_blocking");
 	pthread_join(l.thread, NULL);
 
 	/* SA_RESTART with SO_RCVTIMEO: TCP says EINTR anyway. */
 	set_rcvtimeo(sv[0], 2000);
 	f = (struct sigfake){ .fd = sv[0], .signals = 1 };
-	CHECK_EQ(-1, shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f));
-	CHECK_EQ(EINTR, errno);
+	ASSERT_EQ(shim_read_blocking(sv[0], &iov, 1, 0, sigfake_read, &f), -1,
+		  "shim_read_blocking");
+	ASSERT_EQ(errno, EINTR, "errno");
 	/* ... and SO_RCVTIMEO is still honoured without a signal. */
 	set_rcvtimeo(sv[0], 150);
 	f = (struct sigfake){ .fd = sv[0] };
-	CHECK_EQ(-1, shim_read_blocking(sv[0], &iov, 1, MSG_WAITALL, sigfake_read, &f));
-	CHECK_EQ(EAGAIN, errno);
+	ASSERT_EQ(shim_read_blocking(sv[0], &iov, 1, MSG_WAITALL, sigfake_read, &f), -1,
+		  "shim_read_blocking");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 	set_rcvtimeo(sv[0], 0);
 
 	set(SIGUSR1, SIG_DFL, 0, NULL);
@@ -319,40 +324,44 @@ static void test_trunc_zero(void)
 	big[7000] = 'A';
 
 	/* MSG_PEEK|MSG_TRUNC counts (past one stack chunk), MSG_TRUNC discards; NULL buffer. */
-	CHECK_EQ(10000, send(sv[1], big, sizeof(big), 0));
-	CHECK_EQ(false, shim_recv_needs_fixup(sv[1], MSG_TRUNC, &(struct iovec){ NULL, 1 }, 1));
-	CHECK_EQ(true, shim_recv_needs_fixup(sv[0], MSG_TRUNC | MSG_DONTWAIT,
-					     &(struct iovec){ NULL, 1 }, 1));
+	ASSERT_EQ(send(sv[1], big, sizeof(big), 0), 10000, "send");
+	ASSERT_FALSE(shim_recv_needs_fixup(sv[1], MSG_TRUNC, &(struct iovec){ NULL, 1 }, 1),
+		     "shim_recv_needs_fixup");
+	ASSERT_TRUE(
+	    shim_recv_needs_fixup(sv[0], MSG_TRUNC | MSG_DONTWAIT, &(struct iovec){ NULL, 1 }, 1),
+	    "shim_recv_needs_fixup");
 	errno = 55;
-	CHECK_EQ(10000, rcv(sv[0], NULL, 65536, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT));
-	CHECK_EQ(55, errno);
-	CHECK_EQ(7000, rcv(sv[0], NULL, 7000, MSG_TRUNC));
-	CHECK_EQ(1, rcv(sv[0], buf, 1, 0));
-	CHECK_EQ('A', buf[0]);
+	ASSERT_EQ(rcv(sv[0], NULL, 65536, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT), 10000, "rcv");
+	ASSERT_EQ(errno, 55, "errno");
+	ASSERT_EQ(rcv(sv[0], NULL, 7000, MSG_TRUNC), 7000, "rcv");
+	ASSERT_EQ(rcv(sv[0], buf, 1, 0), 1, "rcv");
+	ASSERT_EQ(buf[0], 'A', "buf[0]");
 	/* More asked than queued: what is there, without waiting for the rest. */
-	CHECK_EQ(2999, rcv(sv[0], NULL, 65536, MSG_TRUNC));
-	CHECK_EQ(-1, rcv(sv[0], NULL, 100, MSG_TRUNC | MSG_DONTWAIT));
-	CHECK_EQ(EAGAIN, errno);
+	ASSERT_EQ(rcv(sv[0], NULL, 65536, MSG_TRUNC), 2999, "rcv");
+	ASSERT_EQ(rcv(sv[0], NULL, 100, MSG_TRUNC | MSG_DONTWAIT), -1, "rcv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 
 	/* Zero-length recv: 0 at once with data or EOF; on empty, EAGAIN or a wait for it. */
-	CHECK_EQ(true, shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){ buf, 0 }, 1));
-	CHECK_EQ(false, shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){ buf, 1 }, 1));
-	CHECK_EQ(-1, rcv(sv[0], buf, 0, MSG_DONTWAIT));
-	CHECK_EQ(EAGAIN, errno);
+	ASSERT_TRUE(shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){ buf, 0 }, 1),
+		    "shim_recv_needs_fixup");
+	ASSERT_FALSE(shim_recv_needs_fixup(sv[0], MSG_DONTWAIT, &(struct iovec){ buf, 1 }, 1),
+		     "shim_recv_needs_fixup");
+	ASSERT_EQ(rcv(sv[0], buf, 0, MSG_DONTWAIT), -1, "rcv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 	set_rcvtimeo(sv[0], 150);
 	t0 = now_ms();
 	errno = 66;
-	CHECK_EQ(0, rcv(sv[0], buf, 0, 0));
-	CHECK_EQ(66, errno);
-	CHECK_EQ(true, now_ms() - t0 >= 140);
-	CHECK_EQ(3, send(sv[1], "abc", 3, 0));
+	ASSERT_EQ(rcv(sv[0], buf, 0, 0), 0, "rcv");
+	ASSERT_EQ(errno, 66, "errno");
+	ASSERT_TRUE(now_ms() - t0 >= 140, "now_ms");
+	ASSERT_EQ(send(sv[1], "abc", 3, 0), 3, "send");
 	t0 = now_ms();
-	CHECK_EQ(0, rcv(sv[0], buf, 0, 0));
-	CHECK_EQ(0, rcv(sv[0], buf, 0, MSG_DONTWAIT));
-	CHECK_EQ(true, now_ms() - t0 < 100);
-	CHECK_EQ(3, rcv(sv[0], buf, sizeof(buf), 0));
+	ASSERT_EQ(rcv(sv[0], buf, 0, 0), 0, "rcv");
+	ASSERT_EQ(rcv(sv[0], buf, 0, MSG_DONTWAIT), 0, "rcv");
+	ASSERT_TRUE(now_ms() - t0 < 100, "now_ms");
+	ASSERT_EQ(rcv(sv[0], buf, sizeof(buf), 0), 3, "rcv");
 	shutdown(sv[1], SHUT_WR);
-	CHECK_EQ(0, rcv(sv[0], buf, 0, MSG_DONTWAIT));
+	ASSERT_EQ(rcv(sv[0], buf, 0, MSG_DONTWAIT), 0, "rcv");
 	close(sv[0]);
 	close(sv[1]);
 	shim_fd_clear(sv[0]);
@@ -367,6 +376,5 @@ int main(void)
 	test_libc_calls();
 	test_read_signals();
 	test_trunc_zero();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return skt_summary();
 }

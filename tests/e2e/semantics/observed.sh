@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Socket semantics side by side (tests/progs/semx_check.c): every scenario runs with the
+# Socket semantics side by side (tests/progs/semx_check/): every scenario runs with the
 # same seed and address on plain TCP and under skaccel (both ends preloaded, a private
 # helper). Each run asserts what plain TCP gives and prints what the application saw as
 # "obs:" lines; the skaccel run must pass, print the same observations as the plain run,
