@@ -50,16 +50,11 @@ int shim_env_timeout_ms(const char *value)
 
 unsigned int shim_env_promote_after(const char *value)
 {
-	char *end;
-	long n;
+	unsigned int n;
 
-	if (!value || !*value)
+	if (skaccel_parse_uint(value, 0, 255, &n))
 		return 0;
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (errno || *end || n < 0 || n > 255)
-		return 0;
-	return (unsigned int)n;
+	return n;
 }
 
 static void fork_prepare(void)
