@@ -121,6 +121,14 @@ unsigned int shim_fd_high(void)
 
 void shim_fd_copy(int oldfd, int newfd)
 {
-	if (oldfd != newfd)
-		shim_fd_set(newfd, shim_fd_get(oldfd));
+	if (oldfd == newfd)
+		return;
+	/*
+	 * A candidate's readers are counted per fd number (promote.c): with two numbers for
+	 * one socket, a reader blocked on one could not stop a promotion through the other.
+	 * Such a socket stays on TCP.
+	 */
+	if (shim_fd_get(oldfd) & SHIM_FD_CANDIDATE)
+		shim_fd_del(oldfd, SHIM_FD_CANDIDATE);
+	shim_fd_set(newfd, shim_fd_get(oldfd));
 }

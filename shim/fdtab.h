@@ -7,9 +7,13 @@
 
 /* The fd's socket was handed to the helper and may be in the sockhash: reads need fixups. */
 #define SHIM_FD_REGISTERED 0x01
-/* A non-blocking connect() in progress on a local TCP socket: register when it completes. */
-#define SHIM_FD_PENDING 0x02
-/* Cached O_NONBLOCK, valid only while REGISTERED or PENDING is set; a hint, see readfix.c. */
+/*
+ * A TCP connection (or connect in progress) not yet handed to the helper: promote.c
+ * classifies and registers it once it has carried enough, from inside a hooked read or
+ * write.
+ */
+#define SHIM_FD_CANDIDATE 0x02
+/* Cached O_NONBLOCK, valid only while REGISTERED or CANDIDATE is set; a hint. */
 #define SHIM_FD_NONBLOCK 0x04
 /* The shim set TCP_NOTSENT_LOWAT on this socket (notsent.c); the application never did. */
 #define SHIM_FD_LOWAT 0x08

@@ -24,7 +24,7 @@ SHIM_EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *le
 	st = shim_fd_get(fd);
 	if ((st & SHIM_FD_LOWAT) && level == IPPROTO_TCP && name == TCP_NOTSENT_LOWAT)
 		shim_notsent_hide(fd, val, len);
-	if (st & SHIM_FD_PENDING) {
+	if (st & SHIM_FD_CANDIDATE) {
 		err = errno;
 		shim_after_getsockopt(fd, level, name, val, len);
 		errno = err;

@@ -7,7 +7,9 @@
 #include <limits.h>
 
 #include "shim/adopt.h"
+#include "shim/candidate_io.h"
 #include "shim/init.h"
+#include "shim/promote.h"
 #include "shim/readfix.h"
 #include "shim/real.h"
 
@@ -64,11 +66,19 @@ static ssize_t do_recvmsg(void *p, struct iovec *iov, int iovcnt, int flags)
 	return n;
 }
 
+/* Registered and in need of a fixup, or a candidate: the calls that cannot go to libc. */
+static inline bool recv_slow_path(int fd, int flags, const struct iovec *iov, size_t iovcnt)
+{
+	return shim_recv_needs_fixup(fd, flags, iov, iovcnt) || shim_fd_is_candidate(fd);
+}
+
 static ssize_t recv_slow(int fd, void *buf, size_t len, int flags)
 {
 	struct recv_ctx c = { .fd = fd };
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
+	if (shim_fd_is_candidate(fd))
+		return shim_candidate_read(fd, &iov, 1, flags, do_recv, &c, true);
 	return shim_recv_blocking(fd, &iov, 1, flags, do_recv, &c);
 }
 
@@ -78,6 +88,8 @@ static ssize_t recvfrom_slow(int fd, void *buf, size_t len, int flags, struct so
 	struct recv_ctx c = { .fd = fd, .addr = addr, .alen = alen, .alen0 = alen ? *alen : 0 };
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 
+	if (shim_fd_is_candidate(fd))
+		return shim_candidate_read(fd, &iov, 1, flags, do_recvfrom, &c, true);
 	return shim_recv_blocking(fd, &iov, 1, flags, do_recvfrom, &c);
 }
 
@@ -85,7 +97,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
 	if (!SHIM_REAL_READY(recv))
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1), 1))
+	if (__builtin_expect(!recv_slow_path(fd, flags, &(struct iovec){ buf, len }, 1), 1))
 		return real.recv(fd, buf, len, flags);
 	return recv_slow(fd, buf, len, flags);
 }
@@ -95,7 +107,7 @@ SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t len, int flags, struct so
 {
 	if (!SHIM_REAL_READY(recvfrom))
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1), 1))
+	if (__builtin_expect(!recv_slow_path(fd, flags, &(struct iovec){ buf, len }, 1), 1))
 		return real.recvfrom(fd, buf, len, flags, addr, alen);
 	return recvfrom_slow(fd, buf, len, flags, addr, alen);
 }
@@ -109,8 +121,11 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		return shim_enosys();
 	/* A NULL msg or too many iovecs: let the kernel say EFAULT or EMSGSIZE. */
 	if (!msg || msg->msg_iovlen > IOV_MAX ||
-	    __builtin_expect(!shim_recv_needs_fixup(fd, flags, msg->msg_iov, msg->msg_iovlen), 1))
+	    __builtin_expect(!recv_slow_path(fd, flags, msg->msg_iov, msg->msg_iovlen), 1))
 		n = real.recvmsg(fd, msg, flags);
+	else if (shim_fd_is_candidate(fd))
+		n = shim_candidate_read(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, do_recvmsg,
+					&c, true);
 	else
 		n = shim_recv_blocking(fd, msg->msg_iov, (int)msg->msg_iovlen, flags, do_recvmsg,
 				       &c);
@@ -128,8 +143,7 @@ SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int
 {
 	if (!SHIM_REAL_READY(__recv_chk) || !real.recv)
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1),
-			     1) ||
+	if (__builtin_expect(!recv_slow_path(fd, flags, &(struct iovec){ buf, len }, 1), 1) ||
 	    len > buflen)
 		return real.__recv_chk(fd, buf, len, buflen, flags);
 	return recv_slow(fd, buf, len, flags);
@@ -140,8 +154,7 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen,
 {
 	if (!SHIM_REAL_READY(__recvfrom_chk) || !real.recvfrom)
 		return shim_enosys();
-	if (__builtin_expect(!shim_recv_needs_fixup(fd, flags, &(struct iovec){ buf, len }, 1),
-			     1) ||
+	if (__builtin_expect(!recv_slow_path(fd, flags, &(struct iovec){ buf, len }, 1), 1) ||
 	    len > buflen)
 		return real.__recvfrom_chk(fd, buf, len, buflen, flags, addr, alen);
 	return recvfrom_slow(fd, buf, len, flags, addr, alen);

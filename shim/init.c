@@ -16,6 +16,7 @@
 #include "shim/adopt.h"
 #include "shim/fdtab.h"
 #include "shim/init.h"
+#include "shim/promote.h"
 #include "shim/real.h"
 #include "shim/sigwrap.h"
 
@@ -47,10 +48,19 @@ int shim_env_timeout_ms(const char *value)
 	return (int)ms;
 }
 
+unsigned int shim_env_promote_after(const char *value)
+{
+	unsigned int n;
+
+	if (skaccel_parse_uint(value, 0, 255, &n))
+		return 0;
+	return n;
+}
+
 static void fork_prepare(void)
 {
 	/* The child holds every socket open now: a close() in either is no longer the last. */
-	shim_fd_add_all(SHIM_FD_REGISTERED, SHIM_FD_SHARED);
+	shim_fd_add_all(SHIM_FD_REGISTERED | SHIM_FD_CANDIDATE, SHIM_FD_SHARED);
 	shim_client_atfork_prepare(&shim_helper);
 }
 
@@ -92,13 +102,14 @@ static void init(void)
 	shim_cfg.debug = shim_env_flag(secure_getenv("SKACCEL_DEBUG"));
 	shim_cfg.cross_netns = shim_env_flag(secure_getenv("SKACCEL_CROSS_NETNS"));
 	shim_cfg.timeout_ms = shim_env_timeout_ms(secure_getenv("SKACCEL_TIMEOUT_MS"));
+	shim_cfg.promote_after = shim_env_promote_after(secure_getenv("SKACCEL_PROMOTE_AFTER"));
 	path = secure_getenv(SKACCEL_SOCKET_ENV);
 	if (!path || !*path)
 		path = SKACCEL_DEFAULT_SOCKET;
 
 	/* Without the fd table a registered socket's reads could not be fixed: stay out. */
-	if (!shim_cfg.disabled &&
-	    (!real.connect || !real.getsockopt || !real.fcntl || shim_fdtab_init() < 0)) {
+	if (!shim_cfg.disabled && (!real.connect || !real.getsockopt || !real.fcntl ||
+				   shim_fdtab_init() < 0 || shim_promote_init() < 0)) {
 		shim_cfg.disabled = true;
 		shim_log("disabled: cannot set up (%s)", strerrordesc_np(errno) ?: "?");
 	}

@@ -13,6 +13,12 @@ struct shim_config {
 	bool debug;	/* SKACCEL_DEBUG=1: one line per registration attempt on stderr */
 	int timeout_ms; /* SKACCEL_TIMEOUT_MS: bound on one helper request (default 250) */
 	/*
+	 * SKACCEL_PROMOTE_AFTER: 0 (the default) registers a local connection inside connect()
+	 * and accept(); N (1..255) makes it a candidate there and registers it after N reads and
+	 * writes that moved data (lazy promotion, promote.h).
+	 */
+	unsigned int promote_after;
+	/*
 	 * SKACCEL_CROSS_NETNS=1: also hand over connections to addresses that are not ours (a
 	 * container's peer in another container of this host looks remote from inside); the
 	 * helper, which sees the host's routes, decides (its --cross-netns).
@@ -35,6 +41,9 @@ bool shim_env_flag(const char *value);
 
 /* Parse SKACCEL_TIMEOUT_MS: 1..60000, else the default. */
 int shim_env_timeout_ms(const char *value);
+
+/* Parse SKACCEL_PROMOTE_AFTER: 0..255, else 0 (register at connect and accept). */
+unsigned int shim_env_promote_after(const char *value);
 
 /* "skaccel[pid]: <message>\n" on stderr with one write(2), only when debugging. */
 __attribute__((format(printf, 1, 2))) void shim_log(const char *fmt, ...);

@@ -33,7 +33,8 @@ struct read_state {
 	struct timespec start; /* CLOCK_MONOTONIC at entry: SO_RCVTIMEO counts from here */
 	long timeo_ms;	       /* SO_RCVTIMEO, 0 = none, -1 = not asked yet */
 	int spins;
-	int flags;		    /* the MSG_* flags of the attempts */
+	int flags;		    /* the MSG_* flags of the application's call */
+	bool polling;		    /* every attempt MSG_DONTWAIT, every wait a poll() */
 	struct shim_sig_count sigs; /* handlers run on this thread before the call */
 };
 
@@ -167,9 +168,10 @@ static ssize_t read_loop(struct read_state *rs, struct iovec *iov, int iovcnt, i
 
 	rs->flags = flags;
 	for (;;) {
-		n = fn(ctx, cur, curcnt, flags);
+		n = fn(ctx, cur, curcnt, rs->polling ? flags | MSG_DONTWAIT : flags);
 		if (n > 0) {
 			total += (size_t)n;
+			rs->spins = 0; /* (polling waits once per chunk of a MSG_WAITALL read) */
 			if (!waitall)
 				break;
 			if (cur == iov) {
@@ -277,10 +279,10 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 	return total;
 }
 
-ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
-			   void *ctx)
+static ssize_t read_call(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
+			 void *ctx, bool polling)
 {
-	struct read_state rs = { .fd = fd, .timeo_ms = -1 };
+	struct read_state rs = { .fd = fd, .timeo_ms = -1, .polling = polling };
 
 	clock_gettime(CLOCK_MONOTONIC, &rs.start);
 	shim_sig_count_now(&rs.sigs);
@@ -300,7 +302,7 @@ ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shi
  * the protocol (sock_read_iter() returns 0): only the recv() family comes here.
  */
 static ssize_t recv_zero(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
-			 void *ctx)
+			 void *ctx, bool polling)
 {
 	struct read_state rs = { .fd = fd, .timeo_ms = -1 };
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -311,7 +313,7 @@ static ssize_t recv_zero(int fd, struct iovec *iov, int iovcnt, int flags, shim_
 
 	if (!real.fcntl || !real.getsockopt)
 		shim_real_init();
-	n = fn(ctx, iov, iovcnt, flags);
+	n = fn(ctx, iov, iovcnt, polling ? flags | MSG_DONTWAIT : flags);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
 		return n; /* a real error, as TCP reports it before waiting */
 	fl = real.fcntl(fd, F_GETFL);
@@ -330,10 +332,24 @@ static ssize_t recv_zero(int fd, struct iovec *iov, int iovcnt, int flags, shim_
 	return 0; /* readable, or woken by a signal or the timeout */
 }
 
+ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
+			   void *ctx)
+{
+	return read_call(fd, iov, iovcnt, flags, fn, ctx, false);
+}
+
 ssize_t shim_recv_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
 			   void *ctx)
 {
 	if (iov_total(iov, iovcnt) == 0)
-		return recv_zero(fd, iov, iovcnt, flags, fn, ctx);
-	return shim_read_blocking(fd, iov, iovcnt, flags, fn, ctx);
+		return recv_zero(fd, iov, iovcnt, flags, fn, ctx, false);
+	return read_call(fd, iov, iovcnt, flags, fn, ctx, false);
+}
+
+ssize_t shim_read_polling(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
+			  void *ctx, bool recv_family)
+{
+	if (recv_family && iov_total(iov, iovcnt) == 0)
+		return recv_zero(fd, iov, iovcnt, flags, fn, ctx, true);
+	return read_call(fd, iov, iovcnt, flags, fn, ctx, true);
 }

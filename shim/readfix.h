@@ -67,4 +67,14 @@ ssize_t shim_read_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shi
 ssize_t shim_recv_blocking(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
 			   void *ctx);
 
+/*
+ * The same for a socket that may be inserted into the sockhash during the call (promote.h):
+ * every attempt adds MSG_DONTWAIT and every wait is a poll(), so the call never waits on the
+ * TCP receive queue the insert leaves behind. fn must honour flags (read() and readv()
+ * attempts use recv() and recvmsg()); recv_family: the recv() rules for a zero-length read.
+ * The application's own flags and O_NONBLOCK still decide whether the call waits.
+ */
+ssize_t shim_read_polling(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
+			  void *ctx, bool recv_family);
+
 #endif /* SHIM_READFIX_H */

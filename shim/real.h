@@ -7,51 +7,62 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 
 /*
  * Every interposed call, as X(return type, name, parameter list). One list feeds the table
  * of real functions below and the export list (libskaccel.map must name the same calls);
  * each hook itself lives in a shim/hook_*.c file.
  */
-#define SHIM_HOOKED_CALLS(X)                                                                  \
-	X(int, connect, (int fd, const struct sockaddr *addr, socklen_t len))                 \
-	X(int, accept, (int fd, struct sockaddr *addr, socklen_t *len))                       \
-	X(int, accept4, (int fd, struct sockaddr *addr, socklen_t *len, int flags))           \
-	X(int, close, (int fd))                                                               \
-	X(int, close_range, (unsigned int first, unsigned int last, int flags))               \
-	X(int, dup, (int fd))                                                                 \
-	X(int, dup2, (int oldfd, int newfd))                                                  \
-	X(int, dup3, (int oldfd, int newfd, int flags))                                       \
-	X(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len))          \
-	X(int, setsockopt, (int fd, int level, int name, const void *val, socklen_t len))     \
-	X(ssize_t, recv, (int fd, void *buf, size_t len, int flags))                          \
-	X(ssize_t, recvfrom,                                                                  \
-	  (int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen)) \
-	X(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags))                          \
-	X(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags))                    \
-	X(ssize_t, read, (int fd, void *buf, size_t len))                                     \
-	X(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt))                      \
-	X(ssize_t, __recv_chk, (int fd, void *buf, size_t len, size_t buflen, int flags))     \
-	X(ssize_t, __recvfrom_chk,                                                            \
-	  (int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *addr,    \
-	   socklen_t *alen))                                                                  \
-	X(ssize_t, __read_chk, (int fd, void *buf, size_t len, size_t buflen))                \
-	X(int, fcntl, (int fd, int cmd, ...))                                                 \
-	X(int, fcntl64, (int fd, int cmd, ...))                                               \
-	X(int, ioctl, (int fd, unsigned long req, ...))                                       \
-	X(ssize_t, splice,                                                                    \
-	  (int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,                \
-	   unsigned int flags))                                                               \
-	X(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))      \
-	X(sighandler_t, signal, (int sig, sighandler_t handler))                              \
-	X(sighandler_t, bsd_signal, (int sig, sighandler_t handler))                          \
-	X(sighandler_t, ssignal, (int sig, sighandler_t handler))                             \
-	X(sighandler_t, sysv_signal, (int sig, sighandler_t handler))                         \
-	X(sighandler_t, __sysv_signal, (int sig, sighandler_t handler))                       \
-	X(sighandler_t, sigset, (int sig, sighandler_t handler))                              \
+#define SHIM_HOOKED_CALLS(X)                                                                     \
+	X(int, connect, (int fd, const struct sockaddr *addr, socklen_t len))                    \
+	X(int, accept, (int fd, struct sockaddr *addr, socklen_t *len))                          \
+	X(int, accept4, (int fd, struct sockaddr *addr, socklen_t *len, int flags))              \
+	X(int, close, (int fd))                                                                  \
+	X(int, close_range, (unsigned int first, unsigned int last, int flags))                  \
+	X(int, dup, (int fd))                                                                    \
+	X(int, dup2, (int oldfd, int newfd))                                                     \
+	X(int, dup3, (int oldfd, int newfd, int flags))                                          \
+	X(int, getsockopt, (int fd, int level, int name, void *val, socklen_t *len))             \
+	X(int, setsockopt, (int fd, int level, int name, const void *val, socklen_t len))        \
+	X(ssize_t, recv, (int fd, void *buf, size_t len, int flags))                             \
+	X(ssize_t, recvfrom,                                                                     \
+	  (int fd, void *buf, size_t len, int flags, struct sockaddr *addr, socklen_t *alen))    \
+	X(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags))                             \
+	X(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags))                       \
+	X(ssize_t, send, (int fd, const void *buf, size_t len, int flags))                       \
+	X(ssize_t, sendto,                                                                       \
+	  (int fd, const void *buf, size_t len, int flags, const struct sockaddr *addr,          \
+	   socklen_t alen))                                                                      \
+	X(ssize_t, write, (int fd, const void *buf, size_t len))                                 \
+	X(ssize_t, writev, (int fd, const struct iovec *iov, int iovcnt))                        \
+	X(int, recvmmsg,                                                                         \
+	  (int fd, struct mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout)) \
+	X(FILE *, fdopen, (int fd, const char *mode))                                            \
+	X(ssize_t, read, (int fd, void *buf, size_t len))                                        \
+	X(ssize_t, readv, (int fd, const struct iovec *iov, int iovcnt))                         \
+	X(ssize_t, __recv_chk, (int fd, void *buf, size_t len, size_t buflen, int flags))        \
+	X(ssize_t, __recvfrom_chk,                                                               \
+	  (int fd, void *buf, size_t len, size_t buflen, int flags, struct sockaddr *addr,       \
+	   socklen_t *alen))                                                                     \
+	X(ssize_t, __read_chk, (int fd, void *buf, size_t len, size_t buflen))                   \
+	X(int, fcntl, (int fd, int cmd, ...))                                                    \
+	X(int, fcntl64, (int fd, int cmd, ...))                                                  \
+	X(int, ioctl, (int fd, unsigned long req, ...))                                          \
+	X(ssize_t, splice,                                                                       \
+	  (int fd_in, loff_t *off_in, int fd_out, loff_t *off_out, size_t len,                   \
+	   unsigned int flags))                                                                  \
+	X(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old))         \
+	X(sighandler_t, signal, (int sig, sighandler_t handler))                                 \
+	X(sighandler_t, bsd_signal, (int sig, sighandler_t handler))                             \
+	X(sighandler_t, ssignal, (int sig, sighandler_t handler))                                \
+	X(sighandler_t, sysv_signal, (int sig, sighandler_t handler))                            \
+	X(sighandler_t, __sysv_signal, (int sig, sighandler_t handler))                          \
+	X(sighandler_t, sigset, (int sig, sighandler_t handler))                                 \
 	X(int, siginterrupt, (int sig, int flag))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */

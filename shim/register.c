@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Registration: decide whether a connection that just became established is a candidate,
- * hand it to the helper, and record the outcome in the fd table. Runs inside the
- * application's connect()/accept()/getsockopt(); all failures end as "stay on TCP".
+ * Registration: decide whether a connection that just became established is a candidate
+ * (inside the application's connect()/accept()/getsockopt()), and later, when promote.c
+ * says so, hand it to the helper and record the outcome in the fd table. All failures end
+ * as "stay on TCP".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "shim/init.h"
 #include "shim/locality.h"
 #include "shim/notsent.h"
+#include "shim/promote.h"
 #include "shim/real.h"
 #include "shim/register.h"
 
@@ -23,6 +25,11 @@
  * of our own calls coming back through a hook, passes straight through.
  */
 static __thread bool in_register __attribute__((tls_model("initial-exec")));
+
+bool shim_registering(void)
+{
+	return in_register;
+}
 
 static bool is_inet(const struct sockaddr *addr, socklen_t len)
 {
@@ -86,7 +93,17 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	else
 		registered = sent;
 	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
-	if (ret == 0 && registered)
+	/*
+	 * The unsent-bytes mark. Under lazy promotion only on a paired socket: a socket
+	 * waiting for its peer sends by TCP, maybe for long (the peer is promoted when it has
+	 * carried enough, or never), and the mark would block a writer whose reader has not
+	 * read yet where TCP's send buffer would take the bytes (a program that writes a
+	 * request larger than the window before its other thread, or itself, reads:
+	 * scenarios/sem_check/epipe). Registered at connect, a socket waits for its peer only
+	 * until the peer's accept().
+	 */
+	if (ret == 0 && registered &&
+	    (rep.status == SKACCEL_OK_ACCELERATED || !shim_promote_lazy()))
 		shim_notsent_take(fd);
 
 	if (ret < 0) {
@@ -104,118 +121,61 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	}
 }
 
-/* Classify an established fd and register it if it is a candidate. */
-static void consider(int fd, unsigned int nonblock)
-{
-	struct shim_endpoints ep;
-
-	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
-	case SHIM_SOCK_LOCAL:
-		register_fd(fd, &ep, nonblock);
-		return;
-	case SHIM_SOCK_REMOTE:
-		/* Another container of this host looks remote from inside: the helper decides. */
-		if (shim_cfg.cross_netns) {
-			register_fd(fd, &ep, nonblock);
-			return;
-		}
-		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
-		break;
-	case SHIM_SOCK_OTHER:
-		break;
-	}
-	shim_fd_clear(fd);
-}
-
 /*
- * A connect() that has not completed: register now if the handshake is already done (on
- * loopback the SYN, SYN-ACK and ACK are processed within the call, so it nearly always is),
- * else remember the fd and register at the first completion point the application shows us.
+ * connect() or accept() gave the application an AF_INET/AF_INET6 socket that is, or will
+ * be, connected: a candidate. Under lazy promotion nothing is asked of the kernel here (the
+ * local-peer check alone, getsockname + getpeername + SO_TYPE, cost 5-10% of a short
+ * connection's rate): promote.c classifies and registers it only once it has carried
+ * enough, so a connection that closes after one exchange pays nothing, and an fd that
+ * turns out to be something else (a remote peer, an AF_UNIX socket accepted without an
+ * address) is dropped then. By default it is promoted at once, before the application has
+ * the fd (nothing read yet, no read of it in the kernel): a connect still in progress at
+ * its completion point or its first read or write.
  */
-static void connect_in_progress(int fd, const struct sockaddr *addr, socklen_t len)
+static void candidate(int fd, unsigned int nonblock)
 {
-	struct shim_endpoints ep;
-	enum shim_sock_kind kind;
-	unsigned int nonblock;
-	int state = tcp_state(fd);
-
-	if (state == TCP_ESTABLISHED) {
-		consider(fd, nonblock_bit(fd));
-		return;
-	}
-	if (state != TCP_SYN_SENT) {
-		shim_fd_clear(fd);
-		return;
-	}
-	kind = shim_classify_fd(fd, &ep, addr, len);
-	if (kind == SHIM_SOCK_REMOTE && shim_cfg.cross_netns)
-		kind = SHIM_SOCK_LOCAL; /* another container of this host looks remote: ask */
-	switch (kind) {
-	case SHIM_SOCK_LOCAL:
-		nonblock = nonblock_bit(fd);
-		shim_fd_set(fd, SHIM_FD_PENDING | nonblock);
-		log_outcome(fd, &ep, "connect in progress, will register when it completes", NULL);
-		return;
-	case SHIM_SOCK_REMOTE:
-		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
-		break;
-	case SHIM_SOCK_OTHER:
-		break;
-	}
-	shim_fd_clear(fd);
-}
-
-/* The application saw a PENDING connect complete: register if it is established. */
-static void complete_pending(int fd)
-{
-	unsigned int st = shim_fd_get(fd);
-	int state;
-
-	if (!(st & SHIM_FD_PENDING) || in_register || !shim_active())
-		return;
-	in_register = true;
-	state = tcp_state(fd);
-	if (state == TCP_ESTABLISHED)
-		consider(fd, st & SHIM_FD_NONBLOCK);
-	else if (state != TCP_SYN_SENT)
-		shim_fd_clear(fd); /* failed or already closing: nothing to accelerate */
-	in_register = false;
+	shim_promote_candidate(fd, nonblock);
+	if (shim_cfg.debug)
+		shim_log("fd %d: candidate", fd);
+	if (!shim_promote_lazy())
+		shim_promote_try(fd);
 }
 
 void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int ret, int err)
 {
-	if (ret == 0 && shim_fd_get(fd)) {
-		/*
-		 * The second connect() of an event loop returns 0 once the handshake is done
-		 * (later ones say EISCONN): completion of a PENDING fd, or nothing new at all.
-		 */
-		complete_pending(fd);
-		return;
-	}
 	if (ret < 0) {
 		switch (err) {
 		case EINPROGRESS:
 		case EINTR: /* a blocking connect() interrupted goes on in the background */
 			break;
 		case EISCONN: /* the second connect() of an event loop (hiredis): it completed */
-			complete_pending(fd);
+			if (!shim_promote_lazy())
+				shim_promote_try(fd);
 			return;
 		case EALREADY: /* still in progress */
 			return;
-		default: /* the connect failed, a PENDING one included */
-			if (shim_fd_get(fd) & SHIM_FD_PENDING)
-				shim_fd_clear(fd);
+		default: /* the connect failed */
+			shim_fd_clear(fd);
 			return;
 		}
 	}
+	/*
+	 * The second connect() of an event loop returns 0 once the handshake is done (later
+	 * ones say EISCONN): nothing new for an fd that is a candidate already.
+	 */
+	if (ret == 0 && shim_fd_is_candidate(fd)) {
+		if (!shim_promote_lazy())
+			shim_promote_try(fd);
+		return;
+	}
 	if (!is_inet(addr, len) || in_register || !shim_active())
 		return;
-	in_register = true;
-	if (ret == 0)
-		consider(fd, nonblock_bit(fd));
-	else
-		connect_in_progress(fd, addr, len);
-	in_register = false;
+	/*
+	 * A connect still in progress is a candidate too: it is promoted only after it has
+	 * carried data, when it is established, and the helper refuses any socket that is not.
+	 * Its O_NONBLOCK is asked at promotion.
+	 */
+	candidate(fd, 0);
 }
 
 void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len, int flags)
@@ -225,9 +185,48 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 		shim_fd_clear(fd);
 		return;
 	}
-	in_register = true;
 	/* accept() never inherits O_NONBLOCK from the listener; only accept4's flag sets it. */
-	consider(fd, flags & SOCK_NONBLOCK ? SHIM_FD_NONBLOCK : 0);
+	candidate(fd, flags & SOCK_NONBLOCK ? SHIM_FD_NONBLOCK : 0);
+}
+
+void shim_register_candidate(int fd)
+{
+	struct shim_endpoints ep;
+	int state;
+
+	if (in_register || !shim_active())
+		return;
+	in_register = true;
+	state = tcp_state(fd);
+	if (state == TCP_SYN_SENT) {
+		/* Still connecting (the helper takes only established sockets): ask later. */
+		in_register = false;
+		return;
+	}
+	if (state != TCP_ESTABLISHED) {
+		/* Failed, or already closing: nothing to accelerate. */
+		shim_fd_clear(fd);
+		in_register = false;
+		return;
+	}
+	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
+	case SHIM_SOCK_LOCAL:
+		/* Asked again: connect() left it unknown, and a dup sibling may have changed it. */
+		register_fd(fd, &ep, nonblock_bit(fd));
+		break;
+	case SHIM_SOCK_REMOTE:
+		/* Another container of this host looks remote from inside: the helper decides. */
+		if (shim_cfg.cross_netns) {
+			register_fd(fd, &ep, nonblock_bit(fd));
+			break;
+		}
+		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
+		shim_fd_clear(fd);
+		break;
+	case SHIM_SOCK_OTHER:
+		shim_fd_clear(fd);
+		break;
+	}
 	in_register = false;
 }
 
@@ -238,8 +237,8 @@ void shim_after_getsockopt(int fd, int level, int name, const void *val, const s
 	if (level != SOL_SOCKET || name != SO_ERROR || !val || !len || *len < sizeof(int))
 		return;
 	memcpy(&soerr, val, sizeof(soerr));
-	if (soerr == 0)
-		complete_pending(fd); /* libuv, nginx, asyncio, Java: SO_ERROR after POLLOUT */
-	else
-		shim_fd_clear(fd);
+	if (soerr != 0)
+		shim_fd_clear(fd); /* the connect failed: nothing to promote */
+	else if (!shim_promote_lazy())
+		shim_promote_try(fd); /* libuv, nginx, asyncio, Java: SO_ERROR after POLLOUT */
 }

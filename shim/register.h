@@ -3,12 +3,13 @@
 #ifndef SHIM_REGISTER_H
 #define SHIM_REGISTER_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 /*
  * Each runs after the real call, with its result and errno, and never changes either (the
- * hook restores errno). They register synchronously, before the application sees the fd
- * (KERNEL-NOTES §3.4, §3.5: a socket inserted later may duplicate or strand bytes).
+ * hook restores errno). A local connection becomes a candidate; promote.c decides when it
+ * is registered (shim_register_candidate()).
  */
 
 /* connect() returned ret (err = errno when ret < 0). */
@@ -17,7 +18,16 @@ void shim_after_connect(int fd, const struct sockaddr *addr, socklen_t len, int 
 /* accept()/accept4() returned the new socket fd; flags are accept4's (SOCK_NONBLOCK). */
 void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len, int flags);
 
-/* getsockopt() succeeded on a PENDING fd. */
+/* getsockopt() succeeded on a candidate: SO_ERROR says whether its connect failed. */
 void shim_after_getsockopt(int fd, int level, int name, const void *val, const socklen_t *len);
+
+/*
+ * Hand the candidate fd to the helper now and record the outcome (REGISTERED, or nothing:
+ * plain TCP for good). Only promote.c calls it, with every hooked read on fd excluded.
+ */
+void shim_register_candidate(int fd);
+
+/* This thread is inside a request to the helper (its own calls come back through hooks). */
+bool shim_registering(void);
 
 #endif /* SHIM_REGISTER_H */

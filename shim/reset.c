@@ -55,7 +55,8 @@ void shim_reset_if_unread(int fd)
 
 static void mark_shared(int fd, void *ctx)
 {
-	if (shim_fd_get(fd) & SHIM_FD_REGISTERED)
+	/* A candidate too: the receiver's reads cannot be counted (promote.c). */
+	if (shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_CANDIDATE))
 		shim_fd_add(fd, SHIM_FD_SHARED);
 }
 

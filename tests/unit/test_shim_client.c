@@ -25,10 +25,12 @@
 #include "shim/fdtab.h"
 #include "shim/helper_client.h"
 #include "shim/init.h"
+#include "shim/promote.h"
 #include "shim/register.h"
 
 /* skaccel-run's ping talks to the same fake helper; run/ is not in the unit test link. */
 #include "run/ping.c"
+
 #include "tests/unit/skt_assert.h"
 
 enum fake_mode {
@@ -209,8 +211,8 @@ static void test_no_helper(void)
 	shim_client_init(&c, path, 250, 300);
 	t0 = now_ms();
 	ASSERT_EQ(req(&c, &rep, &sent), -ENOENT, "req");
-	ASSERT_FALSE(sent, "sent");
-	ASSERT_TRUE(now_ms() - t0 < 50, "now_ms");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(now_ms() - t0 < 50, true, "now_ms");
 	/* The helper appears, but within the backoff nobody looks. */
 	fake_start(&h, path);
 	ASSERT_EQ(req(&c, &rep, &sent), -ENOENT, "req");
@@ -251,15 +253,15 @@ static void test_good(void)
 	fake_start(&h, path);
 	shim_client_init(&c, path, 250, 300);
 	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
-	ASSERT_TRUE(sent, "sent");
-	ASSERT_EQ(rep.status, SKACCEL_OK_ACCELERATED, "rep.status");
-	ASSERT_EQ(rep.seq, 1, "rep.seq");
+	ASSERT_EQ(sent, true, "sent");
+	ASSERT_EQ(rep.status, SKACCEL_OK_ACCELERATED, "rep");
+	ASSERT_EQ(rep.seq, 1, "rep");
 	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
-	ASSERT_EQ(rep.seq, 2, "rep.seq");
+	ASSERT_EQ(rep.seq, 2, "rep");
 	ASSERT_EQ(shim_client_request(&c, SKACCEL_OP_PING, -1, &rep, &sent), 0,
 		  "shim_client_request");
-	ASSERT_FALSE(sent, "sent");
-	ASSERT_EQ(rep.status, SKACCEL_OK_PONG, "rep.status");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(rep.status, SKACCEL_OK_PONG, "rep");
 	ASSERT_EQ(get(&h.requests), 3, "get");
 	ASSERT_EQ(get(&h.fds), 2, "get");
 	ASSERT_EQ(get(&h.accepts), 1, "get"); /* one connection for all of them */
@@ -269,7 +271,7 @@ static void test_good(void)
 	/* A refusal is an answer, not a failure: no backoff. */
 	put(&h.status, SKACCEL_ERR_NOT_LOCAL);
 	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
-	ASSERT_EQ(rep.status, SKACCEL_ERR_NOT_LOCAL, "rep.status");
+	ASSERT_EQ(rep.status, SKACCEL_ERR_NOT_LOCAL, "rep");
 	put(&h.status, SKACCEL_OK_ACCELERATED);
 	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
 
@@ -293,7 +295,7 @@ static void test_good(void)
 		}
 		ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
 		ASSERT_EQ(fcntl(p[0], F_GETFD) < 0, 0, "fcntl"); /* still open */
-		ASSERT_TRUE(c.fd != p[0], "c.fd != p[0]");
+		ASSERT_EQ(c.fd != p[0], true, "c");
 		ASSERT_EQ(get(&h.accepts), 3, "get");
 		close(p[0]);
 		close(p[1]);
@@ -317,7 +319,7 @@ static void test_good(void)
 		ASSERT_EQ(get(&h.accepts), 4, "get");
 	}
 	shim_client_reset(&c);
-	ASSERT_EQ(c.fd, -1, "c.fd");
+	ASSERT_EQ(c.fd, -1, "c");
 	fake_stop(&h);
 }
 
@@ -336,12 +338,12 @@ static void test_failures(void)
 	/* Wrong seq: -EPROTO, connection closed, and backoff. */
 	put(&h.mode, FAKE_WRONG_SEQ);
 	ASSERT_EQ(req(&c, &rep, &sent), -EPROTO, "req");
-	ASSERT_TRUE(sent, "sent");
-	ASSERT_EQ(c.fd, -1, "c.fd");
+	ASSERT_EQ(sent, true, "sent");
+	ASSERT_EQ(c.fd, -1, "c");
 	put(&h.mode, FAKE_GOOD);
 	n = get(&h.requests);
 	ASSERT_EQ(req(&c, &rep, &sent), -EPROTO, "req");
-	ASSERT_FALSE(sent, "sent");
+	ASSERT_EQ(sent, false, "sent");
 	ASSERT_EQ(get(&h.requests), n, "get");
 	sleep_ms(320);
 	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
@@ -354,11 +356,11 @@ static void test_failures(void)
 	put(&h.mode, FAKE_SILENT);
 	t0 = now_ms();
 	ASSERT_EQ(req(&c, &rep, &sent), -ETIMEDOUT, "req");
-	ASSERT_TRUE(sent, "sent");
-	ASSERT_TRUE(now_ms() - t0 >= 95 && now_ms() - t0 < 400, "now_ms");
+	ASSERT_EQ(sent, true, "sent");
+	ASSERT_EQ(now_ms() - t0 >= 95 && now_ms() - t0 < 400, true, "now_ms");
 	t0 = now_ms();
 	ASSERT_EQ(req(&c, &rep, &sent), -ETIMEDOUT, "req");
-	ASSERT_TRUE(now_ms() - t0 < 50, "now_ms");
+	ASSERT_EQ(now_ms() - t0 < 50, true, "now_ms");
 	/* A late answer can never be taken for the next request's: a new connection. */
 	put(&h.mode, FAKE_GOOD);
 	sleep_ms(320);
@@ -434,7 +436,7 @@ static void test_threads(void)
 			worst = w[i].ms;
 	}
 	/* 50 requests each: one timeout, the rest inside the backoff. */
-	ASSERT_TRUE(worst >= 140 && worst < 600, "worst >= 140 && worst < 600");
+	ASSERT_EQ(worst >= 140 && worst < 600, true, "worst");
 	fake_stop(&h);
 }
 
@@ -476,14 +478,26 @@ static int so_error(int fd)
 	int val = -1;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &val, &len) == 0 &&
-	    (shim_fd_get(fd) & SHIM_FD_PENDING))
+	    (shim_fd_get(fd) & SHIM_FD_CANDIDATE))
 		shim_after_getsockopt(fd, SOL_SOCKET, SO_ERROR, &val, &len);
 	return val;
 }
 
+/* Let fd carry enough to be promoted, then promote it as the next read or write would. */
+static unsigned int promote_now(int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < SHIM_PROMOTE_AFTER; i++)
+		shim_promote_count(fd, 1);
+	shim_promote_try(fd);
+	return shim_fd_get(fd);
+}
+
 static void test_register(void)
 {
-	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_PENDING, N = SHIM_FD_NONBLOCK;
+	const unsigned int R = SHIM_FD_REGISTERED, N = SHIM_FD_NONBLOCK;
+	const unsigned int C = SHIM_FD_CANDIDATE;
 	/* Registered with a reply from the helper: the shim set TCP_NOTSENT_LOWAT. */
 	const unsigned int L = SHIM_FD_LOWAT;
 	struct sockaddr_in la;
@@ -497,11 +511,14 @@ static void test_register(void)
 	setenv("SKACCEL_SOCKET", path, 1);
 	setenv("SKACCEL_TIMEOUT_MS", "500", 1);
 	setenv("SKACCEL_DEBUG", "1", 1);
-	ASSERT_TRUE(shim_active(), "shim_active");
-	ASSERT_EQ(shim_cfg.timeout_ms, 500, "shim_cfg.timeout_ms");
+	ASSERT_EQ(shim_active(), true, "shim_active");
+	ASSERT_EQ(shim_cfg.timeout_ms, 500, "shim_cfg");
+	/* Lazy promotion (SKACCEL_PROMOTE_AFTER=3); test_register_eager() has the default. */
+	ASSERT_EQ(shim_cfg.promote_after, 0u, "shim_cfg");
+	shim_cfg.promote_after = SHIM_PROMOTE_AFTER;
 	lfd = listener(&la, 16);
 
-	/* Blocking connect and accept: both ends registered before the call returns. */
+	/* Blocking connect and accept: both ends candidates, registered once promoted. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_EQ(pipe2(errpipe, O_CLOEXEC), 0, "pipe2");
 	saved_stderr = dup(2);
@@ -514,22 +531,29 @@ static void test_register(void)
 	line[len > 0 ? len : 0] = '\0';
 	close(errpipe[0]);
 	{
-		struct sockaddr_in me;
-		socklen_t mlen = sizeof(me);
-
-		getsockname(c, (struct sockaddr *)&me, &mlen);
-		snprintf(want, sizeof(want),
-			 "skaccel[%d]: fd %d 127.0.0.1:%u -> 127.0.0.1:%u: accelerated\n",
-			 (int)getpid(), c, ntohs(me.sin_port), ntohs(la.sin_port));
+		/* Nothing asked of the kernel at connect(): the addresses come at promotion. */
+		snprintf(want, sizeof(want), "skaccel[%d]: fd %d: candidate\n", (int)getpid(), c);
 		ASSERT_EQ(strcmp(line, want), 0, "strcmp");
 		if (strcmp(line, want))
 			fprintf(stderr, "  expected: %s  got:      %s", want, line);
 	}
 	setenv("SKACCEL_DEBUG", "0", 1);
 	shim_cfg.debug = false;
-	ASSERT_EQ(shim_fd_get(c), R | L, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 0, "get");
+	/* Not yet due: nothing happens. */
+	shim_promote_try(c);
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(promote_now(c), R | L, "promote_now");
 	ASSERT_EQ(get(&h.fds), 1, "get");
 	s = hooked_accept4(lfd, 0);
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
+	/* A hooked read in progress holds the promotion off; it runs after the read. */
+	ASSERT_EQ(shim_promote_enter(s), true, "shim_promote_enter");
+	ASSERT_EQ(promote_now(s), C, "promote_now");
+	ASSERT_EQ(get(&h.fds), 1, "get");
+	shim_promote_leave(s, 1);
+	shim_promote_try(s);
 	ASSERT_EQ(shim_fd_get(s), R | L, "shim_fd_get");
 	ASSERT_EQ(get(&h.fds), 2, "get");
 	close(s);
@@ -537,55 +561,45 @@ static void test_register(void)
 	shim_fd_clear(s);
 	shim_fd_clear(c);
 
-	/* accept4(SOCK_NONBLOCK) and a non-blocking connect, done within the call on loopback. */
+	/* accept4(SOCK_NONBLOCK) and a non-blocking connect: O_NONBLOCK asked at promotion. */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	ASSERT_EQ(hooked_connect(c, &la), -1, "hooked_connect");
 	ASSERT_EQ(errno, EINPROGRESS, "errno");
-	ASSERT_EQ(shim_fd_get(c), R | L | N, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
 	s = hooked_accept4(lfd, SOCK_NONBLOCK);
-	ASSERT_EQ(shim_fd_get(s), R | L | N, "shim_fd_get");
-	ASSERT_EQ(get(&h.fds), 4, "get");
+	ASSERT_EQ(shim_fd_get(s), C | N, "shim_fd_get");
 	/* The application still sees a plain completion. */
 	ASSERT_EQ(so_error(c), 0, "so_error");
-
-	/* PENDING completion points, on an fd made to look pending (its peer still open). */
-	shim_fd_set(c, P | N);
-	ASSERT_EQ(so_error(c), 0, "so_error");
-	/* Non-blocking: the unsent-bytes mark is managed but left unset (notsent.c). */
-	ASSERT_EQ(shim_fd_get(c), R | N | L, "shim_fd_get");
-	shim_fd_set(c, P);
-	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EALREADY);
-	ASSERT_EQ(shim_fd_get(c), P, "shim_fd_get");
-	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EISCONN);
-	ASSERT_EQ(shim_fd_get(c), R | L, "shim_fd_get");
-	shim_fd_set(c, P);
-	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
-	ASSERT_EQ(shim_fd_get(c), R, "shim_fd_get");
-	/* Registered already: a connect() returning 0 again asks nothing of the helper. */
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	/* The event loop's second connect(): nothing changes, nothing is asked. */
 	n = get(&h.requests);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), 0, 0);
-	ASSERT_EQ(shim_fd_get(c), R, "shim_fd_get");
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EISCONN);
+	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, EALREADY);
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
 	ASSERT_EQ(get(&h.requests), n, "get");
-	shim_fd_set(c, P);
+	ASSERT_EQ(promote_now(c), R | L | N, "promote_now");
+	ASSERT_EQ(promote_now(s), R | L | N, "promote_now");
+	ASSERT_EQ(get(&h.fds), 4, "get");
+	close(c);
+	close(s);
+
+	/* A failed connect is no candidate, whichever way the application learns of it. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	shim_fd_set(c, C);
 	shim_after_getsockopt(c, SOL_SOCKET, SO_ERROR, &(int){ ECONNREFUSED }, &(socklen_t){ 4 });
 	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
-	shim_fd_set(c, P);
+	shim_fd_set(c, C);
 	shim_after_connect(c, (struct sockaddr *)&la, sizeof(la), -1, ECONNREFUSED);
 	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
-	/* Once the peer has gone (CLOSE_WAIT) there is nothing left to register. */
-	close(s);
-	shim_fd_clear(s);
-	n = get(&h.requests);
-	shim_fd_set(c, P);
-	ASSERT_EQ(so_error(c), 0, "so_error");
-	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
-	ASSERT_EQ(get(&h.requests), n, "get");
 	close(c);
 
-	/* Not candidates: no request at all. */
+	/* Not TCP: a candidate until it is due, then dropped without a request. */
+	n = get(&h.requests);
 	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get");
+	ASSERT_EQ(promote_now(c), 0, "promote_now");
 	close(c);
 	{
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -603,7 +617,7 @@ static void test_register(void)
 	put(&h.status, SKACCEL_ERR_NOT_ESTABLISHED);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	ASSERT_EQ(shim_fd_get(c), 0, "shim_fd_get");
+	ASSERT_EQ(promote_now(c), 0, "promote_now");
 	ASSERT_EQ(get(&h.requests), n + 1, "get");
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
@@ -611,7 +625,8 @@ static void test_register(void)
 	put(&h.status, SKACCEL_ERR_ALREADY); /* ... unless it says the fd is in already */
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	ASSERT_EQ(shim_fd_get(c), R | L, "shim_fd_get");
+	ASSERT_EQ(promote_now(c), R,
+		  "promote_now"); /* not known to be paired: no unsent-bytes mark */
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	close(s);
 	close(c);
@@ -630,17 +645,64 @@ static void test_register(void)
 	n = get(&h.requests);
 	ASSERT_EQ(hooked_connect(s, &la), -1, "hooked_connect");
 	ASSERT_EQ(errno, EINPROGRESS, "errno");
-	ASSERT_EQ(shim_fd_get(s), P | N, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
 	ASSERT_EQ(get(&h.requests), n, "get");
-	ASSERT_EQ(so_error(s), 0, "so_error"); /* not done yet: stays pending */
-	ASSERT_EQ(shim_fd_get(s), P | N, "shim_fd_get");
+	ASSERT_EQ(so_error(s), 0, "so_error"); /* not done yet: stays a candidate */
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
 	close(hooked_accept4(lfd, 0)); /* room in the queue */
 	pfd = (struct pollfd){ .fd = s, .events = POLLOUT };
 	ASSERT_EQ(poll(&pfd, 1, 5000), 1, "poll");
 	ASSERT_EQ(so_error(s), 0, "so_error");
-	ASSERT_EQ(shim_fd_get(s), R | L | N, "shim_fd_get");
-	ASSERT_EQ(get(&h.requests), n + 2, "get"); /* the accepted one and the completed one */
+	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
+	ASSERT_EQ(get(&h.requests), n,
+		  "get"); /* the accepted one and the completed one: candidates */
+	ASSERT_EQ(promote_now(s), R | N,
+		  "promote_now"); /* waiting for its peer: no unsent-bytes mark */
+	ASSERT_EQ(get(&h.requests), n + 1, "get");
 	close(s);
+	close(c);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	shim_cfg.promote_after = 0;
+	fake_stop(&h);
+}
+
+/* The default: registered inside connect() and accept(), before the application has the fd. */
+static void test_register_eager(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, N = SHIM_FD_NONBLOCK, L = SHIM_FD_LOWAT;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s;
+
+	ASSERT_EQ(shim_env_promote_after(NULL), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("x"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("256"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("-1"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("3"), 3u, "shim_env_promote_after");
+	fake_start(&h, path);
+	ASSERT_EQ(shim_active(), true, "shim_active");
+	ASSERT_EQ(shim_cfg.promote_after, 0u, "shim_cfg");
+	lfd = listener(&la, 16);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	/* Waiting for its peer, and still the unsent-bytes mark: the peer's accept() comes. */
+	ASSERT_EQ(shim_fd_get(c), R | L, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 1, "get");
+	s = hooked_accept4(lfd, SOCK_NONBLOCK);
+	ASSERT_EQ(shim_fd_get(s), R | L | N, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 2, "get");
+	close(s);
+	close(c);
+	shim_fd_clear(s);
+	shim_fd_clear(c);
+
+	/* A non-blocking connect: registered at once, established within the call here. */
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), -1, "hooked_connect");
+	ASSERT_EQ(errno, EINPROGRESS, "errno");
+	ASSERT_EQ(shim_fd_get(c), R | L | N, "shim_fd_get");
+	ASSERT_EQ(get(&h.fds), 3, "get");
 	close(c);
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
@@ -662,7 +724,7 @@ static void test_ping(void)
 	put(&h.mode, FAKE_SILENT);
 	t0 = now_ms();
 	ASSERT_EQ(skrun_ping(path, 100, &status), -ETIMEDOUT, "skrun_ping");
-	ASSERT_TRUE(now_ms() - t0 < 300, "now_ms");
+	ASSERT_EQ(now_ms() - t0 < 300, true, "now_ms");
 	put(&h.mode, FAKE_HANGUP);
 	ASSERT_EQ(skrun_ping(path, 100, &status), -ECONNRESET, "skrun_ping");
 	fake_stop(&h);
@@ -673,6 +735,28 @@ static void test_ping(void)
  * must return what libc returns, errno included, and local connections must reach the
  * helper. Returns the number of failed checks.
  */
+/*
+ * rounds request/reply exchanges between c and s through the hooked calls: two promote
+ * the server (SHIM_PROMOTE_AFTER is 3: its second write) and make the client due, which
+ * its next call promotes (at its second read the reply is still queued).
+ */
+static void exchanges(int c, int s, int rounds)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	char b[4];
+
+	while (rounds-- > 0) {
+		ASSERT_EQ(write(c, "ping", 4), 4, "write");
+		pfd.fd = s;
+		poll(&pfd, 1, 1000);
+		ASSERT_EQ(read(s, b, sizeof(b)), 4, "read");
+		ASSERT_EQ(write(s, "pong", 4), 4, "write");
+		pfd.fd = c;
+		poll(&pfd, 1, 1000);
+		ASSERT_EQ(read(c, b, sizeof(b)), 4, "read");
+	}
+}
+
 static int hooks_child(void)
 {
 	struct sockaddr_in la, closed;
@@ -684,14 +768,15 @@ static int hooks_child(void)
 
 	alarm(30); /* a hang is a failure, not a stuck CI run */
 	/* The hooks are the shim's. */
-	ASSERT_TRUE(dladdr(dlsym(RTLD_DEFAULT, "connect"), &info) && info.dli_fname &&
-			strstr(info.dli_fname, "libskaccel.so"),
-		    "dladdr");
-	ASSERT_TRUE(dladdr(dlsym(RTLD_DEFAULT, "__recv_chk"), &info) && info.dli_fname &&
-			strstr(info.dli_fname, "libskaccel.so"),
-		    "dladdr");
+	ASSERT_EQ(dladdr(dlsym(RTLD_DEFAULT, "connect"), &info) && info.dli_fname &&
+		      strstr(info.dli_fname, "libskaccel.so"),
+		  true, "dladdr");
+	ASSERT_EQ(dladdr(dlsym(RTLD_DEFAULT, "__recv_chk"), &info) && info.dli_fname &&
+		      strstr(info.dli_fname, "libskaccel.so"),
+		  true, "dladdr");
 	/* Nothing of the shim's own leaks out. */
-	ASSERT_TRUE(dlsym(RTLD_DEFAULT, "shim_active") == dlsym(RTLD_NEXT, "shim_active"), "dlsym");
+	ASSERT_EQ(dlsym(RTLD_DEFAULT, "shim_active") == dlsym(RTLD_NEXT, "shim_active"), true,
+		  "dlsym");
 
 	lfd = listener(&la, 16);
 	/* errno is the real call's, on failure and on success alike. */
@@ -705,8 +790,9 @@ static int hooks_child(void)
 	ASSERT_EQ(connect(c, (struct sockaddr *)&la, sizeof(la)), 0, "connect");
 	ASSERT_EQ(errno, 1234, "errno");
 	s = accept(lfd, NULL, NULL);
-	ASSERT_TRUE(s >= 0, "s >= 0");
+	ASSERT_EQ(s >= 0, true, "s");
 	ASSERT_EQ(errno, 1234, "errno");
+	exchanges(c, s, 2);
 	ASSERT_EQ(write(c, "abc", 3), 3, "write");
 	ASSERT_EQ(read(s, buf, sizeof(buf)), 3, "read");
 	ASSERT_EQ(write(s, "def", 3), 3, "write");
@@ -756,6 +842,14 @@ static int hooks_child(void)
 	s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	ASSERT_EQ(recv(s, buf, 1, 0), -1, "recv");
 	ASSERT_EQ(errno, EAGAIN, "errno");
+	exchanges(c, s, 2);
+	/* The client is promoted at a call that finds its receive queue empty. */
+	ASSERT_EQ(write(c, "x", 1), 1, "write");
+	pfd = (struct pollfd){ .fd = s, .events = POLLIN };
+	ASSERT_EQ(poll(&pfd, 1, 1000), 1, "poll");
+	ASSERT_EQ(recv(s, buf, 1, 0), 1, "recv");
+	ASSERT_EQ(recv(s, buf, 1, 0), -1, "recv");
+	ASSERT_EQ(errno, EAGAIN, "errno");
 	close(s);
 	ASSERT_EQ(fcntl(lfd, F_SETFL, O_NONBLOCK), 0, "fcntl");
 	ASSERT_EQ(accept(lfd, NULL, NULL), -1, "accept");
@@ -763,12 +857,19 @@ static int hooks_child(void)
 	ASSERT_EQ(fcntl(lfd, F_SETFL, 0), 0, "fcntl");
 	close(c);
 
-	/* A forked child makes its own helper connection and registers too. */
+	/*
+	 * A forked child makes its own helper connection and registers too, at its fourth
+	 * write: a writer that never reads is promoted as well.
+	 */
 	if (fork() == 0) {
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		_exit(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0 ? 0 : 1);
+		_exit(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0 &&
+			      write(c, "a", 1) == 1 && write(c, "b", 1) == 1 &&
+			      write(c, "c", 1) == 1 && write(c, "d", 1) == 1
+			  ? 0
+			  : 1);
 	}
-	ASSERT_TRUE(wait(&val) > 0 && val == 0, "wait");
+	ASSERT_EQ(wait(&val) > 0 && val == 0, true, "wait");
 	close(accept(lfd, NULL, NULL));
 	close(lfd);
 	return skt_failed;
@@ -783,6 +884,7 @@ static int run_hooks_child(const char *self, const char *lib, const char *sock)
 	if (pid == 0) {
 		setenv("LD_PRELOAD", lib, 1);
 		setenv("SKACCEL_SOCKET", sock, 1);
+		setenv("SKACCEL_PROMOTE_AFTER", "3", 1);
 		unsetenv("SKACCEL_DEBUG");
 		execl(self, self, "hooks-child", (char *)NULL);
 		_exit(127);
@@ -800,7 +902,7 @@ static void test_hooks(void)
 	ssize_t n;
 
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	ASSERT_TRUE(n > 0, "n > 0");
+	ASSERT_EQ(n > 0, true, "n");
 	if (n <= 0)
 		return;
 	self[n] = '\0';
@@ -817,8 +919,8 @@ static void test_hooks(void)
 	}
 	fake_start(&h, path);
 	ASSERT_EQ(run_hooks_child(self, lib, path), 0, "run_hooks_child");
-	/* Both ends of the blocking, non-blocking and forked connections. */
-	ASSERT_EQ(get(&h.fds), 6, "get");
+	/* Both ends of the blocking and non-blocking connections, the forked client. */
+	ASSERT_EQ(get(&h.fds), 5, "get");
 	ASSERT_EQ(get(&h.accepts), 2, "get"); /* the child's connection and the grandchild's */
 	fake_stop(&h);
 	/* No helper: the shim's own calls fail inside every hook, and none of it shows. */
@@ -864,14 +966,14 @@ static void test_untrusted_helper(void)
 		_exit(n == 0 ? 0 : 1); /* 1: the shim sent us something */
 	}
 	close(sync[1]);
-	ASSERT_EQ((int)read(sync[0], msg, 1), 0, "(int)read(sync[0], msg, 1)");
+	ASSERT_EQ((int)read(sync[0], msg, 1), 0, "check");
 	close(sync[0]);
 	shim_client_init(&c, path, 250, 300);
 	ASSERT_EQ(req(&c, &rep, &sent), -EPERM, "req");
-	ASSERT_FALSE(sent, "sent");
-	ASSERT_EQ(c.fd, -1, "c.fd");
+	ASSERT_EQ(sent, false, "sent");
+	ASSERT_EQ(c.fd, -1, "c");
 	waitpid(child, &status, 0);
-	ASSERT_TRUE(WIFEXITED(status), "WIFEXITED");
+	ASSERT_EQ(WIFEXITED(status), true, "WIFEXITED");
 	ASSERT_EQ(WEXITSTATUS(status), 0, "WEXITSTATUS"); /* it saw only our hang-up */
 	close(fd);
 	unlink(path);
@@ -883,11 +985,11 @@ static void test_untrusted_helper(void)
 	      "skaccel:x:991:991:skaccel helper:/:/usr/sbin/nologin\n",
 	      f);
 	fclose(f);
-	ASSERT_OK(shim_passwd_uid(passwd, "skaccel", &uid), "shim_passwd_uid");
-	ASSERT_EQ((int)uid, 991, "(int)uid");
+	ASSERT_EQ(shim_passwd_uid(passwd, "skaccel", &uid), 0, "shim_passwd_uid");
+	ASSERT_EQ((int)uid, 991, "check");
 	ASSERT_EQ(shim_passwd_uid(passwd, "skacce", &uid), -ENOENT, "shim_passwd_uid");
 	unlink(passwd);
-	ASSERT_OK(shim_parse_uid("0", &uid), "shim_parse_uid");
+	ASSERT_EQ(shim_parse_uid("0", &uid), 0, "shim_parse_uid");
 	ASSERT_EQ(shim_parse_uid("4294967295", &uid), -EINVAL, "shim_parse_uid");
 	ASSERT_EQ(shim_parse_uid("12a", &uid), -EINVAL, "shim_parse_uid");
 	ASSERT_EQ(shim_parse_uid("", &uid), -EINVAL, "shim_parse_uid");
@@ -910,6 +1012,7 @@ int main(int argc, char **argv)
 	test_failures();
 	test_threads();
 	test_register();
+	test_register_eager();
 	test_ping();
 	test_untrusted_helper();
 	return skt_summary();

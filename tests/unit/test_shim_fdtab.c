@@ -10,7 +10,7 @@
 
 int main(void)
 {
-	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_PENDING, N = SHIM_FD_NONBLOCK;
+	const unsigned int R = SHIM_FD_REGISTERED, P = SHIM_FD_CANDIDATE, N = SHIM_FD_NONBLOCK;
 	struct rlimit rl;
 	unsigned int want;
 
@@ -60,6 +60,14 @@ int main(void)
 	shim_fd_del(0x7fffffff, R);
 	shim_fd_copy((int)shim_fdtab_len - 1, 0x7fffffff);
 	ASSERT_EQ(shim_fd_get(0x7fffffff), 0, "shim_fd_get");
+
+	/* A dup'd candidate: neither number may be promoted (promote.c counts readers per fd). */
+	shim_fd_set(30, P | N);
+	shim_fd_copy(30, 31);
+	ASSERT_EQ(shim_fd_get(30), N, "shim_fd_get");
+	ASSERT_EQ(shim_fd_get(31), N, "shim_fd_get");
+	shim_fd_clear(30);
+	shim_fd_clear(31);
 
 	/* close_range(): only the range goes, whatever its bounds. */
 	shim_fd_set(10, R);

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The write(), writev(), send() and sendto() hooks: they only count what a candidate
+ * carries and may promote it first (promote.h); for every other fd, one table lookup.
+ */
+#include <unistd.h>
+
+#include "shim/promote.h"
+#include "shim/real.h"
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!SHIM_REAL_READY(write))
+		return shim_enosys();
+	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+		return real.write(fd, buf, len);
+	shim_promote_try(fd);
+	n = real.write(fd, buf, len);
+	shim_promote_count(fd, n);
+	return n;
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n;
+
+	if (!SHIM_REAL_READY(writev))
+		return shim_enosys();
+	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+		return real.writev(fd, iov, iovcnt);
+	shim_promote_try(fd);
+	n = real.writev(fd, iov, iovcnt);
+	shim_promote_count(fd, n);
+	return n;
+}
+
+SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t n;
+
+	if (!SHIM_REAL_READY(send))
+		return shim_enosys();
+	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+		return real.send(fd, buf, len, flags);
+	shim_promote_try(fd);
+	n = real.send(fd, buf, len, flags);
+	shim_promote_count(fd, n);
+	return n;
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+			   const struct sockaddr *addr, socklen_t alen)
+{
+	ssize_t n;
+
+	if (!SHIM_REAL_READY(sendto))
+		return shim_enosys();
+	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+		return real.sendto(fd, buf, len, flags, addr, alen);
+	shim_promote_try(fd);
+	n = real.sendto(fd, buf, len, flags, addr, alen);
+	shim_promote_count(fd, n);
+	return n;
+}

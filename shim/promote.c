@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * When a candidate is handed to the helper. A thread already waiting in the kernel's TCP
+ * receive path when its socket is inserted into the sockhash keeps waiting on the TCP queue,
+ * which nothing fills any more, and may even return EOF ahead of queued bytes. So the
+ * promotion and the hooked reads exclude each other through one atomic word per fd: a read
+ * counts itself in and then may wait in the kernel; a promotion starts only from a word with
+ * no reader counted and marks it PROMOTING, and a read that finds that mark waits, before
+ * the kernel, until the promotion is over (a signal handler on the promoting thread itself
+ * reads with MSG_DONTWAIT and poll(), which see the socket the same way before and after
+ * the insert). Both are read-modify-writes of the same word, so they are totally ordered:
+ * either the promotion saw the reader, or the reader saw the mark.
+ *
+ * Reads the shim does not see cannot be counted: candidates that may be read that way lose
+ * their candidacy instead (dup'd, passed by SCM_RIGHTS, fork, fdopen, recvmmsg, splice).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "shim/fdtab.h"
+#include "shim/init.h"
+#include "shim/promote.h"
+#include "shim/real.h"
+#include "shim/register.h"
+
+/* The word: hooked reads in progress, the PROMOTING mark, reads and writes that moved data. */
+#define READERS_MASK 0xffffu
+#define PROMOTING (1u << 16)
+/* A hooked read took bytes: a segment may be partly read (promote.c, shim_promote_try). */
+#define READ_SEEN (1u << 17)
+#define MOVED_SHIFT 24
+#define MOVED_ONE (1u << MOVED_SHIFT)
+
+static uint32_t *words;
+static unsigned int words_len;
+
+/* This thread is promoting: a signal handler's read on it must not wait for itself. */
+static __thread bool promoting_here __attribute__((tls_model("initial-exec")));
+
+int shim_promote_init(void)
+{
+	size_t len = __atomic_load_n(&shim_fdtab_len, __ATOMIC_ACQUIRE);
+	void *p;
+
+	if (words)
+		return 0;
+	if (!len)
+		return -EINVAL;
+	/* MAP_NORESERVE: as the fd table, pages appear only where a candidate lives. */
+	p = mmap(NULL, len * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	words = p;
+	__atomic_store_n(&words_len, (unsigned int)len, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static uint32_t *word(int fd)
+{
+	if ((unsigned int)fd >= __atomic_load_n(&words_len, __ATOMIC_ACQUIRE))
+		return NULL;
+	return &words[fd];
+}
+
+void shim_promote_candidate(int fd, unsigned int nonblock)
+{
+	uint32_t *w = word(fd);
+
+	if (!w) {
+		shim_fd_clear(fd);
+		return;
+	}
+	/*
+	 * Only the count starts afresh. Readers stay counted: a thread still reading the fd's
+	 * previous socket (closed under it) leaves later, and counting it meanwhile only
+	 * delays a promotion. A PROMOTING mark left by such a socket is cleared by its
+	 * promoter; until then the new socket's reads poll, which is always safe.
+	 */
+	__atomic_fetch_and(w, ~((0xffu << MOVED_SHIFT) | READ_SEEN), __ATOMIC_RELAXED);
+	shim_fd_set(fd, SHIM_FD_CANDIDATE | nonblock);
+}
+
+/* Bytes queued for the reader (SIOCINQ), or -1. */
+static int unread(int fd)
+{
+	int n;
+
+	if (!SHIM_REAL_READY(ioctl) || real.ioctl(fd, FIONREAD, &n) < 0)
+		return -1;
+	return n;
+}
+
+bool shim_promote_lazy(void)
+{
+	return shim_cfg.promote_after > 0;
+}
+
+static bool due(uint32_t v)
+{
+	return (v >> MOVED_SHIFT) >= shim_cfg.promote_after;
+}
+
+void shim_promote_try(int fd)
+{
+	unsigned int st = shim_fd_get(fd);
+	uint32_t *w = word(fd), v;
+
+	if (!(st & SHIM_FD_CANDIDATE) || !w)
+		return;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (!due(v))
+		return;
+	if (st & SHIM_FD_SHARED) {
+		/* Another process may be reading it where we cannot count: stay on TCP. */
+		shim_fd_del(fd, SHIM_FD_CANDIDATE);
+		return;
+	}
+	if ((v & (READERS_MASK | PROMOTING)) ||
+	    !__atomic_compare_exchange_n(w, &v, v | PROMOTING, false, __ATOMIC_SEQ_CST,
+					 __ATOMIC_RELAXED))
+		return; /* a read may be waiting in the kernel, or another promotion runs: later */
+	promoting_here = true;
+	/*
+	 * Still ours (the fd may have been closed and reused since the load above), and
+	 * nothing unread once something was read: a segment the application has partly read
+	 * is handed to the sk_skb verdict whole, and only its overlap trim keeps those bytes
+	 * from arriving twice. With the queue empty (or never read from) and every reader held
+	 * off until the insert is done, every segment the verdict sees is unread. A reader
+	 * that keeps bytes queued is tried again at its next call.
+	 */
+	if ((shim_fd_get(fd) & SHIM_FD_CANDIDATE) &&
+	    (!(__atomic_load_n(w, __ATOMIC_RELAXED) & READ_SEEN) || unread(fd) == 0))
+		shim_register_candidate(fd);
+	promoting_here = false;
+	__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
+}
+
+/*
+ * Wait until no promotion runs on fd: a helper round trip, bounded by the request's
+ * deadline. Sleeping here, before the read, is what keeps the read out of the kernel
+ * across the insert, and keeps it from taking part of a segment the verdict is about to
+ * be handed whole.
+ */
+static void wait_promotion(uint32_t *w)
+{
+	struct timespec ts = { .tv_nsec = 20000 };
+	int spins = 0;
+
+	while (__atomic_load_n(w, __ATOMIC_ACQUIRE) & PROMOTING) {
+		if (++spins < 16)
+			sched_yield();
+		else
+			nanosleep(&ts, NULL);
+	}
+}
+
+bool shim_promote_enter(int fd)
+{
+	uint32_t *w = word(fd), old;
+
+	if (!w)
+		return false;
+	for (;;) {
+		old = __atomic_fetch_add(w, 1, __ATOMIC_SEQ_CST);
+		if (!(old & PROMOTING) && (old & READERS_MASK) != READERS_MASK)
+			return true;
+		__atomic_fetch_sub(w, 1, __ATOMIC_RELAXED);
+		/* (65535 readers at once: no room to count one more, so never wait) */
+		if (promoting_here || !(old & PROMOTING))
+			return false;
+		wait_promotion(w);
+	}
+}
+
+/* Leave (readers - 1) and count data, never below zero nor past the threshold. */
+static void update(int fd, bool leave, ssize_t n)
+{
+	uint32_t *w = word(fd), v, nv;
+
+	if (!w)
+		return;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	do {
+		nv = v;
+		if (leave && (nv & READERS_MASK))
+			nv--;
+		if (leave && n > 0)
+			nv |= READ_SEEN;
+		if (n > 0 && !due(nv))
+			nv += MOVED_ONE;
+		if (nv == v)
+			return;
+	} while (!__atomic_compare_exchange_n(w, &v, nv, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+}
+
+void shim_promote_leave(int fd, ssize_t n)
+{
+	update(fd, true, n);
+}
+
+void shim_promote_count(int fd, ssize_t n)
+{
+	if (n > 0)
+		update(fd, false, n);
+}
