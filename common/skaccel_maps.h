@@ -140,7 +140,10 @@ _Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout"
 	  "TCP bytes queued twice, cut by the sk_skb verdict", 0, "skb_overlap_bytes_total", "")   \
 	X(SKB_TRIM_FAILED, "skb_trim_failed",                                                      \
 	  "segments whose twice-queued bytes could not be cut", 0,                                 \
-	  "skb_trim_failed_segments_total", "")
+	  "skb_trim_failed_segments_total", "")                                                    \
+	/* the reader owned its socket lock: a redirect would sleep until it is released */        \
+	X(FB_PEER_BUSY, "fb_peer_busy", "fallbacks: reader busy in its socket lock", 1,            \
+	  "fallbacks_total", "reason=\"peer_busy\"")
 
 enum skaccel_counter {
 #define SKACCEL_COUNTER_ENUM_(name, ...) SKACCEL_CNT_##name,
