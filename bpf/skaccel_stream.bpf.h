@@ -38,8 +38,7 @@ static __always_inline bool peer_lock_owned(const struct sock *psk)
  * holding rmem bytes of redirected and TCP-delivered data) is copying out of its queue
  * and is less than behind bytes from having caught up.
  */
-static __always_inline bool stream_avoid_lock_wait(const struct sock *psk, __u64 rmem,
-						   __u64 behind)
+static __always_inline bool stream_avoid_lock_wait(const struct sock *psk, __u64 rmem, __u64 behind)
 {
 	return rmem < behind && peer_lock_owned(psk);
 }

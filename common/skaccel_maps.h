@@ -132,6 +132,9 @@ _Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout"
 	  "fallbacks_total", "reason=\"rcvlowat\"")                                                \
 	X(FB_LEFT_CONN, "fb_left_conn", "fallbacks: this socket or its peer left its connection",  \
 	  1, "fallbacks_total", "reason=\"left_conn\"")                                            \
+	/* the reader owned its socket lock: a redirect would sleep until it is released */        \
+	X(FB_PEER_BUSY, "fb_peer_busy", "fallbacks: reader busy in its socket lock", 1,            \
+	  "fallbacks_total", "reason=\"peer_busy\"")                                               \
 	X(SKB_MSGS, "skb_msgs", "TCP segments seen by the sk_skb verdict", 0,                      \
 	  "skb_segments_total", "")                                                                \
 	X(SKB_BYTES, "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0, "skb_bytes_total",    \
@@ -140,10 +143,7 @@ _Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout"
 	  "TCP bytes queued twice, cut by the sk_skb verdict", 0, "skb_overlap_bytes_total", "")   \
 	X(SKB_TRIM_FAILED, "skb_trim_failed",                                                      \
 	  "segments whose twice-queued bytes could not be cut", 0,                                 \
-	  "skb_trim_failed_segments_total", "")                                                    \
-	/* the reader owned its socket lock: a redirect would sleep until it is released */        \
-	X(FB_PEER_BUSY, "fb_peer_busy", "fallbacks: reader busy in its socket lock", 1,            \
-	  "fallbacks_total", "reason=\"peer_busy\"")
+	  "skb_trim_failed_segments_total", "")
 
 enum skaccel_counter {
 #define SKACCEL_COUNTER_ENUM_(name, ...) SKACCEL_CNT_##name,
