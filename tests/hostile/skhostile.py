@@ -70,9 +70,9 @@ def load_proto():
          re.finditer(r"\b(SKACCEL_OP_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
     p["MAGIC"] = int(re.search(r"#define SKACCEL_MAGIC (0x[0-9a-fA-F]+)", hdr).group(1), 16)
     p["VERSION"] = int(re.search(r"#define SKACCEL_PROTO_VERSION (\d+)", hdr).group(1))
-    # The statuses: X(NAME, value, "key", "phrase") in SKACCEL_STATUS_LIST.
+    # The statuses: X(NAME, value, "key", "phrase", ...) in SKACCEL_STATUS_LIST.
     phrases = {}
-    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"\)",
+    for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"\s*[,)]",
                          hdr):
         p["SKACCEL_" + m.group(1)] = int(m.group(2))
         phrases[int(m.group(2))] = m.group(3)
