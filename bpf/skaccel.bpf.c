@@ -23,7 +23,6 @@
 #include "common/skaccel_maps.h"
 #include "bpf/skaccel_maps.bpf.h"
 #include "bpf/skaccel_sock.bpf.h"
-#include "bpf/skaccel_stream.bpf.h"
 
 /* From include/net/sock.h; macros are not in vmlinux.h. */
 #define SEND_SHUTDOWN 2
@@ -167,10 +166,6 @@ int skaccel_msg(struct sk_msg_md *msg)
 	 */
 	if (psk->sk_rcvlowat > 1)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_RCVLOWAT, size);
-
-	/* A caught-up reader copying out of its queue: TCP's backlog instead of a sleep. */
-	if (stream_avoid_lock_wait(psk, rmem, SKACCEL_READER_BEHIND))
-		return pass_to_tcp(self, SKACCEL_CNT_FB_PEER_BUSY, size);
 
 	/* Fails (without side effects) when the peer has left the sockhash: use TCP. */
 	if (bpf_msg_redirect_hash(msg, &skaccel_socks, peer, BPF_F_INGRESS) != SK_PASS)

@@ -132,9 +132,6 @@ _Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout"
 	  "fallbacks_total", "reason=\"rcvlowat\"")                                                \
 	X(FB_LEFT_CONN, "fb_left_conn", "fallbacks: this socket or its peer left its connection",  \
 	  1, "fallbacks_total", "reason=\"left_conn\"")                                            \
-	/* the reader owned its socket lock: a redirect would sleep until it is released */        \
-	X(FB_PEER_BUSY, "fb_peer_busy", "fallbacks: reader busy in its socket lock", 1,            \
-	  "fallbacks_total", "reason=\"peer_busy\"")                                               \
 	X(SKB_MSGS, "skb_msgs", "TCP segments seen by the sk_skb verdict", 0,                      \
 	  "skb_segments_total", "")                                                                \
 	X(SKB_BYTES, "skb_bytes", "TCP bytes seen by the sk_skb verdict", 0, "skb_bytes_total",    \

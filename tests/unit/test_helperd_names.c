@@ -34,7 +34,7 @@ static void test_counters(void)
 			  "helperd_counter_is_fallback");
 		fallbacks += helperd_counter_is_fallback(i);
 	}
-	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_PEER_BUSY - SKACCEL_CNT_FB_DISABLED + 1, "fallbacks");
+	ASSERT_EQ(fallbacks, SKACCEL_CNT_FB_LEFT_CONN - SKACCEL_CNT_FB_DISABLED + 1, "fallbacks");
 	ASSERT_STREQ(helperd_counter_key(SKACCEL_CNT_REDIR_BYTES), "redir_bytes",
 		     "helperd_counter_key");
 	ASSERT_TRUE(helperd_counter_key(SKACCEL_CNT_MAX) == NULL, "helperd_counter_key");
