@@ -10,7 +10,8 @@
 #   CPUs as for taskset, or "all"; SIZE "bulk": the verified 200 MiB stream of 64 KiB
 #   writes (tests' tcp_xfer) instead of tcp_bench_client. PROBE_NICE=-15 runs both ends at
 #   that nice level, so that other work on a shared machine disturbs them less (the wake-up
-#   pattern of an idle machine needs an otherwise idle reader CPU). Example: bench/probe.sh skaccel 1 0 16384
+#   pattern of an idle machine needs an otherwise idle reader CPU).
+# Example: PROBE_NICE=-15 PROBE_SLEEPS=1 bench/probe.sh skaccel 1 0 16384
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
