@@ -40,7 +40,8 @@ CRR_WARMUP=100
 NCPU=$(nproc)
 ((LONG_ROUNDS > ROUNDS)) && LONG_ROUNDS=$ROUNDS
 
-sk_init bench
+# Per run: two benchmarks at once (a shared machine) must not share a helper or its maps.
+sk_init "bench-$$"
 cleanup() {
 	bp_cleanup
 	sk_cleanup
@@ -82,6 +83,10 @@ if [ "$NCPU" -ge 2 ]; then
 		add "st2c$s|sink|1|0|--mode stream --size $s --warmup $STREAM_WARMUP|MBps|$ROUNDS|stream, $s B writes, 2 CPUs|$n"
 	done
 fi
+# Large writes where the scheduler puts both ends, as users run them.
+for s in 16384 65536; do
+	add "stu$s|sink|all|all|--mode stream --size $s --warmup $STREAM_WARMUP|MBps|$ROUNDS|stream, $s B writes, unpinned|"
+done
 add "crr64|crr|0|0|--mode crr --size 64 --warmup $CRR_WARMUP|conns_per_sec|$ROUNDS|connect + 64 B exchange + close, 1 CPU|$NOTE_CONN"
 add "crr64u|crr|all|all|--mode crr --size 64 --warmup $CRR_WARMUP|conns_per_sec|$ROUNDS|connect + 64 B exchange + close, unpinned|$NOTE_CONN"
 add "bulk|xfer|all|all|all $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, unpinned|"
