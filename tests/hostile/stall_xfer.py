@@ -6,8 +6,10 @@
     stall_xfer.py client PORT [options]
 
 Both ends send --bytes in 64 KiB writes, starting --pause seconds after the connection is
-up and spread over --pace seconds, then shut down their write side, read the peer's
-stream to EOF, verify every byte against a keyed pattern, and close. --mode thread: a
+up and spread over --pace seconds, read the peer's stream to EOF and verify every byte
+against a keyed pattern. The client then half-closes (shutdown(SHUT_WR)); the server only
+closes, once it has sent everything and read the client's EOF: the client's EOF is the
+server's close(), as with tcp_xfer and most request/reply servers. --mode thread: a
 reader thread started at once blocks in recv() (the pause makes sure it is blocked when the
 test changes the world) while the main thread writes; --mode epoll: one thread, non-blocking
 socket, epoll for both directions. Prints "ok: sent N received N in S s", or
@@ -90,7 +92,8 @@ def run_thread(sock, a, out, inp, name_out, name_in):
         sock.sendall(out.piece(n))
         out.off += n
         time.sleep(delay_for(a, out.off))
-    sock.shutdown(socket.SHUT_WR)
+    if a.role == "client":
+        sock.shutdown(socket.SHUT_WR)
     _phase = "receive to EOF"
     th.join()
     if err:
@@ -137,7 +140,8 @@ def run_epoll(sock, a, out, inp, name_out, name_in):
                     pass
                 if not pending:
                     if out.off >= out.total:
-                        sock.shutdown(socket.SHUT_WR)
+                        if a.role == "client":
+                            sock.shutdown(socket.SHUT_WR)
                         wrote_eof = True
                     else:
                         next_send = time.monotonic() + delay_for(a, out.off)
