@@ -63,15 +63,13 @@ void shim_reset_if_unread(int fd)
  * with both directions shut (data arriving afterwards is answered with a reset, as for a
  * closed socket). Only an SO_LINGER timeout is not waited out: close() returns at once.
  */
-void shim_release_held(int fd)
+static void end_connection(int fd)
 {
 	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
 	struct linger lg = { 0 };
 	socklen_t len = sizeof(lg);
 	int err = errno, unread = 0;
 
-	if (other_fd_holds(fd))
-		return;
 	if ((real.ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) ||
 	    (real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff &&
 	     lg.l_linger == 0))
@@ -79,6 +77,22 @@ void shim_release_held(int fd)
 	else
 		shutdown(fd, SHUT_RDWR);
 	errno = err;
+}
+
+void shim_release_held(int fd)
+{
+	if (!other_fd_holds(fd))
+		end_connection(fd);
+}
+
+void shim_release_held_all(void)
+{
+	unsigned int high = shim_fd_high(), i;
+
+	/* Every fd of the process closes now: another fd of the same socket holds nothing. */
+	for (i = 0; i <= high; i++)
+		if ((shim_fd_get((int)i) & (SHIM_FD_HELD | SHIM_FD_SHARED)) == SHIM_FD_HELD)
+			end_connection((int)i);
 }
 
 static void mark_shared(int fd, void *ctx)

@@ -15,6 +15,12 @@ void shim_reset_if_unread(int fd);
  */
 void shim_release_held(int fd);
 
+/*
+ * At exit(), when the kernel closes every fd without our close(): the same for every HELD
+ * fd that is not SHARED. (A process killed by a signal, or leaving by _exit(), is not seen.)
+ */
+void shim_release_held_all(void);
+
 /* sendmsg() passes descriptors (SCM_RIGHTS): their sockets are SHARED from now on. */
 void shim_reset_note_passed(const struct msghdr *msg);
 

@@ -12,7 +12,8 @@ closes, once it has sent everything and read the client's EOF: the client's EOF 
 server's close(), as with tcp_xfer and most request/reply servers. --mode thread: a
 reader thread started at once blocks in recv() (the pause makes sure it is blocked when the
 test changes the world) while the main thread writes; --mode epoll: one thread, non-blocking
-socket, epoll for both directions. Prints "ok: sent N received N in S s", or
+socket, epoll for both directions. --exit-without-close: the server leaves the socket to
+exit() (the kernel's close, no close() call). Prints "ok: sent N received N in S s", or
 "FAIL: <why>" and exits 1; --limit seconds bounds the whole run ("timed out (hang)").
 """
 import argparse
@@ -158,6 +159,7 @@ def main():
     ap.add_argument("--pace", type=float, default=0.0)
     ap.add_argument("--limit", type=float, default=60.0)
     ap.add_argument("--key", type=int, default=1)
+    ap.add_argument("--exit-without-close", action="store_true")
     a = ap.parse_args()
 
     def hang(*_):
@@ -191,7 +193,10 @@ def main():
         if inp.off != inp.total:
             raise AssertionError(f"{names[1]}: EOF at offset {inp.off} of {inp.total}: "
                                  "bytes lost")
-        sock.close()
+        if a.exit_without_close:
+            sock.detach()  # the fd stays open: exit() leaves it to the kernel
+        else:
+            sock.close()
         print(f"ok: {a.role} sent {out.off} received {inp.off} in "
               f"{time.monotonic() - t0:.2f} s", flush=True)
     except Exception as e:

@@ -15,6 +15,7 @@
 #   long_after_threads       the same with python, a reader thread blocked in recv() on each
 #                            end while the main thread writes
 #   long_after_epoll         the same, non-blocking sockets and epoll
+#   long_after_exit          the same, and the server exits without closing its socket
 #   resume_before_timeout    resumed 50 ms in, well before the shim gives up: tcp_xfer
 #                            completes and takes the fast path (redir_bytes grows)
 #   resume_after_timeout_blocked_readers
@@ -27,14 +28,15 @@
 #   sigkill_queued           the helper killed (SIGKILL) with four connections' requests
 #                            queued: all four complete
 #
-# Without the shim's release of HELD sockets (shim/reset.c), the long_after cases hang
-# until the helper is resumed: a closed socket whose fd waits in the stopped helper's
-# queue sends no FIN, and the peer's read of the EOF never returns.
+# Without the shim's release of HELD sockets (shim/reset.c: at close(), and at exit() for
+# long_after_exit), the long_after cases hang until the helper is resumed: a closed socket
+# whose fd waits in the stopped helper's queue sends no FIN, and the peer's read of the EOF
+# never returns.
 . "$(dirname "$0")/../../lib/skt.sh"
 . "$(dirname "$0")/../../lib/hostile.sh"
 
 T=hostile_stall
-TESTS=($T/long_after_tcp_xfer $T/long_after_threads $T/long_after_epoll
+TESTS=($T/long_after_tcp_xfer $T/long_after_threads $T/long_after_epoll $T/long_after_exit
        $T/resume_before_timeout $T/resume_after_timeout_blocked_readers
        $T/resume_mid_stream_threads $T/resume_mid_stream_epoll $T/stop_during_setup
        $T/sigkill_queued $T/helper_alive)
@@ -66,13 +68,13 @@ bound() { awk -v t="$TIMEOUT_S" -v m="$MARGIN" -v w="${1:-0}" 'BEGIN { printf "%
 stop_helper() { kill -STOP "$SKT_HELPER_PID"; STOPPED_SINCE=$(now); }
 cont_helper() { kill -CONT "$SKT_HELPER_PID"; STOPPED_SINCE=""; }
 
-# run_end TAG CMD...: one end in the background, opted in; TAG.rc gets "rc seconds" when it
-# ends (seconds from T0, the moment the pair was started). Sets LAST_PID.
+# run_end TAG CMD...: one end in the background, opted in; TAG.rc gets "rc time" when it
+# ends (time: $EPOCHREALTIME). Sets LAST_PID.
 run_end() {
 	local tag=$1
 	shift
 	( skt_run_opted "$NS" "$SOCK" "$@" >"$SKT_TMP/$tag.out" 2>&1
-	  echo "$? $(secs_since "$T0")" >"$SKT_TMP/$tag.rc" ) &
+	  echo "$? $EPOCHREALTIME" >"$SKT_TMP/$tag.rc" ) &
 	LAST_PID=$!
 }
 
@@ -92,14 +94,17 @@ wait_ends() {
 	done
 }
 
-# check_ends BOUND TAG...: every end exited 0 within BOUND seconds; sets ERR and SLOWEST.
+# check_ends BOUND TAG...: every end (PAIR.s, PAIR.c) exited 0 within BOUND seconds of the
+# moment its client started (PAIR.t0); sets ERR and SLOWEST.
 check_ends() {
-	local b=$1 tag rc secs
+	local b=$1 tag rc end secs
 	shift
 	SLOWEST=0
 	for tag in "$@"; do
-		read -r rc secs <"$SKT_TMP/$tag.rc"
+		read -r rc end <"$SKT_TMP/$tag.rc"
+		secs=$(awk -v a="$(cat "$SKT_TMP/${tag%.*}.t0")" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
 		over "$secs" "$SLOWEST" && SLOWEST=$secs
+		skt_info "$tag: $secs s: $(tail -n1 "$SKT_TMP/$tag.out")"
 		if [ "$rc" != 0 ]; then
 			ERR="${ERR:+$ERR; }$tag: exit $rc: $(grep -m1 FAIL "$SKT_TMP/$tag.out" || skt_tail "$SKT_TMP/$tag.out")"
 		elif over "$secs" "$b"; then
@@ -113,10 +118,10 @@ tcp_pair() {
 	local tag=$1
 	shift
 	rm -f "$SKT_TMP/$tag".*
-	T0=$(now)
 	run_end "$tag.s" "$TPROGS/tcp_xfer" server 127.0.0.1 0 --ready "$SKT_TMP/$tag.ready" --conns 1 -t 60
 	skt_wait_file "$SKT_TMP/$tag.ready" 200 || { ERR="server $tag did not start"; return 1; }
 	T0=$(now)
+	echo "$T0" >"$SKT_TMP/$tag.t0"
 	run_end "$tag.c" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$SKT_TMP/$tag.ready")" -t 60 "$@"
 }
 
@@ -125,10 +130,10 @@ py_pair() {
 	local tag=$1
 	shift
 	rm -f "$SKT_TMP/$tag".*
-	T0=$(now)
 	run_end "$tag.s" "$HS_PY" "$STALL_PY" server "$SKT_TMP/$tag.port" --limit 60 "$@"
 	skt_wait_file "$SKT_TMP/$tag.port" 200 || { ERR="server $tag did not start: $(skt_tail "$SKT_TMP/$tag.s.out")"; return 1; }
 	T0=$(now)
+	echo "$T0" >"$SKT_TMP/$tag.t0"
 	run_end "$tag.c" "$HS_PY" "$STALL_PY" client "$(cat "$SKT_TMP/$tag.port")" --limit 60 "$@"
 }
 
@@ -172,6 +177,8 @@ resume_at() {
 WORK=0 long_after $T/long_after_tcp_xfer tcp_pair la1 --bytes $((8 * MB)) --reply $((8 * MB))
 WORK=1.5 long_after $T/long_after_threads py_pair la2 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
 WORK=1.5 long_after $T/long_after_epoll py_pair la3 --mode epoll --bytes $((4 * MB)) --pause 0.5 --pace 1
+WORK=1.5 long_after $T/long_after_exit py_pair la4 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1 \
+	--exit-without-close
 
 # --- resumed before the shim gives up: the fast path ------------------------------------------
 r0=$(skt_stat redir_bytes)
@@ -209,6 +216,7 @@ if skt_wait_file "$SKT_TMP/sd.ready" 200; then
 	RHYTHM=$!
 	for i in $(seq 12); do
 		T0=$(now)
+		echo "$T0" >"$SKT_TMP/sd.t0"
 		run_end "sd.c$i" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$SKT_TMP/sd.ready")" \
 			-t 60 --bytes $((MB)) --reply $((MB))
 		wait_ends 60 "sd.c$i"
