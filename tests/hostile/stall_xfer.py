@@ -4,6 +4,11 @@
 
     stall_xfer.py server PORTFILE [options]    (one connection, then exits)
     stall_xfer.py client PORT [options]
+    stall_xfer.py unread-server PORTFILE / unread-client PORT
+
+unread-*: the client sends 1000 bytes; the server closes without reading them, which on TCP
+resets the connection: the client must see ECONNRESET (or EPIPE) within --limit seconds,
+never an EOF and never a hang. Prints "ok: reset" or "FAIL: ...".
 
 Both ends send --bytes in 64 KiB writes, starting --pause seconds after the connection is
 up and spread over --pace seconds, read the peer's stream to EOF and verify every byte
@@ -149,9 +154,35 @@ def run_epoll(sock, a, out, inp, name_out, name_in):
     ep.close()
 
 
+def unread(a):
+    """The close of a socket with unread bytes: a reset, as on TCP."""
+    if a.role == "unread-server":
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(8)
+        with open(a.where + ".tmp", "w") as f:
+            f.write(f"{ls.getsockname()[1]}\n")
+        os.rename(a.where + ".tmp", a.where)
+        sock, _ = ls.accept()
+        while sock.recv(1, socket.MSG_PEEK) == b"":
+            pass
+        time.sleep(0.2)  # all 1000 bytes are there
+        sock.close()
+        print("ok: closed with unread bytes", flush=True)
+        return
+    sock = socket.create_connection(("127.0.0.1", int(a.where)))
+    sock.sendall(b"x" * 1000)
+    try:
+        data = sock.recv(100)
+    except (ConnectionResetError, BrokenPipeError) as e:
+        print(f"ok: reset ({e.__class__.__name__})", flush=True)
+        return
+    raise AssertionError(f"recv returned {data!r} where TCP reports a reset")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("role", choices=("server", "client"))
+    ap.add_argument("role", choices=("server", "client", "unread-server", "unread-client"))
     ap.add_argument("where", help="server: the file to write the port into; client: the port")
     ap.add_argument("--mode", choices=("thread", "epoll"), default="thread")
     ap.add_argument("--bytes", type=int, default=4 << 20)
@@ -170,6 +201,10 @@ def main():
     signal.setitimer(signal.ITIMER_REAL, a.limit)
     global _phase
     try:
+        if a.role.startswith("unread-"):
+            _phase = a.role
+            unread(a)
+            return
         if a.role == "server":
             ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             ls.bind(("127.0.0.1", 0))

@@ -16,6 +16,8 @@
 #                            end while the main thread writes
 #   long_after_epoll         the same, non-blocking sockets and epoll
 #   long_after_exit          the same, and the server exits without closing its socket
+#   long_after_unread_reset  the server closes with bytes unread: its client sees the reset
+#                            TCP sends then, not an EOF and not a hang
 #   resume_before_timeout    resumed 50 ms in, well before the shim gives up: tcp_xfer
 #                            completes and takes the fast path (redir_bytes grows)
 #   resume_after_timeout_blocked_readers
@@ -37,6 +39,7 @@
 
 T=hostile_stall
 TESTS=($T/long_after_tcp_xfer $T/long_after_threads $T/long_after_epoll $T/long_after_exit
+       $T/long_after_unread_reset
        $T/resume_before_timeout $T/resume_after_timeout_blocked_readers
        $T/resume_mid_stream_threads $T/resume_mid_stream_epoll $T/stop_during_setup
        $T/sigkill_queued $T/helper_alive)
@@ -125,16 +128,17 @@ tcp_pair() {
 	run_end "$tag.c" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$SKT_TMP/$tag.ready")" -t 60 "$@"
 }
 
-# py_pair TAG ARGS...: the same with tests/hostile/stall_xfer.py.
+# py_pair TAG ARGS...: the same with tests/hostile/stall_xfer.py (PY_ROLE: its
+# unread-server and unread-client with PY_ROLE=unread-).
 py_pair() {
 	local tag=$1
 	shift
 	rm -f "$SKT_TMP/$tag".*
-	run_end "$tag.s" "$HS_PY" "$STALL_PY" server "$SKT_TMP/$tag.port" --limit 60 "$@"
+	run_end "$tag.s" "$HS_PY" "$STALL_PY" "${PY_ROLE:-}server" "$SKT_TMP/$tag.port" --limit 60 "$@"
 	skt_wait_file "$SKT_TMP/$tag.port" 200 || { ERR="server $tag did not start: $(skt_tail "$SKT_TMP/$tag.s.out")"; return 1; }
 	T0=$(now)
 	echo "$T0" >"$SKT_TMP/$tag.t0"
-	run_end "$tag.c" "$HS_PY" "$STALL_PY" client "$(cat "$SKT_TMP/$tag.port")" --limit 60 "$@"
+	run_end "$tag.c" "$HS_PY" "$STALL_PY" "${PY_ROLE:-}client" "$(cat "$SKT_TMP/$tag.port")" --limit 60 "$@"
 }
 
 # long_after NAME PAIR ARGS...: stopped before the server starts and throughout the transfer.
@@ -179,6 +183,7 @@ WORK=1.5 long_after $T/long_after_threads py_pair la2 --mode thread --bytes $((4
 WORK=1.5 long_after $T/long_after_epoll py_pair la3 --mode epoll --bytes $((4 * MB)) --pause 0.5 --pace 1
 WORK=1.5 long_after $T/long_after_exit py_pair la4 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1 \
 	--exit-without-close
+PY_ROLE=unread- WORK=0 long_after $T/long_after_unread_reset py_pair la5
 
 # --- resumed before the shim gives up: the fast path ------------------------------------------
 r0=$(skt_stat redir_bytes)
