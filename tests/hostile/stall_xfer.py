@@ -67,7 +67,7 @@ class Stream:
         self.off += n
 
 
-def delay_for(a, sent):
+def delay_for(a):
     """Seconds to wait before the next write: --pace spreads the stream evenly."""
     if a.pace <= 0 or a.bytes == 0:
         return 0
@@ -97,7 +97,7 @@ def run_thread(sock, a, out, inp, name_out, name_in):
         n = min(CHUNK, out.total - out.off)
         sock.sendall(out.piece(n))
         out.off += n
-        time.sleep(delay_for(a, out.off))
+        time.sleep(delay_for(a))
     if a.role == "client":
         sock.shutdown(socket.SHUT_WR)
     _phase = "receive to EOF"
@@ -150,7 +150,7 @@ def run_epoll(sock, a, out, inp, name_out, name_in):
                             sock.shutdown(socket.SHUT_WR)
                         wrote_eof = True
                     else:
-                        next_send = time.monotonic() + delay_for(a, out.off)
+                        next_send = time.monotonic() + delay_for(a)
     ep.close()
 
 

@@ -38,11 +38,11 @@
 . "$(dirname "$0")/../../lib/hostile.sh"
 
 T=hostile_stall
-TESTS=($T/long_after_tcp_xfer $T/long_after_threads $T/long_after_epoll $T/long_after_exit
-       $T/long_after_unread_reset
-       $T/resume_before_timeout $T/resume_after_timeout_blocked_readers
-       $T/resume_mid_stream_threads $T/resume_mid_stream_epoll $T/stop_during_setup
-       $T/sigkill_queued $T/helper_alive)
+TESTS=("$T/long_after_tcp_xfer" "$T/long_after_threads" "$T/long_after_epoll" "$T/long_after_exit"
+       "$T/long_after_unread_reset"
+       "$T/resume_before_timeout" "$T/resume_after_timeout_blocked_readers"
+       "$T/resume_mid_stream_threads" "$T/resume_mid_stream_epoll" "$T/stop_during_setup"
+       "$T/sigkill_queued" "$T/helper_alive")
 hs_require "${TESTS[@]}"
 
 skt_netns_new NS || { for t in "${TESTS[@]}"; do skt_fail "$t" "cannot create a netns"; done; skt_done; }
@@ -72,24 +72,23 @@ stop_helper() { kill -STOP "$SKT_HELPER_PID"; STOPPED_SINCE=$(now); }
 cont_helper() { kill -CONT "$SKT_HELPER_PID"; STOPPED_SINCE=""; }
 
 # run_end TAG CMD...: one end in the background, opted in; TAG.rc gets "rc time" when it
-# ends (time: $EPOCHREALTIME). Sets LAST_PID.
+# ends (time: $EPOCHREALTIME).
 run_end() {
 	local tag=$1
 	shift
 	( skt_run_opted "$NS" "$SOCK" "$@" >"$SKT_TMP/$tag.out" 2>&1
 	  echo "$? $EPOCHREALTIME" >"$SKT_TMP/$tag.rc" ) &
-	LAST_PID=$!
 }
 
 # wait_ends HOLD_UNTIL TAG...: wait until every end has finished, resuming the helper
 # once HOLD_UNTIL seconds (from T0) have passed if it is still stopped.
 wait_ends() {
-	local until=$1 tag done
+	local until=$1 tag all
 	shift
 	while :; do
-		done=1
-		for tag in "$@"; do [ -s "$SKT_TMP/$tag.rc" ] || done=0; done
-		[ $done = 1 ] && return 0
+		all=1
+		for tag in "$@"; do [ -s "$SKT_TMP/$tag.rc" ] || all=0; done
+		[ $all = 1 ] && return 0
 		if [ -n "$STOPPED_SINCE" ] && over "$(secs_since "$T0")" "$until"; then
 			cont_helper
 		fi
@@ -178,34 +177,34 @@ resume_at() {
 }
 
 # --- stopped throughout ---------------------------------------------------------------------
-WORK=0 long_after $T/long_after_tcp_xfer tcp_pair la1 --bytes $((8 * MB)) --reply $((8 * MB))
-WORK=1.5 long_after $T/long_after_threads py_pair la2 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
-WORK=1.5 long_after $T/long_after_epoll py_pair la3 --mode epoll --bytes $((4 * MB)) --pause 0.5 --pace 1
-WORK=1.5 long_after $T/long_after_exit py_pair la4 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1 \
+WORK=0 long_after "$T/long_after_tcp_xfer" tcp_pair la1 --bytes $((8 * MB)) --reply $((8 * MB))
+WORK=1.5 long_after "$T/long_after_threads" py_pair la2 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
+WORK=1.5 long_after "$T/long_after_epoll" py_pair la3 --mode epoll --bytes $((4 * MB)) --pause 0.5 --pace 1
+WORK=1.5 long_after "$T/long_after_exit" py_pair la4 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1 \
 	--exit-without-close
-PY_ROLE=unread- WORK=0 long_after $T/long_after_unread_reset py_pair la5
+PY_ROLE=unread- WORK=0 long_after "$T/long_after_unread_reset" py_pair la5
 
 # --- resumed before the shim gives up: the fast path ------------------------------------------
 r0=$(skt_stat redir_bytes)
 # --fast: the client streams only once the server has accepted (and registered).
-WORK=0 resume_at $T/resume_before_timeout 0.05 tcp_pair rb --fast --bytes $((32 * MB)) --reply $((4 * MB))
+WORK=0 resume_at "$T/resume_before_timeout" 0.05 tcp_pair rb --fast --bytes $((32 * MB)) --reply $((4 * MB))
 r1=$(skt_stat redir_bytes)
 [ -z "$ERR" ] && [ "$r1" -le "$r0" ] &&
 	ERR="nothing redirected although the helper ran again $((TIMEOUT_MS - 50)) ms before the shim's timeout"
 skt_info "resume_before_timeout: $((r1 - r0)) bytes redirected, slowest end $SLOWEST s"
-hs_verdict $T/resume_before_timeout "$ERR"
+hs_verdict "$T/resume_before_timeout" "$ERR"
 
 # --- resumed just after the timeout, readers blocked in recv() in their threads ----------------
 at=$(awk -v t="$TIMEOUT_S" 'BEGIN { printf "%.2f", t + 0.1 }')
-WORK=1.5 resume_at $T/resume_after_timeout_blocked_readers "$at" py_pair ra --mode thread \
+WORK=1.5 resume_at "$T/resume_after_timeout_blocked_readers" "$at" py_pair ra --mode thread \
 	--bytes $((4 * MB)) --pause 1 --pace 0.5
-hs_verdict $T/resume_after_timeout_blocked_readers "$ERR"
+hs_verdict "$T/resume_after_timeout_blocked_readers" "$ERR"
 
 # --- resumed mid-stream -----------------------------------------------------------------------
-WORK=2 resume_at $T/resume_mid_stream_threads 1.2 py_pair rm1 --mode thread --bytes $((8 * MB)) --pause 0.5 --pace 1.5
-hs_verdict $T/resume_mid_stream_threads "$ERR"
-WORK=2 resume_at $T/resume_mid_stream_epoll 1.2 py_pair rm2 --mode epoll --bytes $((8 * MB)) --pause 0.5 --pace 1.5
-hs_verdict $T/resume_mid_stream_epoll "$ERR"
+WORK=2 resume_at "$T/resume_mid_stream_threads" 1.2 py_pair rm1 --mode thread --bytes $((8 * MB)) --pause 0.5 --pace 1.5
+hs_verdict "$T/resume_mid_stream_threads" "$ERR"
+WORK=2 resume_at "$T/resume_mid_stream_epoll" 1.2 py_pair rm2 --mode epoll --bytes $((8 * MB)) --pause 0.5 --pace 1.5
+hs_verdict "$T/resume_mid_stream_epoll" "$ERR"
 
 # --- stopped and resumed in a rhythm while connections are set up ------------------------------
 # Stopped 0.4 s (longer than the timeout), running 0.03 s: each set-up meets a stop at a
@@ -235,8 +234,8 @@ if skt_wait_file "$SKT_TMP/sd.ready" 200; then
 else
 	ERR="server did not start: $(skt_tail "$SKT_TMP/sd.s.out")"
 fi
-hs_verdict $T/stop_during_setup "$ERR"
-hs_helper_alive $T/helper_alive
+hs_verdict "$T/stop_during_setup" "$ERR"
+hs_helper_alive "$T/helper_alive"
 
 # --- SIGKILL with requests queued ---------------------------------------------------------------
 ERR=""
@@ -253,7 +252,7 @@ kill -CONT "$SKT_HELPER_PID" 2>/dev/null
 wait "$SKT_HELPER_PID" 2>/dev/null
 STOPPED_SINCE=""
 [ -z "$ERR" ] && { wait_ends 60 "${tags[@]}"; check_ends "$(bound)" "${tags[@]}"; }
-hs_verdict $T/sigkill_queued "$ERR"
+hs_verdict "$T/sigkill_queued" "$ERR"
 
 skt_helper_unpin "$PIN"
 skt_done
