@@ -23,6 +23,12 @@
  * the last one, so close.c does not turn it into a reset.
  */
 #define SHIM_FD_SHARED 0x10
+/*
+ * Handed to the helper, which never answered (timeout, or a hang-up after the send): the
+ * message carrying the socket may still wait in a stalled helper's queue, holding it open
+ * after the application's last close (reset.c, shim_release_held).
+ */
+#define SHIM_FD_HELD 0x20
 
 /* Never map more than this many entries (1 MiB); fds above it are simply not tracked. */
 #define SHIM_FDTAB_MAX (1u << 20)

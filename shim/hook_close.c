@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The close() and close_range() hooks: closed fds lose their state, and the last close
- * of a registered socket with unread bytes resets the connection (reset.c).
+ * of a registered socket with unread bytes resets the connection; that of a socket a
+ * silent helper may still hold ends the connection itself (reset.c).
  */
 #include <unistd.h>
 
@@ -11,11 +12,17 @@
 
 SHIM_EXPORT int close(int fd)
 {
+	unsigned int st;
+
 	if (!SHIM_REAL_READY(close))
 		return shim_enosys();
-	if (__builtin_expect(
-		(shim_fd_get(fd) & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) == SHIM_FD_REGISTERED, 0))
+	st = shim_fd_get(fd);
+	if (__builtin_expect((st & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) == SHIM_FD_REGISTERED,
+			     0)) {
 		shim_reset_if_unread(fd);
+		if (st & SHIM_FD_HELD)
+			shim_release_held(fd);
+	}
 	/*
 	 * Forget first: once the real close() returns, another thread may get the same number
 	 * from accept() and register it, and we must not wipe that. (close() frees the number

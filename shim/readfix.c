@@ -282,7 +282,14 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 static ssize_t read_call(int fd, struct iovec *iov, int iovcnt, int flags, shim_read_fn fn,
 			 void *ctx, bool polling)
 {
-	struct read_state rs = { .fd = fd, .timeo_ms = -1, .polling = polling };
+	/*
+	 * A socket handed to a helper that never answered (SHIM_FD_HELD) may be inserted
+	 * later, at any moment: a read waiting in the kernel then would be stranded
+	 * (KERNEL-NOTES §3.5), so it is always served by polling, which survives the insert.
+	 */
+	struct read_state rs = { .fd = fd,
+				 .timeo_ms = -1,
+				 .polling = polling || (shim_fd_get(fd) & SHIM_FD_HELD) };
 
 	clock_gettime(CLOCK_MONOTONIC, &rs.start);
 	shim_sig_count_now(&rs.sigs);

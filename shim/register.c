@@ -73,6 +73,7 @@ static void log_outcome(int fd, const struct shim_endpoints *ep, const char *wha
  * Hand fd to the helper and record the outcome. nonblock is the fd's SHIM_FD_NONBLOCK bit.
  * An fd the helper may hold although no reply came (timeout, hang-up after the send) is
  * marked REGISTERED too: the read fixups are harmless on plain TCP, missing them is not.
+ * It is also HELD: a stalled helper's queue may keep it open after the application closes it.
  */
 static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int nonblock)
 {
@@ -92,7 +93,8 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 			     rep.status == SKACCEL_ERR_ALREADY;
 	else
 		registered = sent;
-	shim_fd_set(fd, registered ? SHIM_FD_REGISTERED | nonblock : 0);
+	shim_fd_set(fd,
+		    registered ? SHIM_FD_REGISTERED | nonblock | (ret < 0 ? SHIM_FD_HELD : 0) : 0);
 	/*
 	 * The unsent-bytes mark. Under lazy promotion only on a paired socket: a socket
 	 * waiting for its peer sends by TCP, maybe for long (the peer is promoted when it has

@@ -53,6 +53,48 @@ void shim_reset_if_unread(int fd)
 	errno = err;
 }
 
+/*
+ * A socket handed to a helper that never answered may still wait in the helper's receive
+ * queue (the fd in flight holds the file): the application's last close() is then not the
+ * last reference, TCP sends neither FIN nor RST, and the peer waits for its EOF until the
+ * helper reads its queue, which a stopped or stalled helper never does. So the last close
+ * ends the connection itself, as tcp_close() would: a reset when bytes are unread or
+ * SO_LINGER is {1, 0} (connect(AF_UNSPEC) is tcp_disconnect(), which sends it), else a FIN
+ * with both directions shut (data arriving afterwards is answered with a reset, as for a
+ * closed socket). Only an SO_LINGER timeout is not waited out: close() returns at once.
+ */
+static void end_connection(int fd)
+{
+	struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+	struct linger lg = { 0 };
+	socklen_t len = sizeof(lg);
+	int err = errno, unread = 0;
+
+	if ((real.ioctl(fd, FIONREAD, &unread) == 0 && unread > 0) ||
+	    (real.getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff &&
+	     lg.l_linger == 0))
+		real.connect(fd, &unspec, sizeof(unspec));
+	else
+		shutdown(fd, SHUT_RDWR);
+	errno = err;
+}
+
+void shim_release_held(int fd)
+{
+	if (!other_fd_holds(fd))
+		end_connection(fd);
+}
+
+void shim_release_held_all(void)
+{
+	unsigned int high = shim_fd_high(), i;
+
+	/* Every fd of the process closes now: another fd of the same socket holds nothing. */
+	for (i = 0; i <= high; i++)
+		if ((shim_fd_get((int)i) & (SHIM_FD_HELD | SHIM_FD_SHARED)) == SHIM_FD_HELD)
+			end_connection((int)i);
+}
+
 static void mark_shared(int fd, void *ctx)
 {
 	/* A candidate too: the receiver's reads cannot be counted (promote.c). */

@@ -8,6 +8,19 @@
 /* Called by close(fd) before the real close, for a REGISTERED fd that is not SHARED. */
 void shim_reset_if_unread(int fd);
 
+/*
+ * Called by close(fd) before the real close, for a HELD fd that is not SHARED: if this is
+ * the last close the application makes, end the connection now, as TCP's close would,
+ * whoever else still holds the socket.
+ */
+void shim_release_held(int fd);
+
+/*
+ * At exit(), when the kernel closes every fd without our close(): the same for every HELD
+ * fd that is not SHARED. (A process killed by a signal, or leaving by _exit(), is not seen.)
+ */
+void shim_release_held_all(void);
+
 /* sendmsg() passes descriptors (SCM_RIGHTS): their sockets are SHARED from now on. */
 void shim_reset_note_passed(const struct msghdr *msg);
 

@@ -127,10 +127,9 @@ else
 
 	# --- a frozen helper: connects succeed, replies never come ----------------------
 	# The shim gives up after SKACCEL_TIMEOUT_MS and the connection behaves as plain TCP.
-	# One thing a stopped helper does withhold (README, "What is not covered"): the fd of
-	# the request it never read still sits in its socket queue, so that socket's FIN waits
-	# until the helper runs again, refuses the stale request as too late and closes it.
-	# So: the data must be right while it is stopped, and EOF must follow its resumption.
+	# The fd of the request it never read still sits in its socket queue; the shim ends
+	# that connection itself at close() (hostile/stall.sh tests that in detail). Here: the
+	# data must be right while it is stopped, and everything must be over in bounded time.
 	ERR=""
 	kill -STOP "$SKT_HELPER_PID"
 	t0=$SECONDS
