@@ -241,6 +241,32 @@ skt_run_plain() {
 	skt_in "$ns" timeout -k 5 "${SKT_CMD_TIMEOUT:-120}" "$@"
 }
 
+# skt_run_seeds MODE TAG PROG SC: a seeded scenario of a test program (PROG -s SC -S SEED -a
+# ADDR) for every seed in $SEEDS, the addresses taken in turn from ADDRS, on plain TCP
+# (MODE plain) or with both ends opted in (MODE skaccel), each in $SKT_TMP/TAG-MODE-SEED.log.
+# The run passes when PROG exits 0 having printed "ok: SC"; sets ERR to the first failure.
+skt_run_seeds() {
+	local mode=$1 tag=$2 prog=$3 sc=$4 k=0 seed addr out log
+	ERR=""
+	for seed in $SEEDS; do
+		addr=${ADDRS[$((k % ${#ADDRS[@]}))]}
+		k=$((k + 1))
+		log=$SKT_TMP/$tag-$mode-$seed.log
+		if [ "$mode" = plain ]; then
+			skt_run_plain "$NS" "$prog" -s "$sc" -S "$seed" -a "$addr" >"$log" 2>&1
+		else
+			skt_run_opted "$NS" "$SKT_SOCK" "$prog" -s "$sc" -S "$seed" -a "$addr" >"$log" 2>&1
+		fi
+		out=$?
+		if [ $out -ne 0 ] || ! grep -q "ok: $sc " "$log"; then
+			ERR="seed $seed addr $addr exit $out: $(grep -m1 FAIL "$log" || skt_tail "$log")"
+			[ $out -eq 124 ] && ERR="$ERR (killed by the ${SKT_CMD_TIMEOUT:-120} s timeout)"
+			return
+		fi
+		skt_info "$tag $mode seed $seed $addr: $(grep -v ' obs: ' "$log")"
+	done
+}
+
 # --- running things as another user -----------------------------------------------------
 
 # skt_stage_for_others [--python]: copies of what another user (nobody, a test uid) runs,

@@ -49,27 +49,10 @@ skt_netns_new NS || { for t in "${all[@]}"; do skt_fail "$t" "cannot create a ne
 HELPER_OK=1
 skt_helper_start || HELPER_OK=0
 
-# run_one MODE SCENARIO [PROG]: every seed; sets ERR to the first failure.
+# run_one MODE SCENARIO [PROG]: every seed (skt_run_seeds), promoted after 3 calls; sets
+# ERR to the first failure.
 run_one() {
-	local mode=$1 sc=$2 k=0 seed addr out log
-	local PROG=${3:-$PROG}
-	ERR=""
-	for seed in $SEEDS; do
-		addr=${ADDRS[$((k % ${#ADDRS[@]}))]}
-		k=$((k + 1))
-		log=$SKT_TMP/lazy-$sc-$mode-$seed.log
-		if [ "$mode" = plain ]; then
-			skt_run_plain "$NS" "$PROG" -s "$sc" -S "$seed" -a "$addr" >"$log" 2>&1
-		else
-			SKACCEL_PROMOTE_AFTER=3 skt_run_opted "$NS" "$SKT_SOCK" "$PROG" -s "$sc" -S "$seed" \
-				-a "$addr" >"$log" 2>&1
-		fi
-		out=$?
-		if [ $out -ne 0 ] || ! grep -q "ok: $sc " "$log"; then
-			ERR="seed $seed addr $addr exit $out: $(grep -m1 FAIL "$log" || skt_tail "$log")"
-			return
-		fi
-	done
+	SKACCEL_PROMOTE_AFTER=3 skt_run_seeds "$1" "lazy-$2" "${3:-$PROG}" "$2"
 }
 
 for sc in "${names[@]}"; do

@@ -47,28 +47,9 @@ skt_helper_start || HELPER_OK=0
 # The observations of one log, one per line, without the program name.
 obs_of() { sed -n 's/^[^ ]*: obs: //p' "$1"; }
 
-# run_mode MODE SC: every seed; sets ERR to the first failure (empty if none).
+# run_mode MODE SC: every seed (skt_run_seeds); sets ERR to the first failure.
 run_mode() {
-	local mode=$1 sc=$2 k=0 seed addr log out
-	ERR=""
-	for seed in $SEEDS; do
-		addr=${ADDRS[$((k % ${#ADDRS[@]}))]}
-		k=$((k + 1))
-		log=$SKT_TMP/$sc-$mode-$seed.log
-		if [ "$mode" = plain ]; then
-			skt_run_plain "$NS" "$TPROGS/$PROG" -s "$sc" -S "$seed" -a "$addr" >"$log" 2>&1
-		else
-			skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/$PROG" -s "$sc" -S "$seed" -a "$addr" \
-				>"$log" 2>&1
-		fi
-		out=$?
-		if [ $out -ne 0 ] || ! grep -q "ok: $sc " "$log"; then
-			ERR="seed $seed addr $addr exit $out: $(grep -m1 FAIL "$log" || skt_tail "$log")"
-			[ $out -eq 124 ] && ERR="$ERR (killed by the ${SKT_CMD_TIMEOUT:-120} s timeout)"
-			return
-		fi
-		skt_info "$sc $mode seed $seed $addr: $(grep -v ' obs: ' "$log")"
-	done
+	skt_run_seeds "$1" "$2" "$TPROGS/$PROG" "$2"
 }
 
 # diff_obs SC: sets ERR to the first observation where skaccel differs from plain TCP.

@@ -45,28 +45,9 @@ skt_netns_new NS || { for t in "${all[@]}"; do skt_fail "$t" "cannot create a ne
 HELPER_OK=1
 skt_helper_start || HELPER_OK=0
 
-# run_one MODE PROG SCENARIO: every seed; prints nothing, sets ERR to the first failure.
+# run_one MODE PROG SCENARIO: every seed (skt_run_seeds); sets ERR to the first failure.
 run_one() {
-	local mode=$1 prog=$2 sc=$3 k=0 seed addr out log
-	ERR=""
-	for seed in $SEEDS; do
-		addr=${ADDRS[$((k % ${#ADDRS[@]}))]}
-		k=$((k + 1))
-		log=$SKT_TMP/$prog-$sc-$mode-$seed.log
-		if [ "$mode" = plain ]; then
-			skt_run_plain "$NS" "$TPROGS/$prog" -s "$sc" -S "$seed" -a "$addr" >"$log" 2>&1
-		else
-			skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/$prog" -s "$sc" -S "$seed" -a "$addr" \
-				>"$log" 2>&1
-		fi
-		out=$?
-		if [ $out -ne 0 ] || ! grep -q "ok: $sc " "$log"; then
-			ERR="seed $seed addr $addr exit $out: $(grep -m1 FAIL "$log" || skt_tail "$log")"
-			[ $out -eq 124 ] && ERR="$ERR (killed by the ${SKT_CMD_TIMEOUT:-120} s timeout)"
-			return
-		fi
-		skt_info "$prog $sc $mode seed $seed $addr: $(cat "$log")"
-	done
+	skt_run_seeds "$1" "$2-$3" "$TPROGS/$2" "$3"
 }
 
 for n in "${names[@]}"; do
