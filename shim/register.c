@@ -209,7 +209,8 @@ void shim_register_candidate(int fd)
 		in_register = false;
 		return;
 	}
-	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
+	/* tcp_state() read its TCP_INFO: SOCK_STREAM, no raw socket (locality.h). */
+	switch (shim_classify_tcp_fd(fd, &ep)) {
 	case SHIM_SOCK_LOCAL:
 		/* Asked again: connect() left it unknown, and a dup sibling may have changed it. */
 		register_fd(fd, &ep, nonblock_bit(fd));
