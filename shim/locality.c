@@ -86,8 +86,9 @@ static bool getsockopt_int(int fd, int name, int *val)
 	return real.getsockopt(fd, SOL_SOCKET, name, val, &len) == 0 && len == sizeof(*val);
 }
 
-enum shim_sock_kind shim_classify_fd(int fd, struct shim_endpoints *ep,
-				     const struct sockaddr *peer_hint, socklen_t hint_len)
+static enum shim_sock_kind classify(int fd, struct shim_endpoints *ep,
+				    const struct sockaddr *peer_hint, socklen_t hint_len,
+				    bool tcp_level)
 {
 	socklen_t len = sizeof(ep->self);
 	int type, proto;
@@ -99,8 +100,12 @@ enum shim_sock_kind shim_classify_fd(int fd, struct shim_endpoints *ep,
 	if (getsockname(fd, (struct sockaddr *)&ep->self, &len) < 0 ||
 	    (ep->self.ss_family != AF_INET && ep->self.ss_family != AF_INET6))
 		return SHIM_SOCK_OTHER;
-	/* SOCK_RAW sockets may have protocol IPPROTO_TCP too. */
-	if (!getsockopt_int(fd, SO_TYPE, &type) || type != SOCK_STREAM ||
+	/*
+	 * SOCK_RAW sockets may have protocol IPPROTO_TCP too, but they have no TCP level: a
+	 * socket that answered TCP_INFO is SOCK_STREAM (v4 raw gives EOPNOTSUPP, v6
+	 * ENOPROTOOPT), so then only the protocol is asked (MPTCP answers TCP_INFO too).
+	 */
+	if ((!tcp_level && (!getsockopt_int(fd, SO_TYPE, &type) || type != SOCK_STREAM)) ||
 	    !getsockopt_int(fd, SO_PROTOCOL, &proto) || proto != IPPROTO_TCP)
 		return SHIM_SOCK_OTHER;
 	len = sizeof(ep->peer);
@@ -112,6 +117,17 @@ enum shim_sock_kind shim_classify_fd(int fd, struct shim_endpoints *ep,
 		memcpy(&ep->peer, peer_hint, hint_len);
 	}
 	return shim_peer_kind((struct sockaddr *)&ep->self, (struct sockaddr *)&ep->peer);
+}
+
+enum shim_sock_kind shim_classify_fd(int fd, struct shim_endpoints *ep,
+				     const struct sockaddr *peer_hint, socklen_t hint_len)
+{
+	return classify(fd, ep, peer_hint, hint_len, false);
+}
+
+enum shim_sock_kind shim_classify_tcp_fd(int fd, struct shim_endpoints *ep)
+{
+	return classify(fd, ep, NULL, 0, true);
 }
 
 char *shim_addr_format(const struct sockaddr *sa, char *buf, size_t len)

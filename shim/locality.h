@@ -42,6 +42,13 @@ enum shim_sock_kind shim_peer_kind(const struct sockaddr *self, const struct soc
 enum shim_sock_kind shim_classify_fd(int fd, struct shim_endpoints *ep,
 				     const struct sockaddr *peer_hint, socklen_t hint_len);
 
+/*
+ * shim_classify_fd() for a socket whose TCP_INFO the caller has just read: it has a TCP
+ * level, so it is no raw socket and SO_TYPE need not be asked (one system call less on
+ * every registration). No peer hint: the caller saw it established.
+ */
+enum shim_sock_kind shim_classify_tcp_fd(int fd, struct shim_endpoints *ep);
+
 /* Format "1.2.3.4:80" or "[::1]:80" into buf; "?" for anything else. Returns buf. */
 char *shim_addr_format(const struct sockaddr *sa, char *buf, size_t len);
 

@@ -26,6 +26,13 @@
  */
 static __thread bool in_register __attribute__((tls_model("initial-exec")));
 
+/*
+ * The fd whose O_NONBLOCK this thread knows exactly: an fd accept() has just returned,
+ * promoted at once inside the hook. accept4's flag alone sets O_NONBLOCK on it, and no
+ * one else holds it yet to change it, so its cached bit needs no fcntl(F_GETFL). -1: none.
+ */
+static __thread int accepted_fd __attribute__((tls_model("initial-exec"))) = -1;
+
 bool shim_registering(void)
 {
 	return in_register;
@@ -51,7 +58,11 @@ static int tcp_state(int fd)
 
 static unsigned int nonblock_bit(int fd)
 {
-	int fl = real.fcntl(fd, F_GETFL);
+	int fl;
+
+	if (fd == accepted_fd)
+		return shim_fd_get(fd) & SHIM_FD_NONBLOCK;
+	fl = real.fcntl(fd, F_GETFL);
 
 	return fl >= 0 && (fl & O_NONBLOCK) ? SHIM_FD_NONBLOCK : 0;
 }
@@ -188,7 +199,9 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 		return;
 	}
 	/* accept() never inherits O_NONBLOCK from the listener; only accept4's flag sets it. */
+	accepted_fd = fd;
 	candidate(fd, flags & SOCK_NONBLOCK ? SHIM_FD_NONBLOCK : 0);
+	accepted_fd = -1;
 }
 
 void shim_register_candidate(int fd)
@@ -211,7 +224,8 @@ void shim_register_candidate(int fd)
 		in_register = false;
 		return;
 	}
-	switch (shim_classify_fd(fd, &ep, NULL, 0)) {
+	/* tcp_state() read its TCP_INFO: SOCK_STREAM, no raw socket (locality.h). */
+	switch (shim_classify_tcp_fd(fd, &ep)) {
 	case SHIM_SOCK_LOCAL:
 		/* Asked again: connect() left it unknown, and a dup sibling may have changed it. */
 		register_fd(fd, &ep, nonblock_bit(fd));
