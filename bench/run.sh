@@ -65,6 +65,7 @@ bp_setup
 # skaccel can be slower on this point, shown when its ratio is below 1.0.
 NOTE_SMALL="small writes: every write is one message and one wake-up of the reader, where TCP coalesces small segments"
 NOTE_CONN="every new connection costs a round trip to the helper and a socket-map insert and removal; plain TCP pays neither"
+NOTE_XCPU="across CPUs each redirected message takes the reader's socket lock, which the reader holds while it copies: the writer sleeps until a cross-CPU wake-up, where TCP leaves the segment on the reader's backlog (docs/KERNEL-NOTES.md §7.5)"
 POINTS=()
 add() { POINTS+=("$1"); }
 for s in "${RR_SIZES[@]}"; do
@@ -78,24 +79,24 @@ for s in "${STREAM_SIZES[@]}"; do
 done
 if [ "$NCPU" -ge 2 ]; then
 	for s in "${STREAM_SIZES[@]}"; do
-		n=""
+		n=$NOTE_XCPU
 		((s < 16384)) && n=$NOTE_SMALL
 		add "st2c$s|sink|1|0|--mode stream --size $s --warmup $STREAM_WARMUP|MBps|$ROUNDS|stream, $s B writes, 2 CPUs|$n"
 	done
 fi
 # Large writes where the scheduler puts both ends, as users run them.
 for s in 16384 65536; do
-	add "stu$s|sink|all|all|--mode stream --size $s --warmup $STREAM_WARMUP|MBps|$ROUNDS|stream, $s B writes, unpinned|"
+	add "stu$s|sink|all|all|--mode stream --size $s --warmup $STREAM_WARMUP|MBps|$ROUNDS|stream, $s B writes, unpinned|$NOTE_XCPU"
 done
 add "crr64|crr|0|0|--mode crr --size 64 --warmup $CRR_WARMUP|conns_per_sec|$ROUNDS|connect + 64 B exchange + close, 1 CPU|$NOTE_CONN"
 add "crr64u|crr|all|all|--mode crr --size 64 --warmup $CRR_WARMUP|conns_per_sec|$ROUNDS|connect + 64 B exchange + close, unpinned|$NOTE_CONN"
-add "bulk|xfer|all|all|all $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, unpinned|"
+add "bulk|xfer|all|all|all $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, unpinned|$NOTE_XCPU"
 add "bulk1c|xfer|0|0|0 $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, 1 CPU|"
 if [ "$NCPU" -ge 2 ]; then
-	add "bulk2c|xfer|1|0|1 $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, 2 CPUs|"
+	add "bulk2c|xfer|1|0|1 $BULK_BYTES $BULK_WSIZE|MBps|$ROUNDS|200 MiB verified stream, 64 KiB writes, 2 CPUs|$NOTE_XCPU"
 fi
 add "podrr64|pod|all|all|rr 64 $DURATION|p50_us p99_us|$ROUNDS|pod to pod (veth + bridge): request/response 64 B, unpinned|"
-add "podst64k|pod|all|all|stream 65536 $DURATION|MBps|$ROUNDS|pod to pod (veth + bridge): stream, 64 KiB writes, unpinned|"
+add "podst64k|pod|all|all|stream 65536 $DURATION|MBps|$ROUNDS|pod to pod (veth + bridge): stream, 64 KiB writes, unpinned|$NOTE_XCPU"
 add "redisP1|redis|all|all|1 50000|set_rps get_rps|$LONG_ROUNDS|redis-benchmark -P 1 (50 conns, 100 B values)|"
 add "redisP16|redis|all|all|16 500000|set_rps get_rps|$LONG_ROUNDS|redis-benchmark -P 16 (50 conns, 100 B values)|"
 add "nginxKA|nginx|all|all|keepalive $APP_DURATION|rps|$LONG_ROUNDS|nginx + wrk, keepalive (16 conns, 4 KiB file)|"
