@@ -18,7 +18,7 @@ for set in "$@"; do
 	test) want+=(iproute2 procps util-linux python3 psmisc systemd libclang-rt-dev clang-format
 		     redis-server redis-tools nginx curl wrk memcached libmemcached-tools
 		     iperf3 sockperf nodejs mandoc lintian debhelper prometheus \
-		     nftables systemd-container yamllint) ;; # prometheus: promtool check metrics
+		     nftables systemd-container yamllint python3-yaml) ;; # prometheus: promtool check metrics
 	deb) want+=(debhelper dpkg-dev fakeroot) ;;
 	*) echo "install-deps.sh: unknown set '$set' (build, test, deb)" >&2; exit 2 ;;
 	esac

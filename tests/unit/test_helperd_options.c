@@ -1,5 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Unit tests for the helper's command line: defaults, strictness, sizes, combinations. */
+/*
+ * Unit tests for the helper's command line: defaults, strictness, sizes, combinations.
+ * They test the option parser itself: the non-default values below (--rx-budget,
+ * --rx-resume, --disable, ...) are parsed and checked here, never handed to a running
+ * helper. What those options do to the data path is tested with the defaults users get
+ * (tests/e2e/core/accel_proof.sh) and by their own end-to-end tests.
+ */
 #include <linux/types.h>
 #include <stdint.h>
 
