@@ -53,60 +53,6 @@ static void fail(struct helperd_reg_result *res, int32_t status, int err, const 
 	res->step = step;
 }
 
-/*
- * Step 4: pair with the other end if it waits for us, else wait for it. The registry
- * holds every waiting end under its tuple, but a tuple recorded at registration proves
- * nothing now: that end may have left its connection without closing, and the ports may
- * since belong to someone else's connection, ours. So the pairing check (pair_check.h)
- * asks the kernel, holding both sockets, whether they are the two ends of one connection
- * at this moment, and links them only then.
- */
-static void pair_same_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
-			    struct helperd_reg_result *res)
-{
-	struct helperd_reg_end *them;
-	struct skaccel_tuple mirror;
-	int verdict;
-
-	helperd_tuple_mirror(&mirror, &res->tuple);
-	them = helperd_registry_waiting(ctx->registry, &mirror);
-	if (them == me)
-		them = NULL; /* a socket connected to itself */
-	if (them) {
-		verdict = helperd_pair_check(ctx->pair_prog, me->cookie, them->cookie);
-		res->pair_verdict = verdict;
-		if (verdict == SKACCEL_PAIR_OK) {
-			helperd_registry_pair(ctx->registry, me, them);
-			res->peer_cookie = them->cookie;
-			res->status = SKACCEL_OK_ACCELERATED;
-			return;
-		}
-		if (verdict < 0) {
-			fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
-			return;
-		}
-		if (verdict == SKACCEL_PAIR_LINK_FAILED) {
-			fail(res, SKACCEL_ERR_MAP_FULL, ENOSPC, "insert into skaccel_peers");
-			return;
-		}
-		if (!(verdict & SKACCEL_PAIR_PEER) && verdict != SKACCEL_PAIR_NOT_MIRROR &&
-		    verdict != SKACCEL_PAIR_SEQ_MISMATCH) {
-			/* We left our connection since the checks above: no waiting. */
-			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
-			return;
-		}
-		/*
-		 * Not our other end: closed, a ghost that left its connection and kept the
-		 * tuple we are the mirror of, or one whose sequence numbers are another
-		 * connection's. It waits no more; the sweep removes it once it is closed.
-		 */
-		res->refused_peer = them->cookie;
-		helperd_registry_unwait(ctx->registry, them);
-	}
-	helperd_registry_wait(ctx->registry, me);
-	res->status = SKACCEL_OK_WAITING_PEER;
-}
-
 /* Tuples equal but for the namespace. */
 static bool same_but_netns(const struct skaccel_tuple *a, const struct skaccel_tuple *b)
 {
@@ -116,13 +62,77 @@ static bool same_but_netns(const struct skaccel_tuple *a, const struct skaccel_t
 }
 
 /*
- * A pairing verdict that says the candidate is not our other end (closed, a ghost, or
- * another connection's sequence numbers), as opposed to one that says we left ours.
+ * What a pairing verdict other than OK means for us and the candidate. Returns true when
+ * it decided our registration (a failure, or we left our connection since the checks
+ * above); false when the candidate is merely not our other end and we may wait. Such a
+ * candidate waits no more if it failed on its own (closed, a ghost that left its
+ * connection and kept the tuple we are the mirror of), or if it lives in our namespace,
+ * where the kernel keeps tuples unique; one in another namespace keeps waiting: it may
+ * be the other end of that namespace's twin connection. The sweep removes it once closed.
  */
-static bool not_our_peer(int verdict)
+static bool judge(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+		  struct helperd_reg_end *them, int verdict, struct helperd_reg_result *res)
 {
-	return (verdict & SKACCEL_PAIR_PEER) || verdict == SKACCEL_PAIR_NOT_MIRROR ||
-	       verdict == SKACCEL_PAIR_SEQ_MISMATCH;
+	res->pair_verdict = verdict;
+	if (verdict < 0) {
+		fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
+		return true;
+	}
+	if (verdict == SKACCEL_PAIR_LINK_FAILED) {
+		fail(res, SKACCEL_ERR_MAP_FULL, ENOSPC, "insert into skaccel_peers");
+		return true;
+	}
+	if (!(verdict & SKACCEL_PAIR_PEER) && verdict != SKACCEL_PAIR_NOT_MIRROR &&
+	    verdict != SKACCEL_PAIR_SEQ_MISMATCH) {
+		res->status = SKACCEL_ERR_NOT_ESTABLISHED;
+		return true;
+	}
+	if ((verdict & SKACCEL_PAIR_PEER) || them->tuple.netns_cookie == me->tuple.netns_cookie) {
+		res->refused_peer = them->cookie;
+		helperd_registry_unwait(ctx->registry, them);
+	}
+	return false;
+}
+
+/*
+ * Link me with them if the pairing check says, holding both sockets, that they are the
+ * two ends of one connection now. A tuple recorded at registration proves nothing: that
+ * end may have left its connection without closing, and the ports may since belong to
+ * someone else's connection, ours. Otherwise me waits for its peer.
+ */
+static void link_or_wait(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+			 struct helperd_reg_end *them, __u32 flags, struct helperd_reg_result *res)
+{
+	int verdict;
+
+	if (them) {
+		verdict = helperd_pair_check_flags(ctx->pair_prog, me->cookie, them->cookie, flags);
+		if (verdict == SKACCEL_PAIR_OK) {
+			res->pair_verdict = verdict;
+			helperd_registry_pair(ctx->registry, me, them);
+			res->peer_cookie = them->cookie;
+			res->status = SKACCEL_OK_ACCELERATED;
+			return;
+		}
+		if (judge(ctx, me, them, verdict, res))
+			return;
+	}
+	helperd_registry_wait(ctx->registry, me);
+	res->status = SKACCEL_OK_WAITING_PEER;
+}
+
+/* Step 4: pair with the other end if it waits for us under our mirror tuple, else wait. */
+static void pair_same_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
+			    struct helperd_reg_result *res)
+{
+	struct helperd_reg_end *them;
+	struct skaccel_tuple mirror;
+
+	helperd_tuple_mirror(&mirror, &res->tuple);
+	them = helperd_registry_waiting(ctx->registry, &mirror);
+	if (them == me)
+		them = NULL; /* a socket connected to itself */
+	link_or_wait(ctx, me, them, 0, res);
 }
 
 /*
@@ -155,30 +165,11 @@ static void pair_any_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *
 			continue;
 		verdict = helperd_pair_check_flags(ctx->pair_prog, me->cookie, e->cookie,
 						   flags | SKACCEL_PAIR_F_CHECK_ONLY);
-		if (verdict < 0) {
-			fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
-			return;
-		}
 		if (verdict == SKACCEL_PAIR_OK) {
 			passed++;
 			them = e;
-			continue;
-		}
-		res->pair_verdict = verdict;
-		if (!not_our_peer(verdict)) {
-			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
+		} else if (judge(ctx, me, e, verdict, res)) {
 			return;
-		}
-		/*
-		 * A candidate that failed on its own (closed, left its connection) waits no
-		 * more. One that is merely not ours keeps waiting if it lives in another
-		 * namespace: it may be the other end of that namespace's twin connection.
-		 * In ours, the kernel keeps tuples unique, so it is a ghost.
-		 */
-		if ((verdict & SKACCEL_PAIR_PEER) ||
-		    e->tuple.netns_cookie == me->tuple.netns_cookie) {
-			res->refused_peer = e->cookie;
-			helperd_registry_unwait(r, e);
 		}
 	}
 	if (passed > 1) {
@@ -193,35 +184,7 @@ static void pair_any_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *
 		res->status = SKACCEL_OK_WAITING_PEER; /* registered, never paired: plain TCP */
 		return;
 	}
-	if (them) {
-		verdict = helperd_pair_check_flags(ctx->pair_prog, me->cookie, them->cookie, flags);
-		res->pair_verdict = verdict;
-		if (verdict == SKACCEL_PAIR_OK) {
-			helperd_registry_pair(r, me, them);
-			res->peer_cookie = them->cookie;
-			res->status = SKACCEL_OK_ACCELERATED;
-			return;
-		}
-		if (verdict < 0) {
-			fail(res, SKACCEL_ERR_INTERNAL, -verdict, "run the pairing check");
-			return;
-		}
-		if (verdict == SKACCEL_PAIR_LINK_FAILED) {
-			fail(res, SKACCEL_ERR_MAP_FULL, ENOSPC, "insert into skaccel_peers");
-			return;
-		}
-		if (!not_our_peer(verdict)) {
-			res->status = SKACCEL_ERR_NOT_ESTABLISHED;
-			return;
-		}
-		if ((verdict & SKACCEL_PAIR_PEER) ||
-		    them->tuple.netns_cookie == me->tuple.netns_cookie) {
-			res->refused_peer = them->cookie;
-			helperd_registry_unwait(r, them);
-		}
-	}
-	helperd_registry_wait(r, me);
-	res->status = SKACCEL_OK_WAITING_PEER;
+	link_or_wait(ctx, me, them, flags, res);
 }
 
 /*
