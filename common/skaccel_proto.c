@@ -41,6 +41,7 @@ int32_t skaccel_req_validate(const void *buf, long len, int nfds)
 	case SKACCEL_OP_PING:
 		return nfds == 0 ? SKACCEL_OK_ACCELERATED : SKACCEL_ERR_TOO_MANY_FDS;
 	case SKACCEL_OP_REGISTER:
+	case SKACCEL_OP_PAIRED:
 		if (nfds == 0)
 			return SKACCEL_ERR_NO_FD;
 		return nfds == 1 ? SKACCEL_OK_ACCELERATED : SKACCEL_ERR_TOO_MANY_FDS;

@@ -4,8 +4,8 @@
  *
  * Transport: AF_UNIX SOCK_SEQPACKET, so every request and reply is one message and a
  * short read can never desynchronise the stream. A request is exactly one
- * struct skaccel_req; REGISTER carries exactly one socket fd in SCM_RIGHTS, every other
- * op carries none. The helper answers every request it can parse with exactly one
+ * struct skaccel_req; REGISTER and PAIRED carry exactly one socket fd in SCM_RIGHTS, PING
+ * carries none. The helper answers every request it can parse with exactly one
  * struct skaccel_reply echoing op and seq. All integers are host byte order (both ends
  * run on the same host); every struct has fixed-width fields and explicit padding.
  */
@@ -18,7 +18,8 @@
 /*
  * 2: the request carries deadline_ns (24 bytes, was 16), and the helper may answer
  * NOT_OWNER and OTHER_NETNS. A shim treats any status below 0, known or not, as "stay on
- * TCP", so new refusals need no new shim; a changed layout does.
+ * TCP", so new refusals need no new shim; a changed layout does. PAIRED came later with
+ * the same layout: a helper without it answers UNKNOWN_OP, and the shim stops asking.
  */
 #define SKACCEL_PROTO_VERSION 2
 
@@ -29,6 +30,13 @@
 enum skaccel_op {
 	SKACCEL_OP_PING = 1,	 /* no fd; reply SKACCEL_OK_PONG: "is a helper there?" */
 	SKACCEL_OP_REGISTER = 2, /* one TCP socket fd: accelerate this connection */
+	/*
+	 * One TCP socket fd the client registered and was told WAITING_PEER: has its peer
+	 * come since? Reply OK_ACCELERATED (paired), OK_WAITING_PEER (not yet) or a refusal
+	 * (NOT_ESTABLISHED with err ENOENT: the helper holds no such registration; the
+	 * socket's checks as for REGISTER). Changes nothing and is not counted.
+	 */
+	SKACCEL_OP_PAIRED = 3,
 };
 
 /*

@@ -379,3 +379,37 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	/* (4) Pair, or wait for the peer. (5), closing fd, is the caller's, right after. */
 	pair(ctx, me, res);
 }
+
+void helperd_registration_paired(struct helperd_reg_ctx *ctx, int fd,
+				 const struct helperd_reg_client *who,
+				 struct helperd_reg_result *res)
+{
+	const struct helperd_reg_end *e;
+	int err = 0;
+
+	memset(res, 0, sizeof(*res));
+	res->status = helperd_sock_check(fd, &err);
+	if (res->status) {
+		fail(res, res->status, err, "inspect socket");
+		return;
+	}
+	res->status = helperd_sock_key(fd, &res->cookie, &res->tuple, &err);
+	if (res->status) {
+		fail(res, res->status, err, "read socket identity");
+		return;
+	}
+	res->have_tuple = true;
+	if (who->untrusted) {
+		res->status = check_ownership(fd, who, res);
+		if (res->status)
+			return;
+	}
+	e = helperd_registry_find(ctx->registry, res->cookie);
+	if (!e) {
+		res->status = SKACCEL_ERR_NOT_ESTABLISHED;
+		res->err = ENOENT;
+		return;
+	}
+	res->peer_cookie = e->peer;
+	res->status = e->peer ? SKACCEL_OK_ACCELERATED : SKACCEL_OK_WAITING_PEER;
+}

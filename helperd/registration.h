@@ -77,6 +77,16 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 			     const struct helperd_reg_client *who, uint64_t deadline_ns,
 			     struct helperd_reg_result *res);
 
+/*
+ * PAIRED: what became of the registered socket fd, checked for the client as REGISTER
+ * checks it (a socket of its user, in its namespace). res->status is OK_ACCELERATED once
+ * paired, OK_WAITING_PEER before, NOT_ESTABLISHED (err ENOENT) if it is not registered.
+ * Reads the registry only; never closes fd.
+ */
+void helperd_registration_paired(struct helperd_reg_ctx *ctx, int fd,
+				 const struct helperd_reg_client *who,
+				 struct helperd_reg_result *res);
+
 /* The same for one of the helper's own sockets (uid, pid), with no client checks. */
 void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 		      uint64_t deadline_ns, struct helperd_reg_result *res);

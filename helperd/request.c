@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * One request, top to bottom: read it (with its fds), validate it, dispatch it (PING is
- * answered, REGISTER goes to registration.c), and finish it in one place: close every fd
+ * answered, REGISTER and PAIRED go to registration.c), and finish it in one place: close every fd
  * it brought, count the outcome, log it (each refusal once per client) and reply. Clients
  * are untrusted local processes: nothing here blocks (the reply is sent MSG_DONTWAIT, a
  * client that does not read it is dropped by the caller) and every fd that arrives is
@@ -38,6 +38,7 @@ struct request {
 	bool parsed;	 /* req holds a header with our magic: op and seq can be echoed */
 	bool truncated;	 /* MSG_CTRUNC: the client is cut off after the reply */
 	bool registered; /* it reached registration: res says all */
+	bool queried;	 /* a PAIRED question (with registered: it reached registration.c) */
 	int fds[SKACCEL_FD_PASS_MAX];
 	int nfds;
 	struct helperd_reg_result res; /* the outcome, whatever the stage that decided it */
@@ -157,6 +158,21 @@ static void request_register(struct helperd_daemon *d, struct helperd_client *c,
 	helperd_sockmeta_record(d->reg.maps, c->pid, c->uid, c->comm, res, d->policy.default_line);
 }
 
+/* PAIRED: the client's socket, checked as for REGISTER, looked up in the registry. */
+static void request_paired(struct helperd_daemon *d, struct helperd_client *c, struct request *rq)
+{
+	struct helperd_reg_client who = {
+		.uid = c->uid,
+		.pid = c->pid,
+		.untrusted = true,
+		.netns_cookie = c->netns_cookie,
+	};
+
+	rq->registered = true;
+	rq->queried = true;
+	helperd_registration_paired(&d->reg, rq->fds[0], &who, &rq->res);
+}
+
 static void log_refusal(struct helperd_daemon *d, struct helperd_client *c,
 			const struct helperd_reg_result *res, const char *what)
 {
@@ -242,6 +258,20 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 		log_refusal(d, c, res, what);
 }
 
+static void log_query(struct helperd_daemon *d, struct helperd_client *c, const struct request *rq)
+{
+	const struct helperd_reg_result *res = &rq->res;
+
+	if (res->status >= 0)
+		log_debug("Answered %s: cookie %llu is %s", c->name,
+			  (unsigned long long)res->cookie,
+			  res->status == SKACCEL_OK_ACCELERATED ? "paired" : "still waiting");
+	else if (log_once(d, c, res->status, -1))
+		log_info("Refused to answer %s whether a socket is paired: %s%s%s", c->name,
+			 skaccel_status_str(res->status), res->err ? ": " : "",
+			 res->err ? strerror(res->err) : "");
+}
+
 /* Send the reply; a client that does not read (EAGAIN) is dropped by the caller. */
 static int reply(struct helperd_client *c, const struct request *rq)
 {
@@ -281,12 +311,15 @@ static int request_finish(struct helperd_daemon *d, struct helperd_client *c, st
 		else
 			helperd_close_untrusted(rq->fds[i], &c->closes);
 	}
-	if (status != SKACCEL_OK_PONG)
+	/* Outcomes of registrations only: a question about one is not another. */
+	if (status != SKACCEL_OK_PONG && !rq->queried)
 		(void)helperd_regcnt_bump(&d->regcnt, status);
 	if (rq->truncated) {
 		if (log_once(d, c, status, -1))
 			log_warn("Failed to read request from %s: %s, disconnecting", c->name,
 				 skaccel_status_str(status));
+	} else if (rq->queried) {
+		log_query(d, c, rq);
 	} else if (rq->registered) {
 		log_registration(d, c, &rq->res);
 	} else if (status < 0) {
@@ -306,11 +339,18 @@ int helperd_request_serve(struct helperd_daemon *d, struct helperd_client *c)
 	r = request_read(c, &rq);
 	if (r < 0)
 		return r;
-	if (rq.res.status == 0) { /* valid: exactly one fd for REGISTER, none for PING */
-		if (rq.req.op == SKACCEL_OP_PING)
+	if (rq.res.status == 0) { /* valid: exactly one fd for REGISTER and PAIRED, none for PING */
+		switch (rq.req.op) {
+		case SKACCEL_OP_PING:
 			rq.res.status = SKACCEL_OK_PONG;
-		else
+			break;
+		case SKACCEL_OP_PAIRED:
+			request_paired(d, c, &rq);
+			break;
+		default:
 			request_register(d, c, &rq);
+			break;
+		}
 	}
 	return request_finish(d, c, &rq);
 }

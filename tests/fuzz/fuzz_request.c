@@ -84,7 +84,7 @@ static int32_t expected_status(const uint8_t *buf, long len, int nfds)
 		return SKACCEL_ERR_VERSION;
 	if (op == SKACCEL_OP_PING)
 		return nfds ? SKACCEL_ERR_TOO_MANY_FDS : 0;
-	if (op == SKACCEL_OP_REGISTER)
+	if (op == SKACCEL_OP_REGISTER || op == SKACCEL_OP_PAIRED)
 		return nfds == 0 ? SKACCEL_ERR_NO_FD : nfds == 1 ? 0 : SKACCEL_ERR_TOO_MANY_FDS;
 	return SKACCEL_ERR_UNKNOWN_OP;
 }

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "hostile"))
 import skhostile as h  # noqa: E402
 
 P, req = h.P, h.req
-PING, REG = P["SKACCEL_OP_PING"], P["SKACCEL_OP_REGISTER"]
+PING, REG, PAIRED = P["SKACCEL_OP_PING"], P["SKACCEL_OP_REGISTER"], P["SKACCEL_OP_PAIRED"]
 
 
 def reply(op, seq, status):
@@ -28,6 +28,8 @@ def reply(op, seq, status):
 SEEDS = {
     "ping_valid": b"\x00" + req(PING),
     "register_valid_header": b"\x01" + req(REG, 7),
+    "paired_valid_header": b"\x01" + req(PAIRED, 9),
+    "paired_no_fd": b"\x00" + req(PAIRED),
     "register_no_fd": b"\x00" + req(REG),
     "register_2_fds": b"\x02" + req(REG),
     "register_5_fds": b"\x05" + req(REG),

@@ -355,7 +355,7 @@ def ident(fd):
 # name, how to build the message, expected status (None: no reply, just EOF), whether the
 # helper must drop the connection, whether op/seq are echoed (the request parsed), and
 # "pending": the helper does not do this yet (tests/hostile/pending/, reported as a bug).
-OP_PING, OP_REG = P["SKACCEL_OP_PING"], P["SKACCEL_OP_REGISTER"]
+OP_PING, OP_REG, OP_PAIRED = P["SKACCEL_OP_PING"], P["SKACCEL_OP_REGISTER"], P["SKACCEL_OP_PAIRED"]
 E = P  # shorter below
 
 
@@ -396,8 +396,18 @@ CASES = [
          fdkind="tcp_pair", status=E["SKACCEL_ERR_VERSION"], drop=False, echo=True),
     dict(name="unknown_op_0", data=lambda s: req(0, s), status=E["SKACCEL_ERR_UNKNOWN_OP"],
          drop=False, echo=True),
-    dict(name="unknown_op_3", data=lambda s: req(3, s), status=E["SKACCEL_ERR_UNKNOWN_OP"],
+    dict(name="unknown_op_4", data=lambda s: req(4, s), status=E["SKACCEL_ERR_UNKNOWN_OP"],
          drop=False, echo=True),
+    # PAIRED asks about a socket the client registered; the same fd rules as REGISTER.
+    dict(name="paired_no_fd", data=lambda s: req(OP_PAIRED, s), status=E["SKACCEL_ERR_NO_FD"],
+         drop=False, echo=True),
+    dict(name="paired_2_fds", data=lambda s: req(OP_PAIRED, s), fdkind="tcp_pair", nfds=2,
+         status=E["SKACCEL_ERR_TOO_MANY_FDS"], drop=False, echo=True),
+    dict(name="paired_pipe", data=lambda s: req(OP_PAIRED, s), fdkind="pipe",
+         status=E["SKACCEL_ERR_NOT_SOCKET"], drop=False, echo=True),
+    # Never registered: the helper holds no such registration.
+    dict(name="paired_unregistered_tcp", data=lambda s: req(OP_PAIRED, s), fdkind="tcp_pair",
+         status=E["SKACCEL_ERR_NOT_ESTABLISHED"], drop=False, echo=True),
     dict(name="unknown_op_65535_with_fd", data=lambda s: req(0xFFFF, s), fdkind="pipe",
          status=E["SKACCEL_ERR_UNKNOWN_OP"], drop=False, echo=True),
     dict(name="register_no_fd", data=lambda s: req(OP_REG, s), status=E["SKACCEL_ERR_NO_FD"],
