@@ -282,7 +282,11 @@ static int reply(struct helperd_client *c, const struct request *rq)
 		.seq = rq->parsed ? rq->req.seq : 0,
 		.status = rq->res.status,
 		.err = rq->res.err,
-		.cookie = rq->registered && rq->res.have_tuple ? rq->res.cookie : 0,
+		/* PAIRED: only an answer about a socket it holds names one. */
+		.cookie =
+		    rq->registered && rq->res.have_tuple && (!rq->queried || rq->res.status >= 0)
+			? rq->res.cookie
+			: 0,
 	};
 	ssize_t n;
 
