@@ -13,7 +13,7 @@
  * write.
  */
 #define SHIM_FD_CANDIDATE 0x02
-/* Cached O_NONBLOCK, valid only while REGISTERED or CANDIDATE is set; a hint. */
+/* Cached O_NONBLOCK, valid only while REGISTERED or CANDIDATE is set. */
 #define SHIM_FD_NONBLOCK 0x04
 /* The shim set TCP_NOTSENT_LOWAT on this socket (notsent.c); the application never did. */
 #define SHIM_FD_LOWAT 0x08
@@ -29,6 +29,16 @@
  * after the application's last close (reset.c, shim_release_held).
  */
 #define SHIM_FD_HELD 0x20
+/*
+ * Registered while its peer was not (lazy promotion), without the unsent-bytes mark: its
+ * writes ask the helper now and then whether it has been paired (pairwait.h).
+ */
+#define SHIM_FD_UNPAIRED 0x40
+/*
+ * LOWAT on a non-blocking socket, whose mark is set only while bytes it sent by TCP before
+ * it was paired are still unacknowledged (notsent.c, shim_notsent_take): its writes check.
+ */
+#define SHIM_FD_DRAIN 0x80
 
 /* Never map more than this many entries (1 MiB); fds above it are simply not tracked. */
 #define SHIM_FDTAB_MAX (1u << 20)

@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The sendmsg() hook: a registered socket or a candidate passed by SCM_RIGHTS has another
- * holder, and a candidate sending counts towards its promotion (promote.h).
+ * The sendmsg() hook: a candidate passed by SCM_RIGHTS is promoted first (its receiver's
+ * reads cannot be counted), a registered socket passed has another holder, and the send
+ * itself is a write (write_watch.h).
  */
 #include "shim/promote.h"
 #include "shim/real.h"
 #include "shim/register.h"
 #include "shim/reset.h"
+#include "shim/scm_walk.h"
+#include "shim/write_watch.h"
+
+static void promote_passed(int fd, void *ctx)
+{
+	(void)ctx;
+	shim_promote_before_unseen(fd);
+}
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
@@ -18,14 +27,16 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	 * this hook): marked shared, the candidate being promoted would lose its candidacy to
 	 * a concurrent read, which then waits in the kernel across the insert, unseen.
 	 */
-	if (__builtin_expect(msg && msg->msg_controllen, 0) && !shim_registering())
+	if (__builtin_expect(msg && msg->msg_controllen, 0) && !shim_registering()) {
+		shim_scm_for_each_fd(msg, promote_passed, NULL);
 		shim_reset_note_passed(msg);
-	if (__builtin_expect(shim_fd_is_candidate(fd), 0)) {
+	}
+	if (__builtin_expect(shim_write_watched(fd), 0)) {
 		ssize_t n;
 
-		shim_promote_try(fd);
+		shim_write_before(fd, msg ? shim_iov_bytes(msg->msg_iov, (int)msg->msg_iovlen) : 0);
 		n = real.sendmsg(fd, msg, flags);
-		shim_promote_count(fd, n);
+		shim_write_after(fd, n);
 		return n;
 	}
 	return real.sendmsg(fd, msg, flags);

@@ -3,18 +3,12 @@
  * The fdopen() and recvmmsg() hooks: reads the shim cannot count. A stdio stream reads its
  * socket through libc's internal read, which no hook sees, and a thread blocked in
  * recvmmsg() waits in the TCP receive path like any other reader: a candidate read that
- * way (or that may be) must never be promoted, so it stays on TCP (promote.c).
+ * way (or that may be) is promoted before, or stays on TCP (promote.h).
  */
 #include <stdio.h>
 
-#include "shim/fdtab.h"
+#include "shim/promote.h"
 #include "shim/real.h"
-
-static void stay_on_tcp(int fd)
-{
-	if (shim_fd_get(fd) & SHIM_FD_CANDIDATE)
-		shim_fd_del(fd, SHIM_FD_CANDIDATE);
-}
 
 SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
 {
@@ -23,7 +17,7 @@ SHIM_EXPORT FILE *fdopen(int fd, const char *mode)
 		return NULL;
 	}
 	/* Before the call: the stream may be read by another thread as soon as it exists. */
-	stay_on_tcp(fd);
+	shim_promote_before_unseen(fd);
 	return real.fdopen(fd, mode);
 }
 
@@ -32,6 +26,6 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 {
 	if (!SHIM_REAL_READY(recvmmsg))
 		return shim_enosys();
-	stay_on_tcp(fd);
+	shim_promote_before_unseen(fd);
 	return real.recvmmsg(fd, vec, vlen, flags, timeout);
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The write(), writev(), send() and sendto() hooks: they only count what a candidate
- * carries and may promote it first (promote.h); for every other fd, one table lookup.
+ * The write(), writev(), send() and sendto() hooks: around the real call, what a watched
+ * fd's writes do (write_watch.h); for every other fd, one table lookup.
  */
 #include <unistd.h>
 
-#include "shim/promote.h"
+#include "shim/write_watch.h"
 #include "shim/real.h"
 
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
@@ -14,11 +14,11 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 
 	if (!SHIM_REAL_READY(write))
 		return shim_enosys();
-	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.write(fd, buf, len);
-	shim_promote_try(fd);
+	shim_write_before(fd, len);
 	n = real.write(fd, buf, len);
-	shim_promote_count(fd, n);
+	shim_write_after(fd, n);
 	return n;
 }
 
@@ -28,11 +28,11 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!SHIM_REAL_READY(writev))
 		return shim_enosys();
-	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.writev(fd, iov, iovcnt);
-	shim_promote_try(fd);
+	shim_write_before(fd, shim_iov_bytes(iov, iovcnt));
 	n = real.writev(fd, iov, iovcnt);
-	shim_promote_count(fd, n);
+	shim_write_after(fd, n);
 	return n;
 }
 
@@ -42,11 +42,11 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 
 	if (!SHIM_REAL_READY(send))
 		return shim_enosys();
-	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.send(fd, buf, len, flags);
-	shim_promote_try(fd);
+	shim_write_before(fd, len);
 	n = real.send(fd, buf, len, flags);
-	shim_promote_count(fd, n);
+	shim_write_after(fd, n);
 	return n;
 }
 
@@ -57,10 +57,10 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 	if (!SHIM_REAL_READY(sendto))
 		return shim_enosys();
-	if (__builtin_expect(!shim_fd_is_candidate(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.sendto(fd, buf, len, flags, addr, alen);
-	shim_promote_try(fd);
+	shim_write_before(fd, len);
 	n = real.sendto(fd, buf, len, flags, addr, alen);
-	shim_promote_count(fd, n);
+	shim_write_after(fd, n);
 	return n;
 }

@@ -16,6 +16,7 @@
 #include "shim/adopt.h"
 #include "shim/fdtab.h"
 #include "shim/init.h"
+#include "shim/pairwait.h"
 #include "shim/promote.h"
 #include "shim/real.h"
 #include "shim/sigwrap.h"
@@ -53,7 +54,7 @@ unsigned int shim_env_promote_after(const char *value)
 	unsigned int n;
 
 	if (skaccel_parse_uint(value, 0, 255, &n))
-		return 0;
+		return SHIM_PROMOTE_AFTER;
 	return n;
 }
 
@@ -108,8 +109,9 @@ static void init(void)
 		path = SKACCEL_DEFAULT_SOCKET;
 
 	/* Without the fd table a registered socket's reads could not be fixed: stay out. */
-	if (!shim_cfg.disabled && (!real.connect || !real.getsockopt || !real.fcntl ||
-				   shim_fdtab_init() < 0 || shim_promote_init() < 0)) {
+	if (!shim_cfg.disabled &&
+	    (!real.connect || !real.getsockopt || !real.fcntl || shim_fdtab_init() < 0 ||
+	     shim_promote_init() < 0 || shim_pairwait_init() < 0)) {
 		shim_cfg.disabled = true;
 		shim_log("disabled: cannot set up (%s)", strerrordesc_np(errno) ?: "?");
 	}

@@ -13,9 +13,10 @@ struct shim_config {
 	bool debug;	/* SKACCEL_DEBUG=1: one line per registration attempt on stderr */
 	int timeout_ms; /* SKACCEL_TIMEOUT_MS: bound on one helper request (default 250) */
 	/*
-	 * SKACCEL_PROMOTE_AFTER: 0 (the default) registers a local connection inside connect()
-	 * and accept(); N (1..255) makes it a candidate there and registers it after N reads and
-	 * writes that moved data (lazy promotion, promote.h).
+	 * SKACCEL_PROMOTE_AFTER: N (1..255, default SHIM_PROMOTE_AFTER) makes a local
+	 * connection a candidate at connect() and accept() and registers it after N turns
+	 * (a read after a write or the reverse) or SHIM_PROMOTE_KIB carried (lazy promotion,
+	 * promote.h); 0 registers it inside connect() and accept().
 	 */
 	unsigned int promote_after;
 	/*
@@ -42,7 +43,7 @@ bool shim_env_flag(const char *value);
 /* Parse SKACCEL_TIMEOUT_MS: 1..60000, else the default. */
 int shim_env_timeout_ms(const char *value);
 
-/* Parse SKACCEL_PROMOTE_AFTER: 0..255, else 0 (register at connect and accept). */
+/* Parse SKACCEL_PROMOTE_AFTER: 0..255, else (unset, empty, invalid) SHIM_PROMOTE_AFTER. */
 unsigned int shim_env_promote_after(const char *value);
 
 /* "skaccel[pid]: <message>\n" on stderr with one write(2), only when debugging. */

@@ -6,17 +6,27 @@
  * what it would without the shim (0: never set), and a mark the application sets itself
  * replaces ours and is what it reads back.
  *
- * Only on blocking sockets. A non-blocking writer whose push by TCP stops at the mark gets
+ * Kept on blocking sockets. A non-blocking writer whose push by TCP stops at the mark gets
  * EAGAIN in the middle of a message, and the kernel then keeps that message's verdict for
  * the next send without running the program (tcp_bpf_send_verdict() resets it only after a
  * complete push, docs/KERNEL-NOTES.md §2.3): with a one-byte mark nearly every message of
  * a non-blocking bulk writer went by TCP unseen by the program while the reader was behind
  * (the redis and memcached tests saw up to 4 MB more on the wire than the counters said).
+ *
+ * But a non-blocking writer that sent by TCP before it was paired (lazy promotion: the
+ * first calls of every connection) needs it for a while: the program redirects only once
+ * the peer has every byte sent by TCP (§3.3), and a streaming writer without a mark keeps
+ * its send queue full, so that moment never comes (nginx sending a file: all of it by
+ * TCP). So such a socket DRAINs: the mark is set while its send queue holds anything, so
+ * that poll() says writable only when everything is sent, and cleared by the first write
+ * that finds the queue empty, from when its messages are redirected.
  */
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 #include "shim/fdtab.h"
 #include "shim/notsent.h"
@@ -40,13 +50,43 @@ static int set_ours(int fd)
 	return real.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
 }
 
+/* Bytes in the send queue, sent or not, not yet acknowledged (SIOCOUTQ), or -1. */
+static int unacked(int fd)
+{
+	int n;
+
+	if (!SHIM_REAL_READY(ioctl) || real.ioctl(fd, SIOCOUTQ, &n) < 0)
+		return -1;
+	return n;
+}
+
 void shim_notsent_take(int fd)
 {
 	int err = errno;
 
 	/* A mark the application set before the connection was registered stays. */
-	if (kernel_mark(fd) == 0 && ((shim_fd_get(fd) & SHIM_FD_NONBLOCK) || set_ours(fd) == 0))
+	if (kernel_mark(fd) != 0)
+		goto out;
+	if (!(shim_fd_get(fd) & SHIM_FD_NONBLOCK)) {
+		if (set_ours(fd) == 0)
+			shim_fd_add(fd, SHIM_FD_LOWAT);
+	} else if (unacked(fd) > 0 && set_ours(fd) == 0) {
+		shim_fd_add(fd, SHIM_FD_LOWAT | SHIM_FD_DRAIN);
+	} else {
 		shim_fd_add(fd, SHIM_FD_LOWAT);
+	}
+out:
+	errno = err;
+}
+
+void shim_notsent_drain_check(int fd)
+{
+	int err = errno, v = 0;
+
+	if (!(shim_fd_get(fd) & SHIM_FD_DRAIN) || unacked(fd) != 0)
+		return;
+	if (real.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v)) == 0)
+		shim_fd_del(fd, SHIM_FD_DRAIN);
 	errno = err;
 }
 
@@ -60,6 +100,8 @@ void shim_notsent_blocking_changed(int fd)
 	if (!(st & SHIM_FD_NONBLOCK))
 		v = SHIM_NOTSENT_LOWAT;
 	real.setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &v, sizeof(v));
+	if (st & SHIM_FD_DRAIN)
+		shim_fd_del(fd, SHIM_FD_DRAIN); /* blocking: kept for good; non-blocking: off */
 	errno = err;
 }
 
@@ -95,7 +137,7 @@ void shim_notsent_after_set(int fd, const void *val, socklen_t len)
 	 */
 	if (v == 0 && ((shim_fd_get(fd) & SHIM_FD_NONBLOCK) || set_ours(fd) == 0))
 		goto out;
-	shim_fd_del(fd, SHIM_FD_LOWAT);
+	shim_fd_del(fd, SHIM_FD_LOWAT | SHIM_FD_DRAIN);
 out:
 	errno = err;
 }

@@ -19,8 +19,14 @@
  */
 #define SHIM_NOTSENT_LOWAT 1u
 
-/* fd was just registered: bound its unsent bytes unless the application set a mark. */
+/*
+ * fd was just paired (or registered with SKACCEL_PROMOTE_AFTER=0): bound its unsent bytes
+ * unless the application set a mark; a non-blocking one only while it DRAINs.
+ */
 void shim_notsent_take(int fd);
+
+/* After a write on fd: a DRAIN socket whose send queue is empty drops the mark. */
+void shim_notsent_drain_check(int fd);
 
 /*
  * After the application made a LOWAT fd blocking or non-blocking (the fd table holds the

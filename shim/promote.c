@@ -18,7 +18,6 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -28,13 +27,19 @@
 #include "shim/real.h"
 #include "shim/register.h"
 
-/* The word: hooked reads in progress, the PROMOTING mark, reads and writes that moved data. */
-#define READERS_MASK 0xffffu
-#define PROMOTING (1u << 16)
-/* A hooked read took bytes: a segment may be partly read (promote.c, shim_promote_try). */
-#define READ_SEEN (1u << 17)
-#define MOVED_SHIFT 24
-#define MOVED_ONE (1u << MOVED_SHIFT)
+/*
+ * The word: hooked reads in progress, the PROMOTING mark, and what the connection carried:
+ * whether anything moved yet and which way the last call moved it, the KiB moved (capped)
+ * and the turns (a read after a write or a write after a read).
+ */
+#define READERS_MASK 0xfffu
+#define PROMOTING (1u << 12)
+#define MOVED (1u << 13)
+#define LAST_WRITE (1u << 14)
+#define KIB_SHIFT 15
+#define KIB_MAX 0x1ffu /* 9 bits: 511 KiB, past SHIM_PROMOTE_KIB */
+#define TURNS_SHIFT 24
+#define TURN_ONE (1u << TURNS_SHIFT)
 
 static uint32_t *words;
 static unsigned int words_len;
@@ -82,18 +87,8 @@ void shim_promote_candidate(int fd, unsigned int nonblock)
 	 * delays a promotion. A PROMOTING mark left by such a socket is cleared by its
 	 * promoter; until then the new socket's reads poll, which is always safe.
 	 */
-	__atomic_fetch_and(w, ~((0xffu << MOVED_SHIFT) | READ_SEEN), __ATOMIC_RELAXED);
+	__atomic_fetch_and(w, READERS_MASK | PROMOTING, __ATOMIC_RELAXED);
 	shim_fd_set(fd, SHIM_FD_CANDIDATE | nonblock);
-}
-
-/* Bytes queued for the reader (SIOCINQ), or -1. */
-static int unread(int fd)
-{
-	int n;
-
-	if (!SHIM_REAL_READY(ioctl) || real.ioctl(fd, FIONREAD, &n) < 0)
-		return -1;
-	return n;
 }
 
 bool shim_promote_lazy(void)
@@ -101,12 +96,19 @@ bool shim_promote_lazy(void)
 	return shim_cfg.promote_after > 0;
 }
 
-static bool due(uint32_t v)
+static unsigned int kib(uint32_t v)
 {
-	return (v >> MOVED_SHIFT) >= shim_cfg.promote_after;
+	return (v >> KIB_SHIFT) & KIB_MAX;
 }
 
-void shim_promote_try(int fd)
+/* Due once it has made promote_after turns, or carried (or is about to write) enough. */
+static bool due(uint32_t v, size_t more)
+{
+	return (v >> TURNS_SHIFT) >= shim_cfg.promote_after ||
+	       kib(v) + (more >> 10) >= SHIM_PROMOTE_KIB;
+}
+
+static void try(int fd, bool now, size_t more)
 {
 	unsigned int st = shim_fd_get(fd);
 	uint32_t *w = word(fd), v;
@@ -114,7 +116,7 @@ void shim_promote_try(int fd)
 	if (!(st & SHIM_FD_CANDIDATE) || !w)
 		return;
 	v = __atomic_load_n(w, __ATOMIC_RELAXED);
-	if (!due(v))
+	if (!now && !due(v, more))
 		return;
 	if (st & SHIM_FD_SHARED) {
 		/* Another process may be reading it where we cannot count: stay on TCP. */
@@ -127,18 +129,35 @@ void shim_promote_try(int fd)
 		return; /* a read may be waiting in the kernel, or another promotion runs: later */
 	promoting_here = true;
 	/*
-	 * Still ours (the fd may have been closed and reused since the load above), and
-	 * nothing unread once something was read: a segment the application has partly read
-	 * is handed to the sk_skb verdict whole, and only its overlap trim keeps those bytes
-	 * from arriving twice. With the queue empty (or never read from) and every reader held
-	 * off until the insert is done, every segment the verdict sees is unread. A reader
-	 * that keeps bytes queued is tried again at its next call.
+	 * Still ours (the fd may have been closed and reused since the load above). Bytes may
+	 * wait unread, and the application may have read part of the segment at their head:
+	 * the sk_skb verdict gets that segment whole and cuts what the application has
+	 * already (everything before copied_seq, up to 2 MiB, more than any segment: bpf/,
+	 * trim_overlap; docs/KERNEL-NOTES.md §3.4). What must not happen, a read inside the
+	 * kernel across the insert, the PROMOTING mark holds off.
 	 */
-	if ((shim_fd_get(fd) & SHIM_FD_CANDIDATE) &&
-	    (!(__atomic_load_n(w, __ATOMIC_RELAXED) & READ_SEEN) || unread(fd) == 0))
+	if (shim_fd_get(fd) & SHIM_FD_CANDIDATE)
 		shim_register_candidate(fd);
 	promoting_here = false;
 	__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
+}
+
+void shim_promote_try(int fd)
+{
+	try(fd, false, 0);
+}
+
+void shim_promote_try_write(int fd, size_t len)
+{
+	try(fd, false, len);
+}
+
+void shim_promote_before_unseen(int fd)
+{
+	try(fd, true, 0);
+	/* Not promoted (a hooked read is in the kernel, or the helper said no): TCP for good. */
+	if (shim_fd_get(fd) & SHIM_FD_CANDIDATE)
+		shim_fd_del(fd, SHIM_FD_CANDIDATE);
 }
 
 /*
@@ -171,14 +190,25 @@ bool shim_promote_enter(int fd)
 		if (!(old & PROMOTING) && (old & READERS_MASK) != READERS_MASK)
 			return true;
 		__atomic_fetch_sub(w, 1, __ATOMIC_RELAXED);
-		/* (65535 readers at once: no room to count one more, so never wait) */
+		/* (4095 readers at once: no room to count one more, so never wait) */
 		if (promoting_here || !(old & PROMOTING))
 			return false;
 		wait_promotion(w);
 	}
 }
 
-/* Leave (readers - 1) and count data, never below zero nor past the threshold. */
+/* What a call that moved n bytes (a write, or a read) adds to the word v. */
+static uint32_t carried(uint32_t v, bool write, ssize_t n)
+{
+	unsigned int k = kib(v) + (unsigned int)(((size_t)n + 1023) >> 10);
+
+	if ((v & MOVED) && !(v & LAST_WRITE) == write && (v >> TURNS_SHIFT) < 0xffu)
+		v += TURN_ONE;
+	v = (v & ~(KIB_MAX << KIB_SHIFT)) | (k < KIB_MAX ? k : KIB_MAX) << KIB_SHIFT;
+	return write ? v | MOVED | LAST_WRITE : (v | MOVED) & ~LAST_WRITE;
+}
+
+/* Leave (readers - 1: a read) and count what moved, never below zero nor past the caps. */
 static void update(int fd, bool leave, ssize_t n)
 {
 	uint32_t *w = word(fd), v, nv;
@@ -190,10 +220,8 @@ static void update(int fd, bool leave, ssize_t n)
 		nv = v;
 		if (leave && (nv & READERS_MASK))
 			nv--;
-		if (leave && n > 0)
-			nv |= READ_SEEN;
-		if (n > 0 && !due(nv))
-			nv += MOVED_ONE;
+		if (n > 0)
+			nv = carried(nv, !leave, n);
 		if (nv == v)
 			return;
 	} while (!__atomic_compare_exchange_n(w, &v, nv, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
@@ -206,6 +234,6 @@ void shim_promote_leave(int fd, ssize_t n)
 
 void shim_promote_count(int fd, ssize_t n)
 {
-	if (n > 0)
+	if (n > 0 && shim_fd_is_candidate(fd))
 		update(fd, false, n);
 }

@@ -2,7 +2,7 @@
 /*
  * Lazy promotion: a local connection is a candidate at connect()/accept() and is handed to
  * the helper only once it has carried enough, from inside a hooked read or write on it,
- * never while a hooked read on it may be waiting in the kernel or bytes wait unread.
+ * never while a hooked read on it may be waiting in the kernel.
  */
 #ifndef SHIM_PROMOTE_H
 #define SHIM_PROMOTE_H
@@ -13,18 +13,21 @@
 #include "shim/fdtab.h"
 
 /*
- * Lazy promotion is off by default (shim_cfg.promote_after 0: a connection is registered
- * inside connect() and accept(), and a connect still in progress at its first read or
- * write). With SKACCEL_PROMOTE_AFTER=N it is registered at the first hooked call after N
- * reads and writes that moved data. N = 3, the value measured here: 3 leaves a connection that
- * carries one request and one reply, then closes (both ends' calls: write, read / read, write, read
- * of EOF), entirely on TCP: such connections never pay the helper round trip (connections per
- * second, bench "crr64"); a ping-pong connection is promoted within its second exchange, a one-way
- * stream before its fourth write.
+ * A connection is registered at the first hooked call after it has made SHIM_PROMOTE_AFTER
+ * turns (a read after a write, or a write after a read, counted at each end on its own) or
+ * carried SHIM_PROMOTE_KIB, or at a write that takes it there (SKACCEL_PROMOTE_AFTER=N
+ * changes the turns; 0 registers it inside connect() and accept(), and a connect still in
+ * progress at its first read or write). Two turns: a connection that carries one request
+ * and one reply, however many reads the reply takes, and closes (client: write, read...;
+ * server: read, write..., read of EOF) stays entirely on TCP and never pays the helper
+ * round trip (connections per second, bench "crr64"; wrk without keepalive); a ping-pong
+ * connection is promoted within its second exchange (both ends). 256 KiB: a one-way stream
+ * is promoted after a few hundred microseconds of TCP; a reply of 64 KiB is not.
  */
-#define SHIM_PROMOTE_AFTER 3u
+#define SHIM_PROMOTE_AFTER 2u
+#define SHIM_PROMOTE_KIB 256u
 
-/* Lazy promotion is on (SKACCEL_PROMOTE_AFTER above 0). */
+/* Lazy promotion is on (SKACCEL_PROMOTE_AFTER not 0). */
 bool shim_promote_lazy(void);
 
 /* Map the per-fd promotion words. 0 or -errno; without them nothing becomes a candidate. */
@@ -38,6 +41,16 @@ void shim_promote_candidate(int fd, unsigned int nonblock);
  * it has carried enough, it is not shared, and no hooked read on it is in progress.
  */
 void shim_promote_try(int fd);
+
+/* The same before a write of len bytes, which counts as carried already. */
+void shim_promote_try_write(int fd, size_t len);
+
+/*
+ * fd is about to be read where the shim cannot count (passed by SCM_RIGHTS, fdopen(),
+ * recvmmsg(), splice() from it): promote the candidate now, due or not, if no hooked read
+ * on it is in progress; otherwise it stays on TCP for good.
+ */
+void shim_promote_before_unseen(int fd);
 
 /*
  * A hooked read on the candidate fd starts; a promotion in progress on another thread is

@@ -40,6 +40,8 @@
 	   socklen_t alen))                                                                      \
 	X(ssize_t, write, (int fd, const void *buf, size_t len))                                 \
 	X(ssize_t, writev, (int fd, const struct iovec *iov, int iovcnt))                        \
+	X(ssize_t, sendfile, (int out_fd, int in_fd, off_t *offset, size_t count))               \
+	X(ssize_t, sendfile64, (int out_fd, int in_fd, off64_t *offset, size_t count))           \
 	X(int, recvmmsg,                                                                         \
 	  (int fd, struct mmsghdr *vec, unsigned int vlen, int flags, struct timespec *timeout)) \
 	X(FILE *, fdopen, (int fd, const char *mode))                                            \

@@ -16,6 +16,7 @@
 #include "shim/init.h"
 #include "shim/locality.h"
 #include "shim/notsent.h"
+#include "shim/pairwait.h"
 #include "shim/promote.h"
 #include "shim/real.h"
 #include "shim/register.h"
@@ -118,6 +119,8 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	if (ret == 0 && registered &&
 	    (rep.status == SKACCEL_OK_ACCELERATED || !shim_promote_lazy()))
 		shim_notsent_take(fd);
+	else if (ret == 0 && rep.status == SKACCEL_OK_WAITING_PEER)
+		shim_pairwait_start(fd); /* it asks later, as it writes, whether the peer came */
 
 	if (ret < 0) {
 		log_outcome(fd, ep, "helper unreachable", strerrordesc_np(-ret));
@@ -244,6 +247,31 @@ void shim_register_candidate(int fd)
 		break;
 	}
 	in_register = false;
+}
+
+int shim_register_ask_paired(int fd)
+{
+	struct skaccel_reply rep;
+	bool sent;
+	int ret;
+
+	if (in_register || !shim_active())
+		return 0;
+	in_register = true;
+	ret = shim_client_request(&shim_helper, SKACCEL_OP_PAIRED, fd, &rep, &sent);
+	in_register = false;
+	if (ret == 0 && rep.status == SKACCEL_OK_WAITING_PEER)
+		return 0;
+	shim_fd_del(fd, SHIM_FD_UNPAIRED);
+	/* As a registration: a stalled helper's queue may hold the socket now (reset.h). */
+	if (ret < 0 && sent)
+		shim_fd_add(fd, SHIM_FD_HELD);
+	if (ret < 0 || rep.status != SKACCEL_OK_ACCELERATED)
+		return -1;
+	shim_notsent_take(fd);
+	if (shim_cfg.debug)
+		shim_log("fd %d: paired", fd);
+	return 1;
 }
 
 void shim_after_getsockopt(int fd, int level, int name, const void *val, const socklen_t *len)

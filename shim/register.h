@@ -27,6 +27,13 @@ void shim_after_getsockopt(int fd, int level, int name, const void *val, const s
  */
 void shim_register_candidate(int fd);
 
+/*
+ * Ask the helper whether fd, registered while its peer was not, is paired now; on yes it
+ * takes the unsent-bytes mark (if blocking). Returns 1 (paired), 0 (not yet) or -1 (no
+ * answer, or a refusal: it is no longer UNPAIRED and asks no more).
+ */
+int shim_register_ask_paired(int fd);
+
 /* This thread is inside a request to the helper (its own calls come back through hooks). */
 bool shim_registering(void);
 

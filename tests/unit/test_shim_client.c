@@ -25,6 +25,7 @@
 #include "shim/fdtab.h"
 #include "shim/helper_client.h"
 #include "shim/init.h"
+#include "shim/pairwait.h"
 #include "shim/promote.h"
 #include "shim/register.h"
 
@@ -483,13 +484,20 @@ static int so_error(int fd)
 	return val;
 }
 
-/* Let fd carry enough to be promoted, then promote it as the next read or write would. */
+/*
+ * Let fd carry enough to be promoted (a write, then a read and a write for each turn),
+ * then promote it as the next read or write would.
+ */
 static unsigned int promote_now(int fd)
 {
 	unsigned int i;
 
-	for (i = 0; i < SHIM_PROMOTE_AFTER; i++)
+	shim_promote_count(fd, 1);
+	for (i = 0; i < SHIM_PROMOTE_AFTER; i += 2) {
+		if (shim_promote_enter(fd))
+			shim_promote_leave(fd, 1);
 		shim_promote_count(fd, 1);
+	}
 	shim_promote_try(fd);
 	return shim_fd_get(fd);
 }
@@ -513,9 +521,8 @@ static void test_register(void)
 	setenv("SKACCEL_DEBUG", "1", 1);
 	ASSERT_EQ(shim_active(), true, "shim_active");
 	ASSERT_EQ(shim_cfg.timeout_ms, 500, "shim_cfg");
-	/* Lazy promotion (SKACCEL_PROMOTE_AFTER=3); test_register_eager() has the default. */
-	ASSERT_EQ(shim_cfg.promote_after, 0u, "shim_cfg");
-	shim_cfg.promote_after = SHIM_PROMOTE_AFTER;
+	/* Lazy promotion, the default; test_register_eager() has SKACCEL_PROMOTE_AFTER=0. */
+	ASSERT_EQ(shim_cfg.promote_after, SHIM_PROMOTE_AFTER, "shim_cfg");
 	lfd = listener(&la, 16);
 
 	/* Blocking connect and accept: both ends candidates, registered once promoted. */
@@ -656,18 +663,99 @@ static void test_register(void)
 	ASSERT_EQ(shim_fd_get(s), C, "shim_fd_get");
 	ASSERT_EQ(get(&h.requests), n,
 		  "get"); /* the accepted one and the completed one: candidates */
-	ASSERT_EQ(promote_now(s), R | N,
-		  "promote_now"); /* waiting for its peer: no unsent-bytes mark */
+	/* Waiting for its peer: no unsent-bytes mark, it asks later (test_pairwait()). */
+	ASSERT_EQ(promote_now(s), R | N | SHIM_FD_UNPAIRED, "promote_now");
 	ASSERT_EQ(get(&h.requests), n + 1, "get");
 	close(s);
 	close(c);
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
-	shim_cfg.promote_after = 0;
 	fake_stop(&h);
 }
 
-/* The default: registered inside connect() and accept(), before the application has the fd. */
+/*
+ * A blocking socket registered before its peer has no unsent-bytes mark: it asks whether it
+ * is paired before the write that reaches 64 KiB, then every 256 KiB, and takes the mark
+ * on yes; a refusal or no answer ends the questions.
+ */
+static void test_pairwait(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, L = SHIM_FD_LOWAT, U = SHIM_FD_UNPAIRED;
+	const size_t K = 1024;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s, n;
+
+	fake_start(&h, path);
+	ASSERT_EQ(shim_active(), true, "shim_active");
+	lfd = listener(&la, 16);
+	put(&h.status, SKACCEL_OK_WAITING_PEER);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_EQ(promote_now(c), R | U, "promote_now");
+	n = get(&h.requests);
+	shim_pairwait_before(c, 64 * K - 1);
+	shim_pairwait_wrote(c, 64 * K - 1);
+	ASSERT_EQ(get(&h.requests), n, "get: before 64 KiB");
+	shim_pairwait_before(c, 1);
+	ASSERT_EQ(get(&h.requests), n + 1, "get: at 64 KiB");
+	ASSERT_EQ(shim_fd_get(c), R | U, "shim_fd_get: not yet");
+	shim_pairwait_wrote(c, 1); /* the write that asked: 256 KiB - 1 to go */
+	shim_pairwait_before(c, 256 * K - 2);
+	shim_pairwait_wrote(c, 256 * K - 2);
+	ASSERT_EQ(get(&h.requests), n + 1, "get: before 256 KiB more");
+	put(&h.status, SKACCEL_OK_ACCELERATED);
+	shim_pairwait_before(c, 1);
+	ASSERT_EQ(get(&h.requests), n + 2, "get: at 256 KiB more");
+	ASSERT_EQ(shim_fd_get(c), R | L, "shim_fd_get: paired, marked");
+	shim_pairwait_before(c, 1024 * K);
+	ASSERT_EQ(get(&h.requests), n + 2, "get: asks no more");
+	close(c);
+	close(s);
+	shim_fd_clear(c);
+
+	/* Refused (an older helper: unknown op): no more questions, no mark. */
+	put(&h.status, SKACCEL_OK_WAITING_PEER);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_EQ(promote_now(c), R | U, "promote_now");
+	put(&h.status, SKACCEL_ERR_UNKNOWN_OP);
+	n = get(&h.requests);
+	shim_pairwait_before(c, 64 * K);
+	ASSERT_EQ(get(&h.requests), n + 1, "get");
+	ASSERT_EQ(shim_fd_get(c), R, "shim_fd_get: refused");
+	shim_pairwait_before(c, 1024 * K);
+	ASSERT_EQ(get(&h.requests), n + 1, "get: asks no more");
+	close(c);
+	close(s);
+	shim_fd_clear(c);
+
+	/*
+	 * A non-blocking one asks too; paired with nothing unacknowledged in its send queue, it
+	 * takes no mark (it would DRAIN with some: tests/e2e/apps/nginx).
+	 */
+	put(&h.status, SKACCEL_OK_WAITING_PEER);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	hooked_connect(c, &la);
+	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	ASSERT_EQ(so_error(c), 0, "so_error");
+	ASSERT_EQ(promote_now(c), R | U | SHIM_FD_NONBLOCK, "promote_now");
+	put(&h.status, SKACCEL_OK_ACCELERATED);
+	n = get(&h.requests);
+	shim_pairwait_before(c, 64 * K);
+	ASSERT_EQ(get(&h.requests), n + 1, "get");
+	ASSERT_EQ(shim_fd_get(c), R | L | SHIM_FD_NONBLOCK, "shim_fd_get: paired, not draining");
+	close(c);
+	close(s);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	put(&h.status, SKACCEL_OK_ACCELERATED);
+	fake_stop(&h);
+}
+
+/* SKACCEL_PROMOTE_AFTER=0: registered inside connect() and accept(), before the app has the fd. */
 static void test_register_eager(void)
 {
 	const unsigned int R = SHIM_FD_REGISTERED, N = SHIM_FD_NONBLOCK, L = SHIM_FD_LOWAT;
@@ -675,14 +763,15 @@ static void test_register_eager(void)
 	struct fake_helper h;
 	int lfd, c, s;
 
-	ASSERT_EQ(shim_env_promote_after(NULL), 0u, "shim_env_promote_after");
-	ASSERT_EQ(shim_env_promote_after("x"), 0u, "shim_env_promote_after");
-	ASSERT_EQ(shim_env_promote_after("256"), 0u, "shim_env_promote_after");
-	ASSERT_EQ(shim_env_promote_after("-1"), 0u, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after(NULL), SHIM_PROMOTE_AFTER, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("x"), SHIM_PROMOTE_AFTER, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("256"), SHIM_PROMOTE_AFTER, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("-1"), SHIM_PROMOTE_AFTER, "shim_env_promote_after");
+	ASSERT_EQ(shim_env_promote_after("0"), 0u, "shim_env_promote_after");
 	ASSERT_EQ(shim_env_promote_after("3"), 3u, "shim_env_promote_after");
 	fake_start(&h, path);
 	ASSERT_EQ(shim_active(), true, "shim_active");
-	ASSERT_EQ(shim_cfg.promote_after, 0u, "shim_cfg");
+	shim_cfg.promote_after = 0;
 	lfd = listener(&la, 16);
 	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
@@ -706,6 +795,7 @@ static void test_register_eager(void)
 	close(c);
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
+	shim_cfg.promote_after = SHIM_PROMOTE_AFTER;
 	fake_stop(&h);
 }
 
@@ -737,8 +827,8 @@ static void test_ping(void)
  */
 /*
  * rounds request/reply exchanges between c and s through the hooked calls: two promote
- * the server (SHIM_PROMOTE_AFTER is 3: its second write) and make the client due, which
- * its next call promotes (at its second read the reply is still queued).
+ * both (SHIM_PROMOTE_AFTER is 2 turns: the server at its second write, the client at its
+ * second read, with the reply still queued).
  */
 static void exchanges(int c, int s, int rounds)
 {
@@ -858,16 +948,18 @@ static int hooks_child(void)
 	close(c);
 
 	/*
-	 * A forked child makes its own helper connection and registers too, at its fourth
-	 * write: a writer that never reads is promoted as well.
+	 * A forked child makes its own helper connection and registers too: a writer that
+	 * never reads is promoted by what it carried, each call counting at least 1 KiB
+	 * (SHIM_PROMOTE_KIB one-byte writes, then one more).
 	 */
 	if (fork() == 0) {
+		int k, ok;
+
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		_exit(connect(c, (struct sockaddr *)&la, sizeof(la)) == 0 &&
-			      write(c, "a", 1) == 1 && write(c, "b", 1) == 1 &&
-			      write(c, "c", 1) == 1 && write(c, "d", 1) == 1
-			  ? 0
-			  : 1);
+		ok = connect(c, (struct sockaddr *)&la, sizeof(la)) == 0;
+		for (k = 0; ok && k <= (int)SHIM_PROMOTE_KIB; k++)
+			ok = write(c, "a", 1) == 1;
+		_exit(ok ? 0 : 1);
 	}
 	ASSERT_EQ(wait(&val) > 0 && val == 0, true, "wait");
 	close(accept(lfd, NULL, NULL));
@@ -884,7 +976,7 @@ static int run_hooks_child(const char *self, const char *lib, const char *sock)
 	if (pid == 0) {
 		setenv("LD_PRELOAD", lib, 1);
 		setenv("SKACCEL_SOCKET", sock, 1);
-		setenv("SKACCEL_PROMOTE_AFTER", "3", 1);
+		unsetenv("SKACCEL_PROMOTE_AFTER"); /* the default: after two turns */
 		unsetenv("SKACCEL_DEBUG");
 		execl(self, self, "hooks-child", (char *)NULL);
 		_exit(127);
@@ -1012,6 +1104,7 @@ int main(int argc, char **argv)
 	test_failures();
 	test_threads();
 	test_register();
+	test_pairwait();
 	test_register_eager();
 	test_ping();
 	test_untrusted_helper();

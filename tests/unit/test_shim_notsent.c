@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * Unit tests of the unsent-bytes mark the shim puts on registered sockets (notsent.h): set
- * on blocking sockets only, following O_NONBLOCK both ways, never over the application's
+ * on blocking sockets, on non-blocking ones only while they drain, following O_NONBLOCK
+ * both ways, never over the application's
  * own mark, and hidden from the application's getsockopt(). Real loopback TCP sockets, so
  * the mark read back is the kernel's.
  */
@@ -104,6 +105,59 @@ static void test_nonblocking_and_preset(void)
 	shim_fd_clear(fd);
 }
 
+/*
+ * Paired non-blocking with bytes still in its send queue (lazy promotion: sent by TCP
+ * before the pairing): the mark holds until a write finds the queue empty.
+ */
+static void test_drain(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), a;
+	static char buf[1 << 16];
+	ssize_t n;
+
+	ASSERT_OK(bind(l, (struct sockaddr *)&sin, sizeof(sin)), "bind");
+	ASSERT_OK(listen(l, 1), "listen");
+	ASSERT_OK(getsockname(l, (struct sockaddr *)&sin, &len), "getsockname");
+	ASSERT_OK(connect(c, (struct sockaddr *)&sin, sizeof(sin)), "connect");
+	a = accept(l, NULL, NULL);
+	ASSERT_TRUE(a >= 0, "accept");
+	/* Nothing queued: managed, no mark (the non-blocking rule). */
+	shim_fd_set(c, SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK);
+	shim_notsent_take(c);
+	ASSERT_EQ(mark(c), 0, "mark, queue empty");
+	ASSERT_EQ(shim_fd_get(c), SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK | SHIM_FD_LOWAT,
+		  "shim_fd_get, queue empty");
+
+	/* The peer reads nothing: fill its window, then our send queue holds bytes. */
+	shim_fd_clear(c);
+	while (send(c, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	shim_fd_set(c, SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK);
+	shim_notsent_take(c);
+	ASSERT_EQ(mark(c), SHIM_NOTSENT_LOWAT, "mark, draining");
+	ASSERT_EQ(shim_fd_get(c) & SHIM_FD_DRAIN, SHIM_FD_DRAIN, "shim_fd_get, draining");
+	shim_notsent_drain_check(c);
+	ASSERT_EQ(mark(c), SHIM_NOTSENT_LOWAT, "mark, still queued");
+
+	/* The peer reads everything: the next check drops the mark. */
+	do {
+		n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0)
+			usleep(10000), n = recv(a, buf, sizeof(buf), MSG_DONTWAIT);
+	} while (n > 0);
+	shim_notsent_drain_check(c);
+	ASSERT_EQ(mark(c), 0, "mark, drained");
+	ASSERT_EQ(shim_fd_get(c), SHIM_FD_REGISTERED | SHIM_FD_NONBLOCK | SHIM_FD_LOWAT,
+		  "shim_fd_get, drained");
+	close(a);
+	close(c);
+	close(l);
+	shim_fd_clear(c);
+}
+
 int main(void)
 {
 	shim_real_init();
@@ -111,5 +165,6 @@ int main(void)
 		return 1;
 	test_blocking();
 	test_nonblocking_and_preset();
+	test_drain();
 	return skt_summary();
 }

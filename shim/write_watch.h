@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * What every hooked write (write, writev, send, sendto, sendmsg, sendfile, splice) does
+ * around the real call on an fd the shim watches: a candidate may be promoted first and
+ * counts what it carried (promote.h); a socket registered before its peer counts it too
+ * and may ask whether it is paired now (pairwait.h); a non-blocking one that DRAINs may
+ * drop its mark (notsent.h). Every other fd: one table lookup.
+ */
+#ifndef SHIM_WRITE_WATCH_H
+#define SHIM_WRITE_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "shim/fdtab.h"
+#include "shim/notsent.h"
+#include "shim/pairwait.h"
+#include "shim/promote.h"
+
+static inline bool shim_write_watched(int fd)
+{
+	return shim_fd_get(fd) & (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN);
+}
+
+/* len: the bytes the call is about to write (a large write promotes a candidate first). */
+static inline void shim_write_before(int fd, size_t len)
+{
+	/* This order: a candidate this promotes has just been told; it asks later. */
+	shim_pairwait_before(fd, len);
+	shim_promote_try_write(fd, len);
+}
+
+/* The bytes an iovec array holds (saturating). */
+static inline size_t shim_iov_bytes(const struct iovec *iov, int iovcnt)
+{
+	size_t sum = 0;
+	int i;
+
+	for (i = 0; iov && i < iovcnt; i++)
+		sum = sum + iov[i].iov_len < sum ? (size_t)-1 : sum + iov[i].iov_len;
+	return sum;
+}
+
+/* n: what the real call returned. */
+static inline void shim_write_after(int fd, ssize_t n)
+{
+	shim_promote_count(fd, n);
+	shim_pairwait_wrote(fd, n);
+	shim_notsent_drain_check(fd);
+}
+
+#endif /* SHIM_WRITE_WATCH_H */
