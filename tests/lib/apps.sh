@@ -173,6 +173,24 @@ apps_verdict() {
 	if [ -n "$why" ]; then skt_fail "$name" "$why"; else skt_pass "$name"; fi
 }
 
+# apps_verdict_untouched NAME ERR [stat extras...]: for connections too short to be worth
+# a registration (one request and its reply, then close: lazy promotion leaves them on TCP,
+# shim/promote.h): correct (ERR empty), and the helper was never asked about one of them.
+apps_verdict_untouched() {
+	local name=$1 err=$2 regs
+	shift 2
+	apps_measure
+	apps_stat "$name" "$@"
+	regs=$(printf '%s' "$FALLBACKS" | tr ',' '\n' | grep -c "reg_")
+	if [ -n "$err" ]; then
+		skt_fail "$name" "$err"
+	elif [ "$regs" -ne 0 ] || [ "$REDIR" -ne 0 ]; then
+		skt_fail "$name" "short connections reached the helper: $FALLBACKS (redirected $REDIR)"
+	else
+		skt_pass "$name"
+	fi
+}
+
 # apps_helper_alive NAME: a crashed helper would turn the next tests into plain-TCP runs.
 apps_helper_alive() {
 	helper_alive "$SKT_HELPER_PID" && return 0

@@ -196,7 +196,14 @@ int test_listen(struct endpoint *ep, int backlog, int flags);
 
 struct endpoint test_target(const struct endpoint *listener);
 
+/*
+ * A connected pair over the configured addresses: *c from connect(), *s from accept().
+ * test_pair() then warms it up (two one-byte round trips, read whole): under skaccel-run
+ * both ends are registered afterwards (lazy promotion registers a connection after a few
+ * reads and writes). test_pair_cold() leaves it as connect() and accept() returned it.
+ */
 void test_pair(int *c, int *s);
+void test_pair_cold(int *c, int *s);
 
 uint64_t parse_size(const char *s);
 

@@ -26,20 +26,24 @@ if ! apps_wait_port $PORT; then
 	skt_done
 fi
 
-# What may still be queued, unread, when iperf3's receiver stops counting: the reader's
-# budget, i.e. its largest receive buffer, twice over for good measure.
+# What may still be queued, unread, when iperf3's receiver stops counting, per stream: the
+# reader's budget, i.e. its largest receive buffer, twice over for good measure.
 rmem_max=$(skt_in "$APPS_NS" sysctl -n net.ipv4.tcp_rmem | awk '{ print $3 }')
 SLACK=$((2 * (rmem_max > 4194304 ? rmem_max : 4194304)))
 
-# run NAME ADDR ARGS...: one client run.
+# run NAME ADDR ARGS...: one client run (with -P N, N streams each may hold SLACK).
 run() {
-	local name=$1 addr=$2 base err="" bytes rc
+	local name=$1 addr=$2 base err="" bytes rc streams=1 a prev=""
 	shift 2
+	for a in "$@"; do
+		[ "$prev" = -P ] && streams=$a
+		prev=$a
+	done
 	base=$SKT_TMP/${name//\//_}
 	apps_mark
 	apps_run iperf3 -c "$addr" -p $PORT -t 1 -J "$@" >"$base.json" 2>"$base.err"
 	rc=$?
-	bytes=$(python3 "$APPS_DIR/iperf3-check.py" "$base.json" "$SLACK" 2>"$base.check")
+	bytes=$(python3 "$APPS_DIR/iperf3-check.py" "$base.json" "$((SLACK * streams))" 2>"$base.check")
 	if [ -z "$bytes" ]; then
 		err="iperf3 exit $rc: $(skt_tail "$base.check") $(skt_tail "$base.err")"
 		bytes=0

@@ -39,9 +39,11 @@ fail_all() {
 	skt_done
 }
 
-# A pair that stays connected: the server accepts one connection and says "g"; the client
-# then sends N bytes, the server answers N, and both hold the connection open. Each writes
-# its pid to its ready file (the server once listening, the client once done).
+# A pair that stays connected: the server accepts one connection and they exchange three
+# greetings (a connection is registered after a few reads and writes: lazy promotion, the
+# default); the client then sends N bytes, the server answers N, and both hold the
+# connection open. Each writes its pid to its ready file (the server once listening, the
+# client once done).
 cat >"$SKT_TMP/hold.py" <<'PY'
 import os, socket, sys, time
 mode, host, port, n, ready = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
@@ -60,12 +62,16 @@ if mode == "server":
     s.listen(8)
     open(ready, "w").write("%d\n" % os.getpid())
     c, _ = s.accept()
-    c.sendall(b"g")
+    for _ in range(3):
+        fill(c, 1)
+        c.sendall(b"g")
     fill(c, n)
     c.sendall(b"y" * n)
 else:
     c = socket.create_connection((host, port))
-    c.recv(1)
+    for _ in range(3):
+        c.sendall(b"h")
+        fill(c, 1)
     c.sendall(b"x" * n)
     fill(c, n)
     open(ready, "w").write("%d\n" % os.getpid())

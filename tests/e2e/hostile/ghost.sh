@@ -53,12 +53,16 @@ SOCK=$SKT_SOCK PIN=$SKT_PIN
 PY=$SKT_OTHER_PY GHOST=$SKT_OTHER_HOSTILE/ghost.py RUN=$SKT_OTHER_RUN LIB=$SKT_OTHER_LIB
 
 # role WHO opt|plain NAME ARGS...: ghost.py ARGS in $NS as root or nobody, under
-# skaccel-run or not, in the background, bounded; its output goes to $D/NAME.out.
+# skaccel-run or not, in the background, bounded; its output goes to $D/NAME.out. root,
+# the victim, runs with the defaults users get. nobody, who makes the ghost, registers
+# every connection at once (SKACCEL_PROMOTE_AFTER=0): an attacker chooses its own
+# settings, and a ghost that never carried data is registered only that way.
 role() {
 	local who=$1 how=$2 name=$3 cmd
 	shift 3
 	cmd=("$PY" "$GHOST" "$@" --dir "$D")
 	[ "$how" = opt ] && cmd=("$RUN" -q -s "$SOCK" -l "$LIB" "${cmd[@]}")
+	[ "$how" = opt ] && [ "$who" = nobody ] && cmd=(env SKACCEL_PROMOTE_AFTER=0 "${cmd[@]}")
 	cmd=(timeout -k 2 40 "${cmd[@]}")
 	[ "$who" = nobody ] && cmd=(setpriv --reuid="$NOBODY" --regid="$NOGROUP" --clear-groups "${cmd[@]}")
 	ip netns exec "$NS" "${cmd[@]}" >"$D/$name.out" 2>"$D/$name.err" &
@@ -171,7 +175,9 @@ server_side() {
 	hs_verdict "$t" "$ERR"
 }
 
-server_side hostile_ghost/server_side_ghost 7601 7602 11 0 65536 0
+# 320 KiB: more than the 256 KiB after which the victim's ends are registered (lazy
+# promotion, shim/promote.h), so that the victim's client meets the ghost at the helper.
+server_side hostile_ghost/server_side_ghost 7601 7602 11 0 327680 0
 
 # The helper says that it found a waiting end that is not the victim's other end: when the
 # victim registers, or before, when its sweep re-checks the waiting ends (every second).
@@ -252,7 +258,7 @@ fi
 hs_verdict hostile_ghost/pool_after_rst "$ERR"
 
 # Last: it restarts the helper.
-server_side hostile_ghost/ghost_survives_restart 7631 7632 41 1 65536 0
+server_side hostile_ghost/ghost_survives_restart 7631 7632 41 1 327680 0
 
 skt_helper_stop
 skt_helper_unpin "$PIN"

@@ -115,19 +115,22 @@ static void zerocopy(struct rng *r, bool late)
 	size_t chunk = (size_t)rng_range(r, 1, 64 * KIB);
 	uint64_t t0;
 
-	lfd = test_listen(&l, 4, 0);
-	t = test_target(&l);
-	c = socket(t.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK_SYS(c >= 0, "socket");
-	if (!late)
+	if (late) {
+		/* After the first exchanges: registered by then under skaccel (test_pair()). */
+		test_pair(&c, &s);
+		CHECK_SYS(!setsockopt(c, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)),
+			  "setsockopt(SO_ZEROCOPY) after the first exchanges");
+	} else {
+		lfd = test_listen(&l, 4, 0);
+		t = test_target(&l);
+		c = socket(t.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK_SYS(c >= 0, "socket");
 		CHECK_SYS(!setsockopt(c, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)),
 			  "setsockopt(SO_ZEROCOPY) before connect");
-	CHECK_SYS(!connect(c, (struct sockaddr *)&t.ss, t.len), "connect");
-	s = accept_one(lfd, 0);
-	close(lfd);
-	if (late)
-		CHECK_SYS(!setsockopt(c, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)),
-			  "setsockopt(SO_ZEROCOPY) after connect");
+		CHECK_SYS(!connect(c, (struct sockaddr *)&t.ss, t.len), "connect");
+		s = accept_one(lfd, 0);
+		close(lfd);
+	}
 	vs_init(&w, g_opt.key, stream_id(1), UINT64_MAX, "zerocopy stream");
 	vs_init(&vs, g_opt.key, stream_id(1), (uint64_t)sends * chunk, "zerocopy stream");
 	buf = malloc(chunk * (size_t)sends);
