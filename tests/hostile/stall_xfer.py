@@ -21,6 +21,9 @@ socket, epoll for both directions. --exit-without-close: the server leaves the s
 exit() (the kernel's close, no close() call). Prints "ok: sent N received N in S s", or
 "FAIL: <why>" and exits 1; --limit seconds bounds the whole run ("timed out (hang)").
 
+--spawn (--mode thread): once the pause is over, run true(1) by subprocess (vfork(); the
+child closes its copies of the fds with close_range() and execs) before sending.
+
 --end WAY: how the server's socket goes once the transfer is done, instead of close():
   exit          left to exit() (as --exit-without-close)
   os_exit       left to os._exit(), which calls _exit(): no atexit handlers, no destructors
@@ -42,6 +45,7 @@ import random
 import select
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -114,6 +118,9 @@ def run_thread(sock, a, out, inp, name_out, name_in):
     global _phase
     _phase = "pause (reader blocked)"
     time.sleep(a.pause)
+    if a.spawn:
+        _phase = "spawn"
+        subprocess.run(["true"], check=True)
     _phase = "send"
     while out.off < out.total:
         n = min(CHUNK, out.total - out.off)
@@ -251,6 +258,7 @@ def main():
                                       "close_range", "closefrom", "kill", "exec_cloexec",
                                       "exec_inherit"), default="close")
     ap.add_argument("--trailer", default="")
+    ap.add_argument("--spawn", action="store_true")
     a = ap.parse_args()
     if a.exit_without_close:
         a.end = "exit"

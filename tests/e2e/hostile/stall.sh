@@ -30,6 +30,11 @@
 #                            directly, not through the shim's hook)
 #   long_after_exec_cloexec  the server execs a program without the shim, its socket
 #                            close-on-exec (python's default): the exec closes it
+#   long_after_subprocess    the server runs a program by python's subprocess mid-transfer:
+#                            its vfork() child closes its copies of the fds (close_range())
+#                            and execs, which must neither end the server's connection
+#                            (the child's fd table is its own, the shim's is the parent's
+#                            memory) nor make the shim forget the server's socket
 #   long_after_sigkill_bounded, long_after_exec_inherit_bounded
 #                            NOT fixed, documented: the server is killed (SIGKILL) with its
 #                            socket open, or execs a program without the shim that inherits
@@ -66,7 +71,7 @@ T=hostile_stall
 TESTS=("$T/long_after_tcp_xfer" "$T/long_after_threads" "$T/long_after_epoll" "$T/long_after_exit"
        "$T/long_after_unread_reset" "$T/long_after_os_exit" "$T/long_after_Exit" "$T/long_after_dup2"
        "$T/long_after_dup3" "$T/long_after_close_range" "$T/long_after_closefrom"
-       "$T/long_after_exec_cloexec" "$T/long_after_sigkill_bounded" "$T/long_after_exec_inherit_bounded"
+       "$T/long_after_exec_cloexec" "$T/long_after_subprocess" "$T/long_after_sigkill_bounded" "$T/long_after_exec_inherit_bounded"
        "$T/resume_before_timeout" "$T/resume_after_timeout_blocked_readers"
        "$T/resume_mid_stream_threads" "$T/resume_mid_stream_epoll" "$T/stop_during_setup"
        "$T/sigkill_queued" "$T/helper_alive")
@@ -219,6 +224,9 @@ for way in os_exit Exit dup2 dup3 close_range closefrom exec_cloexec; do
 	PY_SERVER_ARGS="--end $way" WORK=1.5 long_after "$T/long_after_$way" py_pair "le_$way" \
 		--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
 done
+# A vfork() child's closes and exec are its own: the parent's connection goes on.
+PY_SERVER_ARGS="--spawn" WORK=1.5 long_after "$T/long_after_subprocess" py_pair le_spawn \
+	--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
 
 # long_after_stranded NAME RC PAIR TAG ARGS...: a way out the shim cannot see (SIGKILL), or
 # must not act on (a socket inherited across exec by a program without the shim): the peer
