@@ -63,7 +63,8 @@
 	X(sighandler_t, sysv_signal, (int sig, sighandler_t handler))                            \
 	X(sighandler_t, __sysv_signal, (int sig, sighandler_t handler))                          \
 	X(sighandler_t, sigset, (int sig, sighandler_t handler))                                 \
-	X(int, siginterrupt, (int sig, int flag))
+	X(int, siginterrupt, (int sig, int flag))                                                \
+	X(void, closefrom, (int lowfd))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
 struct shim_real {

@@ -16,8 +16,21 @@ void shim_reset_if_unread(int fd);
 void shim_release_held(int fd);
 
 /*
- * At exit(), when the kernel closes every fd without our close(): the same for every HELD
- * fd that is not SHARED. (A process killed by a signal, or leaving by _exit(), is not seen.)
+ * fd is about to be closed by close(), or by dup2() or dup3() over it, with state st: both
+ * of the above as its state asks (nothing for a SHARED or unregistered fd).
+ */
+void shim_reset_closing(int fd, unsigned int st);
+
+/*
+ * The same for every fd in [first, last] that close_range() or closefrom() is about to
+ * close; a socket is left alone while an fd outside the range still refers to it.
+ */
+void shim_reset_closing_range(unsigned int first, unsigned int last);
+
+/*
+ * At exit(), when the kernel closes every fd without our close(): the same as
+ * shim_release_held() for every HELD fd that is not SHARED. (A process killed by a
+ * signal, or leaving by _exit(), is not seen.)
  */
 void shim_release_held_all(void);
 
