@@ -64,7 +64,9 @@
 	X(sighandler_t, __sysv_signal, (int sig, sighandler_t handler))                          \
 	X(sighandler_t, sigset, (int sig, sighandler_t handler))                                 \
 	X(int, siginterrupt, (int sig, int flag))                                                \
-	X(void, closefrom, (int lowfd))
+	X(void, closefrom, (int lowfd))                                                          \
+	X(void, _exit, (int status))                                                             \
+	X(void, _Exit, (int status))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
 struct shim_real {

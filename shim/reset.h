@@ -28,9 +28,9 @@ void shim_reset_closing(int fd, unsigned int st);
 void shim_reset_closing_range(unsigned int first, unsigned int last);
 
 /*
- * At exit(), when the kernel closes every fd without our close(): the same as
+ * At exit() and _exit(), when the kernel closes every fd without our close(): the same as
  * shim_release_held() for every HELD fd that is not SHARED. (A process killed by a
- * signal, or leaving by _exit(), is not seen.)
+ * signal is not seen.)
  */
 void shim_release_held_all(void);
 
