@@ -35,7 +35,7 @@ SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 	if (!SHIM_REAL_READY(close_range))
 		return shim_enosys();
-	/* CLOSE_RANGE_CLOEXEC closes nothing now; exec will. */
+	/* CLOSE_RANGE_CLOEXEC closes nothing now; exec will (hook_exec.c). */
 	if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
 		shim_reset_closing_range(first, last);
 	ret = real.close_range(first, last, flags);

@@ -66,7 +66,12 @@
 	X(int, siginterrupt, (int sig, int flag))                                                \
 	X(void, closefrom, (int lowfd))                                                          \
 	X(void, _exit, (int status))                                                             \
-	X(void, _Exit, (int status))
+	X(void, _Exit, (int status))                                                             \
+	X(int, execve, (const char *path, char *const argv[], char *const envp[]))               \
+	X(int, execv, (const char *path, char *const argv[]))                                    \
+	X(int, execvp, (const char *file, char *const argv[]))                                   \
+	X(int, execvpe, (const char *file, char *const argv[], char *const envp[]))              \
+	X(int, fexecve, (int fd, char *const argv[], char *const envp[]))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
 struct shim_real {

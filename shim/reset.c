@@ -155,6 +155,17 @@ void shim_release_held_all(void)
 			end_connection((int)i);
 }
 
+void shim_release_held_cloexec(void)
+{
+	const struct closing c = { .first = 1, .last = 0, .cloexec = true };
+	unsigned int high = shim_fd_high(), i;
+
+	for (i = 0; i <= high; i++)
+		if ((shim_fd_get((int)i) & (SHIM_FD_HELD | SHIM_FD_SHARED)) == SHIM_FD_HELD &&
+		    closes_too((int)i, &c))
+			release_held((int)i, &c);
+}
+
 static void mark_shared(int fd, void *ctx)
 {
 	/* A candidate too: the receiver's reads cannot be counted (promote.c). */

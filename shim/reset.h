@@ -34,6 +34,13 @@ void shim_reset_closing_range(unsigned int first, unsigned int last);
  */
 void shim_release_held_all(void);
 
+/*
+ * Before an exec: the same for every HELD close-on-exec fd that is not SHARED, unless an
+ * fd that stays open across the exec refers to its socket. Inherited sockets are left to
+ * the new program.
+ */
+void shim_release_held_cloexec(void);
+
 /* sendmsg() passes descriptors (SCM_RIGHTS): their sockets are SHARED from now on. */
 void shim_reset_note_passed(const struct msghdr *msg);
 
