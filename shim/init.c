@@ -72,6 +72,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+	shim_cfg.pid = getpid();
 	shim_client_atfork_child(&shim_helper);
 	shim_sig_atfork_child();
 }
@@ -104,6 +105,7 @@ static void init(void)
 	shim_cfg.cross_netns = shim_env_flag(secure_getenv("SKACCEL_CROSS_NETNS"));
 	shim_cfg.timeout_ms = shim_env_timeout_ms(secure_getenv("SKACCEL_TIMEOUT_MS"));
 	shim_cfg.promote_after = shim_env_promote_after(secure_getenv("SKACCEL_PROMOTE_AFTER"));
+	shim_cfg.pid = getpid();
 	path = secure_getenv(SKACCEL_SOCKET_ENV);
 	if (!path || !*path)
 		path = SKACCEL_DEFAULT_SOCKET;
@@ -132,6 +134,11 @@ bool shim_active(void)
 	if (__builtin_expect(!__atomic_load_n(&init_done, __ATOMIC_ACQUIRE), 0))
 		pthread_once(&init_once, init);
 	return !shim_cfg.disabled;
+}
+
+bool shim_in_vfork_child(void)
+{
+	return getpid() != shim_cfg.pid;
 }
 
 void shim_log(const char *fmt, ...)

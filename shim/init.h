@@ -4,6 +4,7 @@
 #define SHIM_INIT_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "shim/helper_client.h"
 
@@ -25,6 +26,7 @@ struct shim_config {
 	 * helper, which sees the host's routes, decides (its --cross-netns).
 	 */
 	bool cross_netns;
+	pid_t pid; /* this process's, set at start-up and in a fork() child (shim_in_vfork_child) */
 };
 
 extern struct shim_config shim_cfg;
@@ -36,6 +38,14 @@ extern struct shim_client shim_helper;
  * until then and when disabled, hooks do nothing but call libc.
  */
 bool shim_active(void);
+
+/*
+ * In a vfork() child (posix_spawn, python's subprocess) the fd table is the parent's memory
+ * while the fds are the child's copies: a close or exec there is never a socket's last, a
+ * reset or shutdown would end the parent's connection, and clearing an entry would make the
+ * parent forget its own fd. A fork() child has its own pid in shim_cfg.pid.
+ */
+bool shim_in_vfork_child(void);
 
 /* Parse a boolean switch: unset, "", "0", "no", "false" and "off" are false. */
 bool shim_env_flag(const char *value);

@@ -65,7 +65,15 @@
 	X(sighandler_t, sysv_signal, (int sig, sighandler_t handler))                            \
 	X(sighandler_t, __sysv_signal, (int sig, sighandler_t handler))                          \
 	X(sighandler_t, sigset, (int sig, sighandler_t handler))                                 \
-	X(int, siginterrupt, (int sig, int flag))
+	X(int, siginterrupt, (int sig, int flag))                                                \
+	X(void, closefrom, (int lowfd))                                                          \
+	X(void, _exit, (int status))                                                             \
+	X(void, _Exit, (int status))                                                             \
+	X(int, execve, (const char *path, char *const argv[], char *const envp[]))               \
+	X(int, execv, (const char *path, char *const argv[]))                                    \
+	X(int, execvp, (const char *file, char *const argv[]))                                   \
+	X(int, execvpe, (const char *file, char *const argv[], char *const envp[]))              \
+	X(int, fexecve, (int fd, char *const argv[], char *const envp[]))
 
 /* real.connect(...) is libc's connect(), whatever the application's symbol lookup finds first. */
 struct shim_real {

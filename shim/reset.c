@@ -16,17 +16,38 @@
  * bytes resets the connection.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "shim/fdtab.h"
+#include "shim/init.h"
 #include "shim/real.h"
 #include "shim/reset.h"
 #include "shim/scm_walk.h"
 
-/* Another fd of this process refers to the same socket (dup, dup2, F_DUPFD). */
-static bool other_fd_holds(int fd)
+/*
+ * The fds that close together with the one at hand: a range (one fd for close(), dup2()
+ * and dup3() over it; close_range(), closefrom()), or every close-on-exec fd (exec).
+ */
+struct closing {
+	unsigned int first, last;
+	bool cloexec;
+};
+
+static bool closes_too(int fd, const struct closing *c)
+{
+	int fl;
+
+	if ((unsigned int)fd >= c->first && (unsigned int)fd <= c->last)
+		return true;
+	return c->cloexec && (fl = real.fcntl(fd, F_GETFD)) >= 0 && (fl & FD_CLOEXEC);
+}
+
+/* Another fd of this process, one that stays open, refers to the same socket (dup, F_DUPFD). */
+static bool other_fd_holds(int fd, const struct closing *c)
 {
 	unsigned int high = shim_fd_high(), i;
 	struct stat me, st;
@@ -34,7 +55,8 @@ static bool other_fd_holds(int fd)
 	if (fstat(fd, &me) < 0)
 		return true;
 	for (i = 0; i <= high; i++) {
-		if ((int)i == fd || !(shim_fd_get((int)i) & SHIM_FD_REGISTERED))
+		if ((int)i == fd || !(shim_fd_get((int)i) & SHIM_FD_REGISTERED) ||
+		    closes_too((int)i, c))
 			continue;
 		if (fstat((int)i, &st) == 0 && st.st_ino == me.st_ino && st.st_dev == me.st_dev)
 			return true;
@@ -42,15 +64,22 @@ static bool other_fd_holds(int fd)
 	return false;
 }
 
-void shim_reset_if_unread(int fd)
+static void reset_if_unread(int fd, const struct closing *c)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	int err = errno, unread = 0;
 
 	/* Bytes in the sockmap's queue (tcp_bpf_ioctl); 0 on plain TCP sockets. */
-	if (real.ioctl(fd, FIONREAD, &unread) == 0 && unread > 0 && !other_fd_holds(fd))
+	if (real.ioctl(fd, FIONREAD, &unread) == 0 && unread > 0 && !shim_in_vfork_child() &&
+	    !other_fd_holds(fd, c))
 		real.setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	errno = err;
+}
+
+void shim_reset_if_unread(int fd)
+{
+	reset_if_unread(fd,
+			&(struct closing){ .first = (unsigned int)fd, .last = (unsigned int)fd });
 }
 
 /*
@@ -79,20 +108,62 @@ static void end_connection(int fd)
 	errno = err;
 }
 
+static void release_held(int fd, const struct closing *c)
+{
+	if (!shim_in_vfork_child() && !other_fd_holds(fd, c))
+		end_connection(fd);
+}
+
 void shim_release_held(int fd)
 {
-	if (!other_fd_holds(fd))
-		end_connection(fd);
+	release_held(fd, &(struct closing){ .first = (unsigned int)fd, .last = (unsigned int)fd });
+}
+
+void shim_reset_closing(int fd, unsigned int st)
+{
+	if ((st & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) != SHIM_FD_REGISTERED)
+		return;
+	shim_reset_if_unread(fd);
+	if (st & SHIM_FD_HELD)
+		shim_release_held(fd);
+}
+
+void shim_reset_closing_range(unsigned int first, unsigned int last)
+{
+	const struct closing c = { .first = first, .last = last };
+	unsigned int high = shim_fd_high(), fd, st;
+
+	for (fd = first; fd <= last && fd <= high; fd++) {
+		st = shim_fd_get((int)fd);
+		if ((st & (SHIM_FD_REGISTERED | SHIM_FD_SHARED)) != SHIM_FD_REGISTERED)
+			continue;
+		reset_if_unread((int)fd, &c);
+		if (st & SHIM_FD_HELD)
+			release_held((int)fd, &c);
+	}
 }
 
 void shim_release_held_all(void)
 {
 	unsigned int high = shim_fd_high(), i;
 
+	if (shim_in_vfork_child())
+		return;
 	/* Every fd of the process closes now: another fd of the same socket holds nothing. */
 	for (i = 0; i <= high; i++)
 		if ((shim_fd_get((int)i) & (SHIM_FD_HELD | SHIM_FD_SHARED)) == SHIM_FD_HELD)
 			end_connection((int)i);
+}
+
+void shim_release_held_cloexec(void)
+{
+	const struct closing c = { .first = 1, .last = 0, .cloexec = true };
+	unsigned int high = shim_fd_high(), i;
+
+	for (i = 0; i <= high; i++)
+		if ((shim_fd_get((int)i) & (SHIM_FD_HELD | SHIM_FD_SHARED)) == SHIM_FD_HELD &&
+		    closes_too((int)i, &c))
+			release_held((int)i, &c);
 }
 
 static void mark_shared(int fd, void *ctx)

@@ -20,13 +20,32 @@ test changes the world) while the main thread writes; --mode epoll: one thread, 
 socket, epoll for both directions. --exit-without-close: the server leaves the socket to
 exit() (the kernel's close, no close() call). Prints "ok: sent N received N in S s", or
 "FAIL: <why>" and exits 1; --limit seconds bounds the whole run ("timed out (hang)").
+
+--spawn (--mode thread): once the pause is over, run true(1) by subprocess (vfork(); the
+child closes its copies of the fds with close_range() and execs) before sending.
+
+--end WAY: how the server's socket goes once the transfer is done, instead of close():
+  exit          left to exit() (as --exit-without-close)
+  os_exit       left to os._exit(), which calls _exit(): no atexit handlers, no destructors
+  Exit          left to _Exit() (ctypes)
+  dup2, dup3    /dev/null duplicated over it: os.dup2(), inheritable (dup2) or not (dup3)
+  close_range   it and a dup of it closed by os.closerange() (close_range())
+  closefrom     it and a dup of it closed by closefrom() (ctypes)
+  kill          left open; the server kills itself (SIGKILL, exit status 137)
+  exec_cloexec  left open (close-on-exec, python's default) across execve() of a program
+                without the shim, which prints "ok: exec" and exits
+  exec_inherit  made inheritable and passed to a new program without the shim (execve of
+                this script as "server-fd FD"), which sends --trailer and closes it; the
+                client (its --trailer) expects that text after the stream
 """
 import argparse
+import ctypes
 import os
 import random
 import select
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -43,24 +62,31 @@ def pattern(seed):
 
 
 class Stream:
-    """One direction: the expected bytes and how far they have come."""
+    """One direction: the expected bytes (the pattern, then trailer) and how far they have come."""
 
-    def __init__(self, seed, total):
+    def __init__(self, seed, total, trailer=b""):
         self.pat = pattern(seed)
         self.total = total
+        self.trailer = trailer
         self.off = 0
 
     def piece(self, n):
         o = self.off % PERIOD
         return self.pat[o:o + n]
 
+    def expected(self, n):
+        head = self.piece(max(0, min(n, self.total - self.off)))
+        t = max(0, self.off - self.total)
+        return head + self.trailer[t:t + n - len(head)]
+
     def check(self, data, name):
         n = len(data)
-        if self.off + n > self.total:
-            raise AssertionError(f"{name}: {self.off + n - self.total} bytes beyond the "
-                                 f"{self.total} sent")
-        if data != self.piece(n):
-            want = self.piece(n)
+        if self.off + n > self.total + len(self.trailer):
+            raise AssertionError(f"{name}: {self.off + n - self.total - len(self.trailer)} "
+                                 f"bytes beyond the {self.total} sent and the "
+                                 f"{len(self.trailer)}-byte trailer")
+        if data != self.expected(n):
+            want = self.expected(n)
             i = next(k for k in range(n) if data[k] != want[k])
             raise AssertionError(f"{name}: byte at offset {self.off + i} is {data[i]:#04x}, "
                                  f"expected {want[i]:#04x}: bytes lost, duplicated or reordered")
@@ -92,6 +118,9 @@ def run_thread(sock, a, out, inp, name_out, name_in):
     global _phase
     _phase = "pause (reader blocked)"
     time.sleep(a.pause)
+    if a.spawn:
+        _phase = "spawn"
+        subprocess.run(["true"], check=True)
     _phase = "send"
     while out.off < out.total:
         n = min(CHUNK, out.total - out.off)
@@ -180,9 +209,43 @@ def unread(a):
     raise AssertionError(f"recv returned {data!r} where TCP reports a reset")
 
 
+def end(sock, a):
+    """The server's socket goes the way --end says (see the top)."""
+    if a.end == "close":
+        sock.close()
+        return
+    fd = sock.detach()  # the fd stays open: whatever comes next closes it, or not
+    libc = ctypes.CDLL(None)  # the preloaded shim's symbols first, as for any caller
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    if a.end in ("dup2", "dup3"):
+        nul = os.open(os.devnull, os.O_RDWR)
+        os.dup2(nul, fd, inheritable=a.end == "dup2")
+        os.close(nul)
+    elif a.end in ("close_range", "closefrom"):
+        d = os.dup(fd)
+        if a.end == "close_range":
+            os.closerange(min(fd, d), max(fd, d) + 1)
+        else:
+            libc.closefrom(min(fd, d))
+    elif a.end == "os_exit":
+        os._exit(0)
+    elif a.end == "Exit":
+        libc._Exit(0)
+    elif a.end == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif a.end == "exec_cloexec":
+        os.execve(sys.executable, [sys.executable, "-c", "print('ok: exec', flush=True)"], env)
+    elif a.end == "exec_inherit":
+        os.set_inheritable(fd, True)
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), "server-fd",
+                                   str(fd), "--trailer", a.trailer,
+                                   "--limit", str(a.limit)], env)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("role", choices=("server", "client", "unread-server", "unread-client"))
+    ap.add_argument("role", choices=("server", "client", "unread-server", "unread-client",
+                                     "server-fd"))
     ap.add_argument("where", help="server: the file to write the port into; client: the port")
     ap.add_argument("--mode", choices=("thread", "epoll"), default="thread")
     ap.add_argument("--bytes", type=int, default=4 << 20)
@@ -191,7 +254,14 @@ def main():
     ap.add_argument("--limit", type=float, default=60.0)
     ap.add_argument("--key", type=int, default=1)
     ap.add_argument("--exit-without-close", action="store_true")
+    ap.add_argument("--end", choices=("close", "exit", "os_exit", "Exit", "dup2", "dup3",
+                                      "close_range", "closefrom", "kill", "exec_cloexec",
+                                      "exec_inherit"), default="close")
+    ap.add_argument("--trailer", default="")
+    ap.add_argument("--spawn", action="store_true")
     a = ap.parse_args()
+    if a.exit_without_close:
+        a.end = "exit"
 
     def hang(*_):
         print(f"FAIL: {a.role}: phase {_phase}: timed out (hang) after {a.limit} s", flush=True)
@@ -204,6 +274,13 @@ def main():
         if a.role.startswith("unread-"):
             _phase = a.role
             unread(a)
+            return
+        if a.role == "server-fd":
+            _phase = "server-fd: send the trailer"
+            sock = socket.socket(fileno=int(a.where))
+            sock.sendall(a.trailer.encode())
+            sock.close()
+            print(f"ok: server-fd sent the trailer after exec", flush=True)
             return
         if a.role == "server":
             ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -221,19 +298,18 @@ def main():
         else:
             _phase = "connect"
             sock = socket.create_connection(("127.0.0.1", int(a.where)))
-            out, inp = Stream(a.key * 2, a.bytes), Stream(a.key * 2 + 1, a.bytes)
+            out = Stream(a.key * 2, a.bytes)
+            inp = Stream(a.key * 2 + 1, a.bytes, a.trailer.encode())
             names = ("client->server", "server->client")
         t0 = time.monotonic()
         (run_thread if a.mode == "thread" else run_epoll)(sock, a, out, inp, *names)
-        if inp.off != inp.total:
-            raise AssertionError(f"{names[1]}: EOF at offset {inp.off} of {inp.total}: "
-                                 "bytes lost")
-        if a.exit_without_close:
-            sock.detach()  # the fd stays open: exit() leaves it to the kernel
-        else:
-            sock.close()
+        if inp.off != inp.total + len(inp.trailer):
+            raise AssertionError(f"{names[1]}: EOF at offset {inp.off} of "
+                                 f"{inp.total + len(inp.trailer)}: bytes lost")
         print(f"ok: {a.role} sent {out.off} received {inp.off} in "
               f"{time.monotonic() - t0:.2f} s", flush=True)
+        _phase = f"end: {a.end}"
+        end(sock, a)
     except Exception as e:
         print(f"FAIL: {a.role}: phase {_phase}: {e}", flush=True)
         sys.exit(1)

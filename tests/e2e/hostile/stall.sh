@@ -18,6 +18,35 @@
 #   long_after_exit          the same, and the server exits without closing its socket
 #   long_after_unread_reset  the server closes with bytes unread: its client sees the reset
 #                            TCP sends then, not an EOF and not a hang
+#   long_after_os_exit, long_after_Exit
+#                            the same as long_after_exit, the server leaving by _exit()
+#                            (os._exit) or _Exit(): no atexit handler, no destructor runs
+#   long_after_dup2, long_after_dup3
+#                            the server's socket is closed by dup2()/dup3() of /dev/null
+#                            over its fd, which the kernel does silently
+#   long_after_close_range, long_after_closefrom
+#                            the socket and a dup of it closed together by close_range()
+#                            (os.closerange) or closefrom() (glibc's calls close_range
+#                            directly, not through the shim's hook)
+#   long_after_exec_cloexec  the server execs a program without the shim, its socket
+#                            close-on-exec (python's default): the exec closes it
+#   long_after_subprocess    the server runs a program by python's subprocess mid-transfer:
+#                            its vfork() child closes its copies of the fds (close_range())
+#                            and execs, which must neither end the server's connection
+#                            (the child's fd table is its own, the shim's is the parent's
+#                            memory) nor make the shim forget the server's socket
+#   long_after_sigkill_bounded, long_after_exec_inherit_bounded
+#                            NOT fixed, documented: the server is killed (SIGKILL) with its
+#                            socket open, or execs a program without the shim that inherits
+#                            the socket (which must not be reset: the new program sends a
+#                            trailer on it) and closes it. No preload library runs at a
+#                            SIGKILL or in a program without it, and the helper's queued
+#                            copy keeps the socket open: the peer waits for its EOF until
+#                            the helper runs again (here HOLD seconds), which these cases
+#                            measure but cannot forbid. They check the bound on the damage:
+#                            once resumed, the helper refuses the stale request (too late)
+#                            and closes its copy at once, and the peer ends with every byte
+#                            within the shim's timeout and the margin of the resume.
 #   resume_before_timeout    resumed 50 ms in, well before the shim gives up: tcp_xfer
 #                            completes and takes the fast path (redir_bytes grows)
 #   resume_after_timeout_blocked_readers
@@ -31,15 +60,18 @@
 #                            queued: all four complete
 #
 # Without the shim's release of HELD sockets (shim/reset.c: at close(), and at exit() for
-# long_after_exit), the long_after cases hang until the helper is resumed: a closed socket
-# whose fd waits in the stopped helper's queue sends no FIN, and the peer's read of the EOF
-# never returns.
+# long_after_exit; at _exit()/_Exit(), dup2()/dup3() over the fd, close_range(),
+# closefrom() and exec for the cases after it), the long_after cases hang until the helper
+# is resumed: a closed socket whose fd waits in the stopped helper's queue sends no FIN,
+# and the peer's read of the EOF never returns.
 . "$(dirname "$0")/../../lib/skt.sh"
 . "$(dirname "$0")/../../lib/hostile.sh"
 
 T=hostile_stall
 TESTS=("$T/long_after_tcp_xfer" "$T/long_after_threads" "$T/long_after_epoll" "$T/long_after_exit"
-       "$T/long_after_unread_reset"
+       "$T/long_after_unread_reset" "$T/long_after_os_exit" "$T/long_after_Exit" "$T/long_after_dup2"
+       "$T/long_after_dup3" "$T/long_after_close_range" "$T/long_after_closefrom"
+       "$T/long_after_exec_cloexec" "$T/long_after_subprocess" "$T/long_after_sigkill_bounded" "$T/long_after_exec_inherit_bounded"
        "$T/resume_before_timeout" "$T/resume_after_timeout_blocked_readers"
        "$T/resume_mid_stream_threads" "$T/resume_mid_stream_epoll" "$T/stop_during_setup"
        "$T/sigkill_queued" "$T/helper_alive")
@@ -69,7 +101,7 @@ over() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x > y) }'; } # over X BOUND
 bound() { awk -v t="$TIMEOUT_S" -v m="$MARGIN" -v w="${1:-0}" 'BEGIN { printf "%.2f", 2 * t + m + w }'; }
 
 stop_helper() { kill -STOP "$SKT_HELPER_PID"; STOPPED_SINCE=$(now); }
-cont_helper() { kill -CONT "$SKT_HELPER_PID"; STOPPED_SINCE=""; }
+cont_helper() { kill -CONT "$SKT_HELPER_PID"; STOPPED_SINCE=""; RESUMED=$(now); }
 
 # run_end TAG CMD...: one end in the background, opted in; TAG.rc gets "rc time" when it
 # ends (time: $EPOCHREALTIME).
@@ -128,12 +160,15 @@ tcp_pair() {
 }
 
 # py_pair TAG ARGS...: the same with tests/hostile/stall_xfer.py (PY_ROLE: its
-# unread-server and unread-client with PY_ROLE=unread-).
+# unread-server and unread-client with PY_ROLE=unread-; PY_SERVER_ARGS: more arguments
+# for the server only, such as --end).
 py_pair() {
 	local tag=$1
 	shift
 	rm -f "$SKT_TMP/$tag".*
-	run_end "$tag.s" "$HS_PY" "$STALL_PY" "${PY_ROLE:-}server" "$SKT_TMP/$tag.port" --limit 60 "$@"
+	# shellcheck disable=SC2086 # PY_SERVER_ARGS: words for the server only
+	run_end "$tag.s" "$HS_PY" "$STALL_PY" "${PY_ROLE:-}server" "$SKT_TMP/$tag.port" --limit 60 "$@" \
+		${PY_SERVER_ARGS:-}
 	skt_wait_file "$SKT_TMP/$tag.port" 200 || { ERR="server $tag did not start: $(skt_tail "$SKT_TMP/$tag.s.out")"; return 1; }
 	T0=$(now)
 	echo "$T0" >"$SKT_TMP/$tag.t0"
@@ -183,6 +218,49 @@ WORK=1.5 long_after "$T/long_after_epoll" py_pair la3 --mode epoll --bytes $((4 
 WORK=1.5 long_after "$T/long_after_exit" py_pair la4 --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1 \
 	--exit-without-close
 PY_ROLE=unread- WORK=0 long_after "$T/long_after_unread_reset" py_pair la5
+
+# --- the other ways a HELD socket goes: each must end the connection as close() does -----
+for way in os_exit Exit dup2 dup3 close_range closefrom exec_cloexec; do
+	PY_SERVER_ARGS="--end $way" WORK=1.5 long_after "$T/long_after_$way" py_pair "le_$way" \
+		--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
+done
+# A vfork() child's closes and exec are its own: the parent's connection goes on.
+PY_SERVER_ARGS="--spawn" WORK=1.5 long_after "$T/long_after_subprocess" py_pair le_spawn \
+	--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
+
+# long_after_stranded NAME RC PAIR TAG ARGS...: a way out the shim cannot see (SIGKILL), or
+# must not act on (a socket inherited across exec by a program without the shim): the peer
+# waits for its EOF as long as the helper is stopped, which no test can forbid. Once the
+# helper runs again it reads the stale request, refuses it (too late) and closes the fd at
+# once: the peer must end within the bound of the resume, with every byte. The server must
+# exit with status RC having printed its "ok:" line.
+long_after_stranded() {
+	local name=$1 want=$2 pair=$3 tag=$4 rc end secs
+	shift 4
+	ERR=""
+	stop_helper
+	$pair "$tag" "$@" || { cont_helper; hs_verdict "$name" "$ERR"; return; }
+	wait_ends "$HOLD" "$tag.s" "$tag.c"
+	[ -n "$STOPPED_SINCE" ] && cont_helper
+	read -r rc end <"$SKT_TMP/$tag.s.rc"
+	skt_info "$tag.s: exit $rc: $(tail -n1 "$SKT_TMP/$tag.s.out")"
+	[ "$rc" = "$want" ] && grep -q '^ok: ' "$SKT_TMP/$tag.s.out" ||
+		ERR="server: exit $rc, expected $want: $(grep -m1 FAIL "$SKT_TMP/$tag.s.out" || skt_tail "$SKT_TMP/$tag.s.out")"
+	read -r rc end <"$SKT_TMP/$tag.c.rc"
+	secs=$(awk -v a="$RESUMED" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
+	skt_info "$name: the client ended $(awk -v a="$T0" -v b="$end" 'BEGIN { printf "%.2f", b - a }') s after it started, $secs s after the helper was resumed: $(tail -n1 "$SKT_TMP/$tag.c.out")"
+	if [ "$rc" != 0 ]; then
+		ERR="${ERR:+$ERR; }client: exit $rc: $(grep -m1 FAIL "$SKT_TMP/$tag.c.out" || skt_tail "$SKT_TMP/$tag.c.out")"
+	elif over "$secs" "$(bound)"; then
+		ERR="${ERR:+$ERR; }the client ended $secs s after the helper was resumed (bound $(bound) s): the resumed helper did not close the stale socket at once?"
+	fi
+	sleep 1.5
+	hs_verdict "$name" "$ERR"
+}
+PY_SERVER_ARGS="--end kill" long_after_stranded "$T/long_after_sigkill_bounded" 137 py_pair le_kill \
+	--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
+PY_SERVER_ARGS="--end exec_inherit" long_after_stranded "$T/long_after_exec_inherit_bounded" 0 py_pair \
+	le_inherit --mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1 --trailer "sent after exec"
 
 # --- resumed before the shim gives up: the fast path ------------------------------------------
 r0=$(skt_stat redir_bytes)
