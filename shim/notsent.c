@@ -26,6 +26,7 @@
 #include <netinet/tcp.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <linux/sockios.h>
 
 #include "shim/fdtab.h"
@@ -76,6 +77,19 @@ void shim_notsent_take(int fd)
 		shim_fd_add(fd, SHIM_FD_LOWAT);
 	}
 out:
+	errno = err;
+}
+
+void shim_notsent_before_write(int fd, size_t len)
+{
+	struct timespec pause = { .tv_nsec = SHIM_SENT_WAIT_STEP_NS };
+	unsigned int st = shim_fd_get(fd), i;
+	int err = errno;
+
+	if ((st & (SHIM_FD_LOWAT | SHIM_FD_NONBLOCK)) != SHIM_FD_LOWAT || len < SHIM_SENT_WAIT_MIN)
+		return;
+	for (i = 0; i < SHIM_SENT_WAIT_STEPS && unacked(fd) > 0; i++)
+		nanosleep(&pause, NULL);
 	errno = err;
 }
 

@@ -3,8 +3,9 @@
  * What every hooked write (write, writev, send, sendto, sendmsg, sendfile, splice) does
  * around the real call on an fd the shim watches: a candidate may be promoted first and
  * counts what it carried (promote.h); a socket registered before its peer counts it too
- * and may ask whether it is paired now (pairwait.h); a non-blocking one that DRAINs may
- * drop its mark (notsent.h). Every other fd: one table lookup.
+ * and may ask whether it is paired now (pairwait.h); a paired one may wait for what it
+ * sent by TCP, and a non-blocking one that DRAINs may drop its mark (notsent.h). Every
+ * other fd: one table lookup.
  */
 #ifndef SHIM_WRITE_WATCH_H
 #define SHIM_WRITE_WATCH_H
@@ -21,7 +22,8 @@
 
 static inline bool shim_write_watched(int fd)
 {
-	return shim_fd_get(fd) & (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN);
+	return shim_fd_get(fd) &
+	       (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN | SHIM_FD_LOWAT);
 }
 
 /* len: the bytes the call is about to write (a large write promotes a candidate first). */
@@ -30,6 +32,7 @@ static inline void shim_write_before(int fd, size_t len)
 	/* This order: a candidate this promotes has just been told; it asks later. */
 	shim_pairwait_before(fd, len);
 	shim_promote_try_write(fd, len);
+	shim_notsent_before_write(fd, len);
 }
 
 /* The bytes an iovec array holds (saturating). */
