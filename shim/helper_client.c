@@ -257,6 +257,13 @@ out:
 	return ret;
 }
 
+bool shim_client_backing_off(const struct shim_client *c)
+{
+	uint64_t until = __atomic_load_n(&c->retry_after_ns, __ATOMIC_RELAXED);
+
+	return until && now_ns() < until;
+}
+
 void shim_client_reset(struct shim_client *c)
 {
 	pthread_mutex_lock(&c->lock);

@@ -71,6 +71,13 @@ int shim_parse_uid(const char *s, uid_t *uid);
 int shim_client_request(struct shim_client *c, enum skaccel_op op, int fd,
 			struct skaccel_reply *rep, bool *fd_sent);
 
+/*
+ * The helper failed recently and no request goes out before the backoff ends: a caller
+ * that can ask later (a promotion, a pairing question) keeps its state and asks then.
+ * Reads the deadline without the lock: a stale answer costs one request, or one wait.
+ */
+bool shim_client_backing_off(const struct shim_client *c);
+
 /* Close the connection (if it is still ours) and forget any backoff. */
 void shim_client_reset(struct shim_client *c);
 

@@ -94,6 +94,11 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 	int ret;
 
 	ret = shim_client_request(&shim_helper, SKACCEL_OP_REGISTER, fd, &rep, &sent);
+	if (ret < 0 && !sent && shim_promote_lazy()) {
+		/* Nothing left us (no helper, or it failed a moment ago): a later call asks. */
+		log_outcome(fd, ep, "helper unreachable, later", strerrordesc_np(-ret));
+		return;
+	}
 	/*
 	 * Only these three mean the helper holds the socket. Every other status, including
 	 * refusals a newer helper may add (policy, ownership, namespace, ...), means plain
@@ -212,7 +217,8 @@ void shim_register_candidate(int fd)
 	struct shim_endpoints ep;
 	int state;
 
-	if (in_register || !shim_active())
+	/* The helper failed a moment ago: ask again after the backoff, at no cost now. */
+	if (in_register || !shim_active() || shim_client_backing_off(&shim_helper))
 		return;
 	in_register = true;
 	state = tcp_state(fd);
@@ -255,12 +261,13 @@ int shim_register_ask_paired(int fd)
 	bool sent;
 	int ret;
 
-	if (in_register || !shim_active())
+	if (in_register || !shim_active() || shim_client_backing_off(&shim_helper))
 		return 0;
 	in_register = true;
 	ret = shim_client_request(&shim_helper, SKACCEL_OP_PAIRED, fd, &rep, &sent);
 	in_register = false;
-	if (ret == 0 && rep.status == SKACCEL_OK_WAITING_PEER)
+	/* Not yet, or nothing left us (no helper just now): ask again later. */
+	if ((ret == 0 && rep.status == SKACCEL_OK_WAITING_PEER) || (ret < 0 && !sent))
 		return 0;
 	shim_fd_del(fd, SHIM_FD_UNPAIRED);
 	/* As a registration: a stalled helper's queue may hold the socket now (reset.h). */

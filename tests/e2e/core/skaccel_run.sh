@@ -105,7 +105,7 @@ pair() {
 	spid=$!
 	skt_wait_file "$ready" || { ERR="server did not start: $(skt_tail "$SKT_TMP/s.err")"; return; }
 	skt_in "$NS" env "${cenv[@]}" timeout 60 "$SKRUN" -s "$SKT_SOCK" -l "$SKLIB" \
-		"$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$ready")" --bytes 1M \
+		"$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$ready")" --bytes 8M \
 		>"$SKT_TMP/c.out" 2>"$SKT_TMP/c.err" || ERR="client: $(skt_tail "$SKT_TMP/c.err")"
 	wait "$spid" || ERR="${ERR:+$ERR; }server: $(skt_tail "$SKT_TMP/s.err")"
 }
