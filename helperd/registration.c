@@ -249,6 +249,31 @@ static int32_t check_ownership(int fd, const struct helperd_reg_client *who,
 	return 0;
 }
 
+/*
+ * An established TCP socket the redirect can serve, its cookie and tuple from the kernel,
+ * and, for a client, its own (check_ownership()). Returns 0 or the refusal, with res->err
+ * and res->step set where a call failed.
+ */
+static int32_t identify(int fd, const struct helperd_reg_client *who,
+			struct helperd_reg_result *res)
+{
+	int32_t status;
+	int err = 0;
+
+	status = helperd_sock_check(fd, &err);
+	if (status) {
+		fail(res, status, err, "inspect socket");
+		return status;
+	}
+	status = helperd_sock_key(fd, &res->cookie, &res->tuple, &err);
+	if (status) {
+		fail(res, status, err, "read socket identity");
+		return status;
+	}
+	res->have_tuple = true;
+	return who->untrusted ? check_ownership(fd, who, res) : 0;
+}
+
 static bool policy_allows(struct helperd_reg_ctx *ctx, const struct helperd_reg_client *who,
 			  struct helperd_reg_result *res)
 {
@@ -286,22 +311,9 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 		res->status = SKACCEL_ERR_DISABLED;
 		return;
 	}
-	res->status = helperd_sock_check(fd, &err);
-	if (res->status) {
-		fail(res, res->status, err, "inspect socket");
+	res->status = identify(fd, who, res);
+	if (res->status)
 		return;
-	}
-	res->status = helperd_sock_key(fd, &res->cookie, &res->tuple, &err);
-	if (res->status) {
-		fail(res, res->status, err, "read socket identity");
-		return;
-	}
-	res->have_tuple = true;
-	if (who->untrusted) {
-		res->status = check_ownership(fd, who, res);
-		if (res->status)
-			return;
-	}
 	if (!is_local(ctx, &res->tuple)) {
 		res->status = SKACCEL_ERR_NOT_LOCAL;
 		return;
@@ -385,25 +397,11 @@ void helperd_registration_paired(struct helperd_reg_ctx *ctx, int fd,
 				 struct helperd_reg_result *res)
 {
 	const struct helperd_reg_end *e;
-	int err = 0;
 
 	memset(res, 0, sizeof(*res));
-	res->status = helperd_sock_check(fd, &err);
-	if (res->status) {
-		fail(res, res->status, err, "inspect socket");
+	res->status = identify(fd, who, res);
+	if (res->status)
 		return;
-	}
-	res->status = helperd_sock_key(fd, &res->cookie, &res->tuple, &err);
-	if (res->status) {
-		fail(res, res->status, err, "read socket identity");
-		return;
-	}
-	res->have_tuple = true;
-	if (who->untrusted) {
-		res->status = check_ownership(fd, who, res);
-		if (res->status)
-			return;
-	}
 	e = helperd_registry_find(ctx->registry, res->cookie);
 	if (!e) {
 		res->status = SKACCEL_ERR_NOT_ESTABLISHED;

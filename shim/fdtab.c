@@ -45,6 +45,25 @@ int shim_fdtab_init(void)
 	return 0;
 }
 
+int shim_fd_array_map(struct shim_fd_array *a, size_t elem)
+{
+	size_t len = __atomic_load_n(&shim_fdtab_len, __ATOMIC_ACQUIRE);
+	void *p;
+
+	if (a->base)
+		return 0;
+	if (!len)
+		return -EINVAL;
+	/* MAP_NORESERVE: as the fd table, pages appear only where an fd of interest lives. */
+	p = mmap(NULL, len * elem, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	a->base = p;
+	__atomic_store_n(&a->len, (unsigned int)len, __ATOMIC_RELEASE);
+	return 0;
+}
+
 static void note_high(unsigned int fd)
 {
 	unsigned int high = __atomic_load_n(&fdtab_high, __ATOMIC_RELAXED);

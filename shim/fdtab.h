@@ -3,6 +3,7 @@
 #ifndef SHIM_FDTAB_H
 #define SHIM_FDTAB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The fd's socket was handed to the helper and may be in the sockhash: reads need fixups. */
@@ -60,6 +61,25 @@ static inline unsigned int shim_fd_get(int fd)
 
 /* Map the table, sized from RLIMIT_NOFILE. 0 or -errno; idempotent but not thread-safe. */
 int shim_fdtab_init(void);
+
+/*
+ * A side table with one element of elem bytes per fd of the table (promote.c, pairwait.c),
+ * zeroed, its pages appearing only where it is written. Mapped once, after
+ * shim_fdtab_init(): 0 or -errno. The length is published after the base (release).
+ */
+struct shim_fd_array {
+	void *base;
+	unsigned int len;
+};
+int shim_fd_array_map(struct shim_fd_array *a, size_t elem);
+
+/* Element fd of a, or NULL (not mapped, or fd past its end). */
+static inline void *shim_fd_array_at(struct shim_fd_array *a, int fd, size_t elem)
+{
+	if ((unsigned int)fd >= __atomic_load_n(&a->len, __ATOMIC_ACQUIRE))
+		return NULL;
+	return (char *)a->base + (size_t)fd * elem;
+}
 
 /* Replace fd's state (no-op for untracked fds). */
 void shim_fd_set(int fd, unsigned int flags);

@@ -5,10 +5,8 @@
  * "not yet". Threads writing one socket at once may lose each other's
  * counts or ask twice: the schedule is a cost bound, not a promise, and both are harmless.
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/mman.h>
 
 #include "shim/pairwait.h"
 #include "shim/register.h"
@@ -18,33 +16,16 @@
 /* 256 KiB << 32 is past anything a connection carries: it has stopped asking by then. */
 #define ASKED_MAX (SHIM_PAIRWAIT_DENSE + 32u)
 
-static uint64_t *words;
-static unsigned int words_len;
+static struct shim_fd_array words;
 
 int shim_pairwait_init(void)
 {
-	size_t len = __atomic_load_n(&shim_fdtab_len, __ATOMIC_ACQUIRE);
-	void *p;
-
-	if (words)
-		return 0;
-	if (!len)
-		return -EINVAL;
-	/* MAP_NORESERVE: as the fd table, pages appear only where such a socket lives. */
-	p = mmap(NULL, len * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	words = p;
-	__atomic_store_n(&words_len, (unsigned int)len, __ATOMIC_RELEASE);
-	return 0;
+	return shim_fd_array_map(&words, sizeof(uint64_t));
 }
 
 static uint64_t *word(int fd)
 {
-	if ((unsigned int)fd >= __atomic_load_n(&words_len, __ATOMIC_ACQUIRE))
-		return NULL;
-	return &words[fd];
+	return shim_fd_array_at(&words, fd, sizeof(uint64_t));
 }
 
 /*

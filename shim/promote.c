@@ -18,7 +18,6 @@
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "shim/fdtab.h"
@@ -41,36 +40,19 @@
 #define TURNS_SHIFT 24
 #define TURN_ONE (1u << TURNS_SHIFT)
 
-static uint32_t *words;
-static unsigned int words_len;
+static struct shim_fd_array words;
 
 /* This thread is promoting: a signal handler's read on it must not wait for itself. */
 static __thread bool promoting_here __attribute__((tls_model("initial-exec")));
 
 int shim_promote_init(void)
 {
-	size_t len = __atomic_load_n(&shim_fdtab_len, __ATOMIC_ACQUIRE);
-	void *p;
-
-	if (words)
-		return 0;
-	if (!len)
-		return -EINVAL;
-	/* MAP_NORESERVE: as the fd table, pages appear only where a candidate lives. */
-	p = mmap(NULL, len * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	words = p;
-	__atomic_store_n(&words_len, (unsigned int)len, __ATOMIC_RELEASE);
-	return 0;
+	return shim_fd_array_map(&words, sizeof(uint32_t));
 }
 
 static uint32_t *word(int fd)
 {
-	if ((unsigned int)fd >= __atomic_load_n(&words_len, __ATOMIC_ACQUIRE))
-		return NULL;
-	return &words[fd];
+	return shim_fd_array_at(&words, fd, sizeof(uint32_t));
 }
 
 void shim_promote_candidate(int fd, unsigned int nonblock)
