@@ -86,6 +86,8 @@ static unsigned int kib(uint32_t v)
 /* Due once it has made promote_after turns, or carried (or is about to write) enough. */
 static bool due(uint32_t v, size_t more)
 {
+	if (more < SHIM_PROMOTE_WRITE_MIN)
+		more = 0;
 	return (v >> TURNS_SHIFT) >= shim_cfg.promote_after ||
 	       kib(v) + (more >> 10) >= SHIM_PROMOTE_KIB;
 }
@@ -179,10 +181,16 @@ bool shim_promote_enter(int fd)
 	}
 }
 
-/* What a call that moved n bytes (a write, or a read) adds to the word v. */
+/*
+ * What a call that moved n bytes (a write, or a read) adds to the word v: a turn, and its
+ * KiB (at least one), but none for a write under SHIM_PROMOTE_WRITE_MIN.
+ */
 static uint32_t carried(uint32_t v, bool write, ssize_t n)
 {
-	unsigned int k = kib(v) + (unsigned int)(((size_t)n + 1023) >> 10);
+	unsigned int k = kib(v);
+
+	if (!write || (size_t)n >= SHIM_PROMOTE_WRITE_MIN)
+		k += (unsigned int)(((size_t)n + 1023) >> 10);
 
 	if ((v & MOVED) && !(v & LAST_WRITE) == write && (v >> TURNS_SHIFT) < 0xffu)
 		v += TURN_ONE;

@@ -26,6 +26,15 @@
  */
 #define SHIM_PROMOTE_AFTER 2u
 #define SHIM_PROMOTE_KIB 256u
+/*
+ * A write smaller than this carries no KiB towards promotion: a one-way stream of small
+ * writes stays on TCP, which is faster for it (Nagle and autocorking coalesce the writes
+ * into large segments; on the redirect each write is one message and one wake-up of the
+ * reader: 0.25-0.65x of TCP for 64 B and 1 KiB writes, docs/BENCHMARKS.md). Its reader is
+ * promoted by what it reads and waits; small messages that turn (request/response) are
+ * promoted by their turns, where the redirect is faster.
+ */
+#define SHIM_PROMOTE_WRITE_MIN 8192u
 
 /* Lazy promotion is on (SKACCEL_PROMOTE_AFTER not 0). */
 bool shim_promote_lazy(void);

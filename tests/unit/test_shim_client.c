@@ -755,6 +755,52 @@ static void test_pairwait(void)
 	fake_stop(&h);
 }
 
+/*
+ * What makes a candidate due: two turns (promote_now()), SHIM_PROMOTE_KIB read, or a
+ * write that reaches it; small writes, however many, carry nothing towards it.
+ */
+static void test_promote_rules(void)
+{
+	const unsigned int C = SHIM_FD_CANDIDATE, R = SHIM_FD_REGISTERED;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s, i;
+
+	fake_start(&h, path);
+	ASSERT_EQ(shim_active(), true, "shim_active");
+	lfd = listener(&la, 16);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	s = hooked_accept4(lfd, 0);
+	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get: candidate");
+	/* 4 MiB in writes of 64 B and 1 KiB, the bench's small-write streams. */
+	for (i = 0; i < 4096; i++) {
+		shim_promote_count(c, 1024);
+		shim_promote_count(c, 64);
+	}
+	shim_promote_try(c);
+	ASSERT_EQ(shim_fd_get(c) & R, 0u, "small writes: still a candidate");
+	shim_promote_try_write(c, 1024);
+	ASSERT_EQ(shim_fd_get(c) & R, 0u, "a small write ahead: still a candidate");
+	shim_promote_try_write(c, SHIM_PROMOTE_KIB << 10);
+	ASSERT_EQ(shim_fd_get(c) & R, R, "a write of SHIM_PROMOTE_KIB: promoted before it");
+	/* A reader: what it reads counts, whatever the writer's sizes. */
+	for (i = 0; i < (int)(SHIM_PROMOTE_KIB / 64) - 1; i++)
+		if (shim_promote_enter(s))
+			shim_promote_leave(s, 64 << 10);
+	shim_promote_try(s);
+	ASSERT_EQ(shim_fd_get(s) & R, 0u, "reader, under SHIM_PROMOTE_KIB: still a candidate");
+	if (shim_promote_enter(s))
+		shim_promote_leave(s, 64 << 10);
+	shim_promote_try(s);
+	ASSERT_EQ(shim_fd_get(s) & R, R, "reader, SHIM_PROMOTE_KIB read: promoted");
+	close(c);
+	close(s);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	fake_stop(&h);
+}
+
 /* SKACCEL_PROMOTE_AFTER=0: registered inside connect() and accept(), before the app has the fd. */
 static void test_register_eager(void)
 {
@@ -949,16 +995,18 @@ static int hooks_child(void)
 
 	/*
 	 * A forked child makes its own helper connection and registers too: a writer that
-	 * never reads is promoted by what it carried, each call counting at least 1 KiB
-	 * (SHIM_PROMOTE_KIB one-byte writes, then one more).
+	 * never reads is promoted by what it writes, before a write of SHIM_PROMOTE_KIB
+	 * (non-blocking: nobody reads it). Small writes alone never promote it.
 	 */
 	if (fork() == 0) {
+		static char big[(SHIM_PROMOTE_KIB + 1) << 10];
 		int k, ok;
 
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		ok = connect(c, (struct sockaddr *)&la, sizeof(la)) == 0;
 		for (k = 0; ok && k <= (int)SHIM_PROMOTE_KIB; k++)
 			ok = write(c, "a", 1) == 1;
+		ok = ok && send(c, big, sizeof(big), MSG_DONTWAIT) > 0;
 		_exit(ok ? 0 : 1);
 	}
 	ASSERT_EQ(wait(&val) > 0 && val == 0, true, "wait");
@@ -1105,6 +1153,7 @@ int main(int argc, char **argv)
 	test_threads();
 	test_register();
 	test_pairwait();
+	test_promote_rules();
 	test_register_eager();
 	test_ping();
 	test_untrusted_helper();
