@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The sendfile() hooks: a write like any other (write_watch.h). A server that sends its
- * files with sendfile() (nginx, iperf3 -Z) would otherwise never count its writes, and its
- * connections would never be promoted.
+ * The sendfile() hooks: a write like any other (write_watch.h, which may shorten it on a
+ * non-blocking socket). A server that sends its files with sendfile() (nginx, iperf3 -Z)
+ * would otherwise never count its writes, and its connections would never be promoted.
  */
 #include <sys/sendfile.h>
 
@@ -17,7 +17,7 @@ SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 		return shim_enosys();
 	if (__builtin_expect(!shim_write_watched(out_fd), 1))
 		return real.sendfile(out_fd, in_fd, offset, count);
-	shim_write_before(out_fd, count);
+	count = shim_write_before(out_fd, count);
 	n = real.sendfile(out_fd, in_fd, offset, count);
 	shim_write_after(out_fd, n);
 	return n;
@@ -31,7 +31,7 @@ SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t co
 		return shim_enosys();
 	if (__builtin_expect(!shim_write_watched(out_fd), 1))
 		return real.sendfile64(out_fd, in_fd, offset, count);
-	shim_write_before(out_fd, count);
+	count = shim_write_before(out_fd, count);
 	n = real.sendfile64(out_fd, in_fd, offset, count);
 	shim_write_after(out_fd, n);
 	return n;

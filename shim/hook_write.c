@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The write(), writev(), send() and sendto() hooks: around the real call, what a watched
- * fd's writes do (write_watch.h); for every other fd, one table lookup.
+ * fd's writes do (write_watch.h, which may shorten a write on a non-blocking socket); for
+ * every other fd, one table lookup.
  */
 #include <unistd.h>
 
@@ -16,7 +17,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 		return shim_enosys();
 	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.write(fd, buf, len);
-	shim_write_before(fd, len);
+	len = shim_write_before(fd, len);
 	n = real.write(fd, buf, len);
 	shim_write_after(fd, n);
 	return n;
@@ -44,7 +45,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 		return shim_enosys();
 	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.send(fd, buf, len, flags);
-	shim_write_before(fd, len);
+	len = shim_write_before(fd, len);
 	n = real.send(fd, buf, len, flags);
 	shim_write_after(fd, n);
 	return n;
@@ -59,7 +60,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 		return shim_enosys();
 	if (__builtin_expect(!shim_write_watched(fd), 1))
 		return real.sendto(fd, buf, len, flags, addr, alen);
-	shim_write_before(fd, len);
+	len = shim_write_before(fd, len);
 	n = real.sendto(fd, buf, len, flags, addr, alen);
 	shim_write_after(fd, n);
 	return n;

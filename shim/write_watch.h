@@ -26,13 +26,24 @@ static inline bool shim_write_watched(int fd)
 	       (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN | SHIM_FD_LOWAT);
 }
 
-/* len: the bytes the call is about to write (a large write promotes a candidate first). */
-static inline void shim_write_before(int fd, size_t len)
+/*
+ * len: the bytes the call is about to write (a large write promotes a candidate first).
+ * Returns what a write()/send() may pass on: len, or, on a non-blocking socket still
+ * waiting for its peer, SHIM_PAIRWAIT_STEP. Such a socket sends by TCP until it learns
+ * of the pairing, which it asks before every SHIM_PAIRWAIT_STEP bytes: a short write,
+ * which a non-blocking socket may always return, keeps a 4 MiB write from going by TCP
+ * whole because the peer was promoted a moment after it started.
+ */
+static inline size_t shim_write_before(int fd, size_t len)
 {
 	/* This order: a candidate this promotes has just been told; it asks later. */
 	shim_pairwait_before(fd, len);
 	shim_promote_try_write(fd, len);
 	shim_notsent_before_write(fd, len);
+	if (len > SHIM_PAIRWAIT_STEP && (shim_fd_get(fd) & (SHIM_FD_UNPAIRED | SHIM_FD_NONBLOCK)) ==
+					    (SHIM_FD_UNPAIRED | SHIM_FD_NONBLOCK))
+		return SHIM_PAIRWAIT_STEP;
+	return len;
 }
 
 /* The bytes an iovec array holds (saturating). */

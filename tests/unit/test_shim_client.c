@@ -26,6 +26,7 @@
 #include "shim/helper_client.h"
 #include "shim/init.h"
 #include "shim/pairwait.h"
+#include "shim/write_watch.h"
 #include "shim/promote.h"
 #include "shim/register.h"
 
@@ -742,6 +743,10 @@ static void test_pairwait(void)
 	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	ASSERT_EQ(so_error(c), 0, "so_error");
 	ASSERT_EQ(promote_now(c), R | U | SHIM_FD_NONBLOCK, "promote_now");
+	/* Still waiting: a large write is cut to what it may send before it asks again. */
+	ASSERT_EQ(shim_write_before(c, 1 << 20), (size_t)SHIM_PAIRWAIT_STEP, "shim_write_before");
+	ASSERT_EQ(shim_write_before(c, 1000), (size_t)1000, "shim_write_before: small");
+	shim_pairwait_wrote(c, SHIM_PAIRWAIT_STEP);
 	put(&h.status, SKACCEL_OK_ACCELERATED);
 	n = get(&h.requests);
 	shim_pairwait_before(c, 64 * K);
