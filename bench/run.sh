@@ -63,11 +63,18 @@ bp_setup
 # kind: echo, sink, crr (examples/tcp_echo_server mode, tcp_bench_client arguments), or a
 # bp_KIND runner of bench/points.sh (its arguments after the client CPUs). note: why
 # skaccel can be slower on this point, shown when its ratio is below 1.0.
-NOTE_SMALL="small writes: every write is one message and one wake-up of the reader, where TCP coalesces small segments"
-NOTE_CONN="every new connection costs a round trip to the helper and a socket-map insert and removal; plain TCP pays neither"
+NOTE_SMALL="a one-way stream of small writes stays on TCP (its writer is never promoted); its reader is registered and waits, so each segment it receives passes the sk_skb program into the psock queue"
+NOTE_CONN="a connection of one exchange never reaches the helper (lazy promotion); what is left is the shim's hooks on connect, accept, each read and write, and close"
 NOTE_XCPU="across CPUs each redirected message takes the reader's socket lock, which the reader holds while it copies: the writer sleeps until a cross-CPU wake-up, where TCP leaves the segment on the reader's backlog (docs/KERNEL-NOTES.md §7.5)"
 POINTS=()
 add() { POINTS+=("$1"); }
+# Points whose connections stay on TCP by design (lazy promotion, shim/promote.h): one
+# exchange per connection, and one-way streams of writes under 8 KiB. Their skaccel
+# column measures the shim's overhead on plain TCP; they need not redirect anything.
+ON_TCP=" crr64 crr64u nginxCL "
+for s in "${STREAM_SIZES[@]}"; do
+	((s < 8192)) && ON_TCP="$ON_TCP st1c$s st2c$s "
+done
 for s in "${RR_SIZES[@]}"; do
 	add "rr$s|echo|0|0|--mode rr --size $s --warmup $RR_WARMUP|p50_us p99_us|$ROUNDS|request/response $s B, 1 CPU|"
 done
@@ -355,7 +362,9 @@ CHECKS=$SK_WORK/checks
 : >"$CHECKS"
 invalid=0
 while IFS='|' read -r id metric rt redir label; do
-	if [ "$redir" -le 0 ]; then
+	if [[ $ON_TCP == *" $id "* ]]; then
+		echo "- on TCP by design (lazy promotion): $label: $redir bytes redirected" >>"$CHECKS"
+	elif [ "$redir" -le 0 ]; then
 		invalid=1
 		echo "- INVALID: $label: the helper counted no redirected bytes" >>"$CHECKS"
 	fi
@@ -375,20 +384,21 @@ target() {
 	ok=$(awk -v r="$r" "BEGIN { print (r != \"n/a\" && $cond) ? \"met\" : \"NOT met\" }")
 	echo "- $label: ${r}x, $ok" >>"$CHECKS"
 }
-target "64 B round trip p50 at least 1.5x faster (1 CPU)" "r >= 1.5" \
+target "64 B round trip p50 at least 1.75x faster (1 CPU)" "r >= 1.75" \
 	"$(awk -F'|' '$1 == "rr64" && $2 == "p50_us" { print $3 }' "$VERDICTS")"
 while IFS='|' read -r id metric rt redir label; do
 	[[ $id == st* || $id == bulk* ]] || continue
 	target "$label, not below plain TCP" "r >= 1.0" "$rt"
 done <"$VERDICTS"
-target "connection rate at least 0.8x plain TCP (1 CPU)" "r >= 0.8" \
+target "connection rate not below plain TCP (1 CPU)" "r >= 1.0" \
 	"$(awk -F'|' '$1 == "crr64" { print $3 }' "$VERDICTS")"
-target "connection rate at least 0.8x plain TCP (unpinned)" "r >= 0.8" \
+target "connection rate not below plain TCP (unpinned)" "r >= 1.0" \
 	"$(awk -F'|' '$1 == "crr64u" { print $3 }' "$VERDICTS")"
 
 if [ "$invalid" -eq 0 ]; then
 	VALIDITY="Valid: during the skaccel runs the registered sockets sent $total_redir bytes \
-by redirect and $total_tcp by TCP (the helper's counters), and every point redirected bytes."
+by redirect and $total_tcp by TCP (the helper's counters), and every point redirected bytes \
+but those on TCP by design (below)."
 else
 	VALIDITY="**INVALID**: at least one point's skaccel runs did not go through the redirect \
 (counters: $total_redir bytes redirected, $total_tcp by TCP); its skaccel column then \
