@@ -23,10 +23,12 @@ skaccel demo
 ============
 Two ordinary programs, examples/tcp_echo_server and examples/tcp_bench_client, talk TCP
 over loopback. They know nothing about skaccel. First they run as they are; then both are
-started under skaccel-run, which preloads a small library that hands each new local TCP
-connection to skaccel-helperd. The helper puts both ends into a BPF sockhash, and from then
-on an sk_msg program moves every write straight into the peer's receive queue instead of
-through the TCP/IP stack. The programs still see TCP sockets. Everything runs on CPU 0
+started under skaccel-run, which preloads a small library that hands each local TCP
+connection to skaccel-helperd once it has carried more than one exchange (or 256 KiB):
+a connection of one request and its reply stays on plain TCP and costs nothing. The
+helper puts both ends into a BPF sockhash, and from then on an sk_msg program moves every
+write straight into the peer's receive queue instead of through the TCP/IP stack. The
+programs still see TCP sockets. Everything runs on CPU 0
 (on this kind of VM a cross-CPU wake-up costs more than the whole round trip), and the
 helper uses a private socket and pin directory that are removed at the end.
 
