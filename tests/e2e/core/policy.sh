@@ -203,11 +203,14 @@ pair() {
 	wait "$spid" || ERR="${ERR:+$ERR; }server: $(grep -m1 FAIL "$tag.server" || skt_tail "$tag.server")"
 }
 
-# outcome NAME USER PORT PROG ACCEL POLICY [LOG_TEXT]: run a pair; reg_accelerated and
-# reg_policy must rise by exactly ACCEL and POLICY (written when the clients leave), and
-# the helper's log must hold LOG_TEXT. A request the helper reached after the shim had
-# given up (too_late, a loaded machine) is refused before the policy is asked: it counts
-# towards POLICY, as a refusal, and the failure message says so.
+# outcome NAME USER PORT PROG ACCEL POLICY [LOG_TEXT]: run a pair; reg_accelerated must
+# rise by exactly ACCEL and reg_policy by POLICY (written when the clients leave), and the
+# helper's log must hold LOG_TEXT. Each end is refused when it is promoted (lazy
+# promotion, shim/promote.h), and on a loaded machine one end may finish its traffic
+# before its promotion comes due: with POLICY 2, 1 is enough (clean-clone runs saw 1 of
+# 2 for group_missing twice); ACCEL 0 and the logged rule still prove the refusal. A
+# request the helper reached after the shim had given up (too_late) is refused before the
+# policy is asked: it counts towards POLICY, and the failure message says so.
 outcome() {
 	local name=$1 user=$2 port=$3 prog=$4 want_a=$5 want_p=$6 text=${7:-} a0 p0 l0 da dp dl _
 	a0=$(skt_stat reg_accelerated "$PIN_A")
@@ -222,7 +225,7 @@ outcome() {
 		sleep 0.1
 	done
 	[ -z "$ERR" ] && [ "$da" -ne "$want_a" ] && ERR="reg_accelerated rose by $da, expected $want_a"
-	[ -z "$ERR" ] && [ "$dp" -ne "$want_p" ] &&
+	[ -z "$ERR" ] && [ "$dp" -ne "$want_p" ] && ! { [ "$want_p" -eq 2 ] && [ "$dp" -eq 1 ]; } &&
 		ERR="reg_policy (+ reg_too_late: $dl) rose by $dp, expected $want_p"
 	[ -z "$ERR" ] && [ -n "$text" ] && ! grep -qF -- "$text" "$LOG_A" &&
 		ERR="no '$text' in the helper log: $(grep -m2 Refused "$LOG_A" | tr '\n' '|')"
