@@ -33,7 +33,9 @@ int32_t skaccel_req_validate(const void *buf, long len, int nfds)
 	if (!buf || len != (long)sizeof(req))
 		return SKACCEL_ERR_BAD_REQUEST;
 	memcpy(&req, buf, sizeof(req)); /* buf may be unaligned */
-	if (req.magic != SKACCEL_MAGIC || req.flags != 0)
+	if (req.magic != SKACCEL_MAGIC)
+		return SKACCEL_ERR_BAD_REQUEST;
+	if (req.flags & ~(req.op == SKACCEL_OP_REGISTER ? SKACCEL_REQ_IF_PEER_WAITS : 0u))
 		return SKACCEL_ERR_BAD_REQUEST;
 	if (req.version != SKACCEL_PROTO_VERSION)
 		return SKACCEL_ERR_VERSION;

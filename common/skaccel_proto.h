@@ -40,6 +40,16 @@ enum skaccel_op {
 };
 
 /*
+ * Request flags. REGISTER_IF_PEER_WAITS (REGISTER only): register the socket only if its
+ * other end is registered and waiting for it; otherwise do nothing and answer OK_NO_PEER.
+ * The shim sets it when a connection is due for promotion only by what it has read: a
+ * reader registered before its writer would wait, every segment through the sk_skb program,
+ * for a writer that may never register (one sending small writes stays on TCP, where they
+ * are faster). A helper without it answers BAD_REQUEST, and the shim stops setting it.
+ */
+#define SKACCEL_REQ_IF_PEER_WAITS 0x1u
+
+/*
  * Every outcome the helper can report, defined here once: X(NAME, value, key, phrase,
  * metric, label) gives SKACCEL_<NAME> = value, its stable snake_case key (JSON, --stats),
  * a short phrase for people (skaccel_status_str()), and its Prometheus counter: the
@@ -55,6 +65,9 @@ enum skaccel_op {
 	  "registrations_waiting_peer_total", NULL)                                                \
 	/* answer to PING */                                                                       \
 	X(OK_PONG, 2, "pong", "pong", "pings_total", NULL)                                         \
+	/* REGISTER_IF_PEER_WAITS and the peer has not registered: nothing done, ask later */      \
+	X(OK_NO_PEER, 3, "no_peer", "not registered, peer not registered yet",                     \
+	  "registrations_deferred_total", NULL)                                                    \
 	/* wrong size, magic or reserved bits */                                                   \
 	X(ERR_BAD_REQUEST, -1, "bad_request", "bad request", "registrations_refused_total",        \
 	  "reason")                                                                                \
@@ -115,14 +128,15 @@ enum skaccel_status {
 #undef SKACCEL_STATUS_ENUM_
 };
 
-/* The lowest status value: tables indexed by status must cover SKACCEL_STATUS_MIN..2. */
+/* Tables indexed by status must cover SKACCEL_STATUS_MIN..SKACCEL_STATUS_MAX. */
 #define SKACCEL_STATUS_MIN SKACCEL_ERR_OTHER_NETNS
+#define SKACCEL_STATUS_MAX SKACCEL_OK_NO_PEER
 
 struct skaccel_req {
 	uint32_t magic;	  /* SKACCEL_MAGIC */
 	uint16_t version; /* SKACCEL_PROTO_VERSION */
 	uint16_t op;	  /* enum skaccel_op */
-	uint32_t flags;	  /* reserved, must be 0 */
+	uint32_t flags;	  /* SKACCEL_REQ_*, only on the ops that take them; others 0 */
 	uint32_t seq;	  /* chosen by the client, echoed in the reply */
 	/*
 	 * CLOCK_MONOTONIC time at which the client stops waiting for the reply (0: none).

@@ -55,6 +55,9 @@ static const struct {
 	{ "registrations_waiting_peer_total",
 	  "Sockets registered before their peer; they accelerate once it registers" },
 	{ "pings_total", "PING requests answered (skaccel-run checking for a helper)" },
+	{ "registrations_deferred_total",
+	  "Sockets not registered because their peer was not (a reader asks only if its writer "
+	  "waits); they ask again later" },
 	{ "registrations_refused_total",
 	  "Requests the helper refused, by reason; the connection stays on TCP" },
 };

@@ -191,11 +191,37 @@ static void pair_any_netns(struct helperd_reg_ctx *ctx, struct helperd_reg_end *
  * Loopback addresses never leave their namespace, so a loopback connection's other end is
  * in ours: only --cross-netns=on with another address looks further.
  */
+static bool looks_across_netns(const struct helperd_reg_ctx *ctx, const struct skaccel_tuple *t)
+{
+	return ctx->cross_netns && !helperd_addr_is_loopback(t->local_addr) &&
+	       !helperd_addr_is_loopback(t->remote_addr);
+}
+
+/*
+ * REGISTER_IF_PEER_WAITS: does an end with our mirror tuple wait, where pair() would look?
+ * Only a hint that registering is worth it: pair() still runs the pairing check, and an end
+ * that is not our peer costs us a wait, as an unconditional registration would.
+ */
+static bool peer_waits(struct helperd_reg_ctx *ctx, const struct skaccel_tuple *t)
+{
+	const struct helperd_registry *r = ctx->registry;
+	struct skaccel_tuple mirror;
+	uint32_t i;
+
+	helperd_tuple_mirror(&mirror, t);
+	if (!looks_across_netns(ctx, t))
+		return helperd_registry_waiting(r, &mirror) != NULL;
+	for (i = 0; i < r->n; i++)
+		if (r->ends[i].waiting && same_but_netns(&r->ends[i].tuple, &mirror))
+			return true;
+	return false;
+}
+
+/* Step 4, in our namespace or across them (looks_across_netns()). */
 static void pair(struct helperd_reg_ctx *ctx, struct helperd_reg_end *me,
 		 struct helperd_reg_result *res)
 {
-	if (ctx->cross_netns && !helperd_addr_is_loopback(res->tuple.local_addr) &&
-	    !helperd_addr_is_loopback(res->tuple.remote_addr))
+	if (looks_across_netns(ctx, &res->tuple))
 		pair_any_netns(ctx, me, res);
 	else
 		pair_same_netns(ctx, me, res);
@@ -290,12 +316,12 @@ void helperd_register(struct helperd_reg_ctx *ctx, int fd, uid_t uid, pid_t pid,
 {
 	struct helperd_reg_client who = { .uid = uid, .pid = pid };
 
-	helperd_register_client(ctx, fd, &who, deadline_ns, res);
+	helperd_register_client(ctx, fd, &who, deadline_ns, 0, res);
 }
 
 void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 			     const struct helperd_reg_client *who, uint64_t deadline_ns,
-			     struct helperd_reg_result *res)
+			     uint32_t flags, struct helperd_reg_result *res)
 {
 	const struct helperd_maps *maps = ctx->maps;
 	uid_t uid = who->uid;
@@ -320,6 +346,10 @@ void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 	}
 	if (who->untrusted && !policy_allows(ctx, who, res)) {
 		res->status = SKACCEL_ERR_POLICY;
+		return;
+	}
+	if ((flags & SKACCEL_REQ_IF_PEER_WAITS) && !peer_waits(ctx, &res->tuple)) {
+		res->status = SKACCEL_OK_NO_PEER;
 		return;
 	}
 	res->limit = ctx->policy ? helperd_policy_user_limit(ctx->policy, uid, ctx->max_per_user)

@@ -67,15 +67,17 @@ struct helperd_reg_result {
 };
 
 /*
- * Register the socket fd for a client. Never closes fd: the caller must close it at once
- * afterwards (a socket the helper keeps open would not close when the application closes
+ * Register the socket fd for a client; flags are the request's (SKACCEL_REQ_*): with
+ * IF_PEER_WAITS and no registered end waiting for this one, nothing is done and the status
+ * is OK_NO_PEER, after the same checks as a registration. Never closes fd: the caller must close it
+ * at once afterwards (a socket the helper keeps open would not close when the application closes
  * it). Never deletes from skaccel_socks. An untrusted client must hand over a socket of
  * its own user (unless it is root) and of its own network namespace, and the policy must
  * allow it; that costs one fstat() for users other than root, nothing more.
  */
 void helperd_register_client(struct helperd_reg_ctx *ctx, int fd,
 			     const struct helperd_reg_client *who, uint64_t deadline_ns,
-			     struct helperd_reg_result *res);
+			     uint32_t flags, struct helperd_reg_result *res);
 
 /*
  * PAIRED: what became of the registered socket fd, checked for the client as REGISTER

@@ -151,10 +151,11 @@ static void request_register(struct helperd_daemon *d, struct helperd_client *c,
 		.exe = c->exe,
 	};
 	rq->registered = true;
-	helperd_register_client(&d->reg, rq->fds[0], &who, rq->req.deadline_ns, res);
+	helperd_register_client(&d->reg, rq->fds[0], &who, rq->req.deadline_ns, rq->req.flags, res);
 	if ((res->status == SKACCEL_ERR_MAP_FULL || res->status == SKACCEL_ERR_QUOTA) &&
 	    !res->inserted && sweep_for_room(d))
-		helperd_register_client(&d->reg, rq->fds[0], &who, rq->req.deadline_ns, res);
+		helperd_register_client(&d->reg, rq->fds[0], &who, rq->req.deadline_ns,
+					rq->req.flags, res);
 	helperd_sockmeta_record(d->reg.maps, c->pid, c->uid, c->comm, res, d->policy.default_line);
 }
 
@@ -251,7 +252,11 @@ static void log_registration(struct helperd_daemon *d, struct helperd_client *c,
 		snprintf(what, sizeof(what), "%s -> %s (cookie %llu)", local, remote,
 			 (unsigned long long)res->cookie);
 	}
-	if (res->status >= 0)
+	if (res->status == SKACCEL_OK_NO_PEER)
+		log_debug("Did not register %s for %s: it asked only if its peer waits, and none "
+			  "does",
+			  what, c->name);
+	else if (res->status >= 0)
 		log_debug("Registered %s for %s: %s", what, c->name,
 			  skaccel_status_str(res->status));
 	else
@@ -282,11 +287,12 @@ static int reply(struct helperd_client *c, const struct request *rq)
 		.seq = rq->parsed ? rq->req.seq : 0,
 		.status = rq->res.status,
 		.err = rq->res.err,
-		/* PAIRED: only an answer about a socket it holds names one. */
-		.cookie =
-		    rq->registered && rq->res.have_tuple && (!rq->queried || rq->res.status >= 0)
-			? rq->res.cookie
-			: 0,
+		/* Only a socket it registered, or an answer about one it holds, is named. */
+		.cookie = rq->registered && rq->res.have_tuple &&
+				  (!rq->queried || rq->res.status >= 0) &&
+				  rq->res.status != SKACCEL_OK_NO_PEER
+			      ? rq->res.cookie
+			      : 0,
 	};
 	ssize_t n;
 

@@ -53,7 +53,8 @@ void helperd_sockmeta_record(const struct helperd_maps *maps, pid_t pid, uid_t u
 	struct skaccel_sockmeta m;
 	int fd;
 
-	if (!res->have_tuple)
+	/* A socket not registered because its peer was not is no refusal: it asks again. */
+	if (!res->have_tuple || res->status == SKACCEL_OK_NO_PEER)
 		return;
 	fd = res->inserted ? maps->meta : maps->refused;
 	if (fd < 0)

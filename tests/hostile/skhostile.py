@@ -70,6 +70,8 @@ def load_proto():
          re.finditer(r"\b(SKACCEL_OP_[A-Z_]+)\s*=\s*(-?\d+)", hdr)}
     p["MAGIC"] = int(re.search(r"#define SKACCEL_MAGIC (0x[0-9a-fA-F]+)", hdr).group(1), 16)
     p["VERSION"] = int(re.search(r"#define SKACCEL_PROTO_VERSION (\d+)", hdr).group(1))
+    p["IF_PEER_WAITS"] = int(re.search(r"#define SKACCEL_REQ_IF_PEER_WAITS (0x[0-9a-fA-F]+)u",
+                                       hdr).group(1), 16)
     # The statuses: X(NAME, value, "key", "phrase", more columns...) in SKACCEL_STATUS_LIST.
     phrases = {}
     for m in re.finditer(r"\bX\(((?:OK|ERR)_[A-Z_]+),\s*(-?\d+),\s*\"[^\"]*\",\s*\"([^\"]*)\"[,)]",
@@ -388,6 +390,14 @@ CASES = [
          status=E["SKACCEL_ERR_BAD_REQUEST"], drop=False, echo=False),
     dict(name="reserved_flags_set", data=lambda s: req(OP_PING, s, flags=1),
          status=E["SKACCEL_ERR_BAD_REQUEST"], drop=False, echo=True),
+    # IF_PEER_WAITS is REGISTER's only flag: on another op, or beside an unknown bit, refused.
+    dict(name="paired_if_peer_waits", data=lambda s: req(OP_PAIRED, s, flags=P["IF_PEER_WAITS"]),
+         fdkind="tcp_pair", status=E["SKACCEL_ERR_BAD_REQUEST"], drop=False, echo=True),
+    dict(name="register_unknown_flag",
+         data=lambda s: req(OP_REG, s, flags=P["IF_PEER_WAITS"] << 1), fdkind="tcp_pair",
+         status=E["SKACCEL_ERR_BAD_REQUEST"], drop=False, echo=True),
+    dict(name="register_all_flags", data=lambda s: req(OP_REG, s, flags=0xFFFFFFFF),
+         fdkind="tcp_pair", status=E["SKACCEL_ERR_BAD_REQUEST"], drop=False, echo=True),
     dict(name="version_0", data=lambda s: req(OP_PING, s, version=0),
          status=E["SKACCEL_ERR_VERSION"], drop=False, echo=True),
     dict(name="version_next", data=lambda s: req(OP_PING, s, version=P["VERSION"] + 1),
@@ -566,10 +576,16 @@ def register_cases(args):
         c, a = tcp_pair(objs)
         s = objs.add(hconnect(args.socket))
 
-        def reg(fd, seq):
-            hsend(s, req(OP_REG, seq), [fd])
+        def reg(fd, seq, flags=0):
+            hsend(s, req(OP_REG, seq, flags=flags), [fd])
             return hrecv(s, 3.0)
 
+        # Only if its peer waits, and none does: nothing done (the next one is no ALREADY).
+        r = reg(c.fileno(), 9, P["IF_PEER_WAITS"])
+        err = status_err(r, "SKACCEL_OK_NO_PEER")
+        if not err and r.cookie != 0:
+            err = "a socket not registered is named in the reply (cookie %d)" % r.cookie
+        yield "register_if_peer_waits_nobody_waits", err
         r = reg(c.fileno(), 10)
         err = status_err(r, "SKACCEL_OK_WAITING_PEER", "first end: ")
         if not err and r.cookie != cookie_of(c):
@@ -580,7 +596,8 @@ def register_cases(args):
         d = objs.add(os.dup(c.fileno()))
         r = reg(d, 12)
         yield "register_dup_of_registered_socket", status_err(r, "SKACCEL_ERR_ALREADY")
-        r = reg(a.fileno(), 13)
+        # The second end asks only if its peer waits, as a reader promoted by bytes does.
+        r = reg(a.fileno(), 13, P["IF_PEER_WAITS"])
         err = status_err(r, "SKACCEL_OK_ACCELERATED", "second end: ")
         if not err and r.cookie != cookie_of(a):
             err = "reply cookie %d is not the socket's SO_COOKIE %d" % (r.cookie, cookie_of(a))

@@ -14,7 +14,7 @@
 #include "tests/unit/skt_assert.h"
 
 #define STATUS_MIN SKACCEL_STATUS_MIN
-#define STATUS_MAX SKACCEL_OK_PONG
+#define STATUS_MAX SKACCEL_STATUS_MAX
 
 static void test_counters(void)
 {

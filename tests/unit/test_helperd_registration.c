@@ -80,14 +80,14 @@ static void test_checks(void)
 
 	/* Another network namespace: whoever asks, root included. */
 	who.netns_cookie = netns + 1;
-	helperd_register_client(&ctx, c, &who, 0, &res);
+	helperd_register_client(&ctx, c, &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_OTHER_NETNS, "res.status");
 	ASSERT_TRUE(res.have_tuple, "res.have_tuple");
 	who.netns_cookie = netns;
 
 	/* Another user's socket (ours, asked for by someone else). */
 	who.uid = getuid() + 1;
-	helperd_register_client(&ctx, c, &who, 0, &res);
+	helperd_register_client(&ctx, c, &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_OWNER, "res.status");
 	ASSERT_EQ(res.owner, getuid(), "res.owner");
 	who.uid = getuid();
@@ -98,11 +98,11 @@ static void test_checks(void)
 	ASSERT_OK(helperd_policy_parse(&policy, text, strlen(text), &fake, &d),
 		  "helperd_policy_parse");
 	ctx.policy = &policy;
-	helperd_register_client(&ctx, c, &who, 0, &res);
+	helperd_register_client(&ctx, c, &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY, "res.status");
 	ASSERT_TRUE(res.rule != NULL, "res.rule != NULL");
 	ASSERT_EQ(res.rule ? res.rule->line : 0, 2, "res.rule ? res.rule->line : 0");
-	helperd_register_client(&ctx, a, &who, 0, &res);
+	helperd_register_client(&ctx, a, &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY, "res.status");
 	helperd_policy_free(&policy);
 
@@ -110,7 +110,7 @@ static void test_checks(void)
 	snprintf(text, sizeof(text), "default deny\ndeny ports=1\n");
 	ASSERT_OK(helperd_policy_parse(&policy, text, strlen(text), &fake, &d),
 		  "helperd_policy_parse");
-	helperd_register_client(&ctx, c, &who, 0, &res);
+	helperd_register_client(&ctx, c, &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_POLICY, "res.status");
 	ASSERT_TRUE(res.rule == NULL, "res.rule == NULL");
 	helperd_policy_free(&policy);
@@ -122,7 +122,7 @@ static void test_checks(void)
 	t.local_port = 1; /* any end: it only counts against the user */
 	ASSERT_EQ(helperd_registry_add(&registry, 12345, &t, getuid(), NULL), 0,
 		  "helperd_registry_add");
-	helperd_register_client(&ctx, c, &who, 0, &res);
+	helperd_register_client(&ctx, c, &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_QUOTA, "res.status");
 	ASSERT_EQ(res.limit, 1, "res.limit");
 	helperd_policy_free(&policy);
@@ -131,7 +131,7 @@ static void test_checks(void)
 	/* Not a socket at all: that refusal comes first, whoever asks. */
 	ASSERT_EQ(pipe(p), 0, "pipe");
 	who.netns_cookie = netns + 1;
-	helperd_register_client(&ctx, p[0], &who, 0, &res);
+	helperd_register_client(&ctx, p[0], &who, 0, 0, &res);
 	ASSERT_EQ(res.status, SKACCEL_ERR_NOT_SOCKET, "res.status");
 	close(p[0]);
 	close(p[1]);
@@ -142,8 +142,59 @@ static void test_checks(void)
 	helperd_localaddrs_free(&la);
 }
 
+/*
+ * REGISTER_IF_PEER_WAITS: without a waiting end under the mirror tuple nothing is done
+ * (OK_NO_PEER, the registry untouched); with one, the registration goes on (here to the
+ * per-user limit, which stops it before the maps).
+ */
+static void test_if_peer_waits(void)
+{
+	struct helperd_localaddrs la = {};
+	struct helperd_registry registry = {};
+	struct helperd_reg_result res;
+	struct helperd_reg_client who = { .uid = getuid(), .pid = getpid(), .untrusted = true };
+	struct helperd_reg_ctx ctx = {
+		.registry = &registry, .localaddrs = &la, .enabled = true, .max_per_user = 1
+	};
+	struct helperd_reg_end *e = NULL;
+	struct skaccel_tuple t = {};
+	__u64 netns = 0, cookie = 0;
+	uint16_t port = 0;
+	int c = -1, a = -1, err = 0;
+
+	ASSERT_EQ(helperd_own_netns_cookie(&netns), 0, "helperd_own_netns_cookie");
+	ASSERT_EQ(tcp_pair(&c, &a, &port), 0, "tcp_pair");
+	ASSERT_EQ(helperd_registry_init(&registry, 64), 0, "helperd_registry_init");
+	ctx.own_netns = netns;
+	who.netns_cookie = netns;
+
+	helperd_register_client(&ctx, c, &who, 0, SKACCEL_REQ_IF_PEER_WAITS, &res);
+	ASSERT_EQ(res.status, SKACCEL_OK_NO_PEER, "res.status");
+	ASSERT_FALSE(res.inserted, "res.inserted");
+	ASSERT_EQ(registry.n, 0, "registry.n");
+
+	/* c itself waits (registered already): that is not c's peer, so still nothing. */
+	ASSERT_EQ(helperd_sock_key(c, &cookie, &t, &err), 0, "helperd_sock_key");
+	ASSERT_EQ(helperd_registry_add(&registry, cookie, &t, getuid(), &e), 0,
+		  "helperd_registry_add");
+	if (e)
+		helperd_registry_wait(&registry, e);
+	helperd_register_client(&ctx, c, &who, 0, SKACCEL_REQ_IF_PEER_WAITS, &res);
+	ASSERT_EQ(res.status, SKACCEL_OK_NO_PEER, "res.status");
+
+	/* Our other end waits (its tuple is our mirror): on to the checks that follow. */
+	helperd_register_client(&ctx, a, &who, 0, SKACCEL_REQ_IF_PEER_WAITS, &res);
+	ASSERT_EQ(res.status, SKACCEL_ERR_QUOTA, "res.status");
+
+	close(c);
+	close(a);
+	helperd_registry_free(&registry);
+	helperd_localaddrs_free(&la);
+}
+
 int main(void)
 {
 	test_checks();
+	test_if_peer_waits();
 	return skt_summary();
 }
