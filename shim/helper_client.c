@@ -196,7 +196,7 @@ static int lock_until(struct shim_client *c, uint64_t deadline)
 	return -pthread_mutex_clocklock(&c->lock, CLOCK_MONOTONIC, &ts);
 }
 
-int shim_client_request(struct shim_client *c, enum skaccel_op op, int fd,
+int shim_client_request(struct shim_client *c, enum skaccel_op op, uint32_t flags, int fd,
 			struct skaccel_reply *rep, bool *fd_sent)
 {
 	uint64_t start = now_ns(), deadline = start + (uint64_t)c->timeout_ms * 1000000u;
@@ -230,6 +230,7 @@ retry:
 	}
 
 	skaccel_req_init(&req, op, ++c->seq);
+	req.flags = flags;
 	req.deadline_ns = deadline;
 	n = skaccel_send_fd(c->fd, &req, sizeof(req), fd, MSG_DONTWAIT);
 	if (n < 0 && !fresh && (n == -EPIPE || n == -ECONNRESET || n == -ENOTCONN)) {

@@ -58,8 +58,8 @@ int shim_passwd_uid(const char *file, const char *name, uid_t *uid);
 int shim_parse_uid(const char *s, uid_t *uid);
 
 /*
- * Send op (with fd attached if fd >= 0) and wait at most timeout_ms for the reply, lock
- * included. Returns 0 with *rep filled (rep->status says what the helper did, refusals
+ * Send op with flags (SKACCEL_REQ_*; fd attached if fd >= 0) and wait at most timeout_ms for the
+ * reply, lock included. Returns 0 with *rep filled (rep->status says what the helper did, refusals
  * included), or -errno if no valid reply came: the helper socket's error, -ETIMEDOUT,
  * -EPROTO for a malformed or mismatched reply, -ECONNRESET if the helper hung up, -EPERM
  * if the socket is served by a user we do not trust (see shim_client_trust_uid). After
@@ -68,7 +68,7 @@ int shim_parse_uid(const char *s, uid_t *uid);
  * *fd_sent says whether the helper got fd, i.e. whether it may have been inserted even
  * though the reply never came.
  */
-int shim_client_request(struct shim_client *c, enum skaccel_op op, int fd,
+int shim_client_request(struct shim_client *c, enum skaccel_op op, uint32_t flags, int fd,
 			struct skaccel_reply *rep, bool *fd_sent);
 
 /*

@@ -27,16 +27,19 @@
 #include "shim/register.h"
 
 /*
- * The word: hooked reads in progress, the PROMOTING mark, and what the connection carried:
- * whether anything moved yet and which way the last call moved it, the KiB moved (capped)
- * and the turns (a read after a write or a write after a read).
+ * The word: hooked reads in progress, how often the helper said "no peer" (the level), the
+ * PROMOTING mark, and what the connection carried: whether anything moved yet and which way
+ * the last call moved it, the bytes moved in units of 2^level KiB (capped) and the turns (a
+ * read after a write or a write after a read).
  */
-#define READERS_MASK 0xfffu
+#define READERS_MASK 0xffu
+#define LEVEL_SHIFT 8
+#define LEVEL_MASK 0xfu
 #define PROMOTING (1u << 12)
 #define MOVED (1u << 13)
 #define LAST_WRITE (1u << 14)
 #define KIB_SHIFT 15
-#define KIB_MAX 0x1ffu /* 9 bits: 511 KiB, past SHIM_PROMOTE_KIB */
+#define KIB_MAX 0x1ffu /* 9 bits: 511 units, past SHIM_PROMOTE_KIB */
 #define TURNS_SHIFT 24
 #define TURN_ONE (1u << TURNS_SHIFT)
 
@@ -83,19 +86,58 @@ static unsigned int kib(uint32_t v)
 	return (v >> KIB_SHIFT) & KIB_MAX;
 }
 
-/* Due once it has made promote_after turns, or carried (or is about to write) enough. */
+static unsigned int level(uint32_t v)
+{
+	return (v >> LEVEL_SHIFT) & LEVEL_MASK;
+}
+
+static bool turns_due(uint32_t v)
+{
+	return (v >> TURNS_SHIFT) >= shim_cfg.promote_after;
+}
+
+/*
+ * Due once it has made promote_after turns, or carried (or is about to write) enough:
+ * SHIM_PROMOTE_KIB units of 2^level KiB.
+ */
 static bool due(uint32_t v, size_t more)
 {
 	if (more < SHIM_PROMOTE_WRITE_MIN)
 		more = 0;
-	return (v >> TURNS_SHIFT) >= shim_cfg.promote_after ||
-	       kib(v) + (more >> 10) >= SHIM_PROMOTE_KIB;
+	return turns_due(v) || kib(v) + (more >> (10 + level(v))) >= SHIM_PROMOTE_KIB;
+}
+
+/*
+ * Due by what it read alone (no turns, no large write): a reader registered before its
+ * writer would wait, and pay the sk_skb program on every segment, for a writer that may
+ * never register; so it registers only if the writer waits already (SHIM_PROMOTE_NO_PEER).
+ */
+static bool due_by_reads(uint32_t v, size_t more)
+{
+	return !turns_due(v) && !(v & LAST_WRITE) && more < SHIM_PROMOTE_WRITE_MIN;
+}
+
+/*
+ * The helper said "no peer": start counting afresh at the next level (twice the bytes),
+ * and drop the PROMOTING mark, in one step with the readers counting in and out.
+ */
+static void no_peer(uint32_t *w)
+{
+	uint32_t v = __atomic_load_n(w, __ATOMIC_RELAXED), nv;
+
+	do {
+		unsigned int l = level(v) < SHIM_PROMOTE_NO_PEER_LEVELS ? level(v) + 1 : level(v);
+
+		nv = v & ~(PROMOTING | KIB_MAX << KIB_SHIFT | LEVEL_MASK << LEVEL_SHIFT);
+		nv |= l << LEVEL_SHIFT;
+	} while (!__atomic_compare_exchange_n(w, &v, nv, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 }
 
 static void try(int fd, bool now, size_t more)
 {
 	unsigned int st = shim_fd_get(fd);
 	uint32_t *w = word(fd), v;
+	bool if_peer_waits, waited_for_nobody = false;
 
 	if (!(st & SHIM_FD_CANDIDATE) || !w)
 		return;
@@ -120,10 +162,14 @@ static void try(int fd, bool now, size_t more)
 	 * trim_overlap; docs/KERNEL-NOTES.md §3.4). What must not happen, a read inside the
 	 * kernel across the insert, the PROMOTING mark holds off.
 	 */
+	if_peer_waits = !now && due_by_reads(v, more);
 	if (shim_fd_get(fd) & SHIM_FD_CANDIDATE)
-		shim_register_candidate(fd);
+		waited_for_nobody = shim_register_candidate(fd, if_peer_waits);
 	promoting_here = false;
-	__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
+	if (waited_for_nobody)
+		no_peer(w);
+	else
+		__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
 }
 
 void shim_promote_try(int fd)
@@ -174,7 +220,7 @@ bool shim_promote_enter(int fd)
 		if (!(old & PROMOTING) && (old & READERS_MASK) != READERS_MASK)
 			return true;
 		__atomic_fetch_sub(w, 1, __ATOMIC_RELAXED);
-		/* (4095 readers at once: no room to count one more, so never wait) */
+		/* (255 readers at once: no room to count one more, so never wait) */
 		if (promoting_here || !(old & PROMOTING))
 			return false;
 		wait_promotion(w);
@@ -183,14 +229,20 @@ bool shim_promote_enter(int fd)
 
 /*
  * What a call that moved n bytes (a write, or a read) adds to the word v: a turn, and its
- * KiB (at least one), but none for a write under SHIM_PROMOTE_WRITE_MIN.
+ * bytes in units of 2^level KiB, but none for a write under SHIM_PROMOTE_WRITE_MIN. At
+ * level 0 every call counts at least one unit (a reader of small reads is due after a few
+ * hundred); after a "no peer", bytes count to the nearest unit, so that what brings the
+ * next question is bytes, however small the reads: a reader of 64 B reads would otherwise
+ * ask every 256 reads, a helper round trip each.
  */
 static uint32_t carried(uint32_t v, bool write, ssize_t n)
 {
-	unsigned int k = kib(v);
+	unsigned int k = kib(v), shift = 10 + level(v);
 
 	if (!write || (size_t)n >= SHIM_PROMOTE_WRITE_MIN)
-		k += (unsigned int)(((size_t)n + 1023) >> 10);
+		k += (unsigned int)(((size_t)n +
+				     (level(v) ? 1ul << (shift - 1) : (1ul << shift) - 1)) >>
+				    shift);
 
 	if ((v & MOVED) && !(v & LAST_WRITE) == write && (v >> TURNS_SHIFT) < 0xffu)
 		v += TURN_ONE;

@@ -36,6 +36,16 @@
  */
 #define SHIM_PROMOTE_WRITE_MIN 8192u
 
+/*
+ * A candidate due only by what it has read asks the helper to register it only if its peer
+ * waits already (SKACCEL_REQ_IF_PEER_WAITS): the writer of a one-way stream registers by
+ * its writes, ahead of its reader, unless it writes small (then both stay on TCP, where its
+ * stream is faster). "No peer": it asks again after twice the bytes, up to this many times
+ * (256 KiB, 512 KiB, ..., then every 64 MiB): a stream whose writer turns to large writes
+ * later is found, at a cost of one round trip per 64 MiB at most.
+ */
+#define SHIM_PROMOTE_NO_PEER_LEVELS 8u
+
 /* Lazy promotion is on (SKACCEL_PROMOTE_AFTER not 0). */
 bool shim_promote_lazy(void);
 

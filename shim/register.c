@@ -34,6 +34,12 @@ static __thread bool in_register __attribute__((tls_model("initial-exec")));
  */
 static __thread int accepted_fd __attribute__((tls_model("initial-exec"))) = -1;
 
+/*
+ * The helper answered SKACCEL_REQ_IF_PEER_WAITS with BAD_REQUEST: it predates the flag.
+ * From then on this process registers unconditionally, as before the flag existed.
+ */
+static bool helper_lacks_if_peer_waits;
+
 bool shim_registering(void)
 {
 	return in_register;
@@ -82,22 +88,48 @@ static void log_outcome(int fd, const struct shim_endpoints *ep, const char *wha
 }
 
 /*
+ * REGISTER fd, only if its peer waits when asked (and the helper knows the flag). 0 with
+ * *rep, or -errno (shim_client_request()).
+ */
+static int request_register(int fd, bool if_peer_waits, struct skaccel_reply *rep, bool *sent)
+{
+	uint32_t flags =
+	    if_peer_waits && !__atomic_load_n(&helper_lacks_if_peer_waits, __ATOMIC_RELAXED)
+		? SKACCEL_REQ_IF_PEER_WAITS
+		: 0;
+	int ret;
+
+	ret = shim_client_request(&shim_helper, SKACCEL_OP_REGISTER, flags, fd, rep, sent);
+	if (ret == 0 && flags && rep->status == SKACCEL_ERR_BAD_REQUEST) {
+		__atomic_store_n(&helper_lacks_if_peer_waits, true, __ATOMIC_RELAXED);
+		ret = shim_client_request(&shim_helper, SKACCEL_OP_REGISTER, 0, fd, rep, sent);
+	}
+	return ret;
+}
+
+/*
  * Hand fd to the helper and record the outcome. nonblock is the fd's SHIM_FD_NONBLOCK bit.
  * An fd the helper may hold although no reply came (timeout, hang-up after the send) is
  * marked REGISTERED too: the read fixups are harmless on plain TCP, missing them is not.
  * It is also HELD: a stalled helper's queue may keep it open after the application closes it.
+ * Returns true if it asked only if its peer waits and the helper did nothing: no peer.
  */
-static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int nonblock)
+static bool register_fd(int fd, const struct shim_endpoints *ep, unsigned int nonblock,
+			bool if_peer_waits)
 {
 	struct skaccel_reply rep;
 	bool sent, registered;
 	int ret;
 
-	ret = shim_client_request(&shim_helper, SKACCEL_OP_REGISTER, fd, &rep, &sent);
+	ret = request_register(fd, if_peer_waits, &rep, &sent);
 	if (ret < 0 && !sent && shim_promote_lazy()) {
 		/* Nothing left us (no helper, or it failed a moment ago): a later call asks. */
 		log_outcome(fd, ep, "helper unreachable, later", strerrordesc_np(-ret));
-		return;
+		return false;
+	}
+	if (ret == 0 && if_peer_waits && rep.status == SKACCEL_OK_NO_PEER) {
+		log_outcome(fd, ep, skaccel_status_str(rep.status), "asks again later");
+		return true;
 	}
 	/*
 	 * Only these three mean the helper holds the socket. Every other status, including
@@ -140,6 +172,7 @@ static void register_fd(int fd, const struct shim_endpoints *ep, unsigned int no
 		}
 		log_outcome(fd, ep, what, rep.err > 0 ? strerrordesc_np(rep.err) : NULL);
 	}
+	return false;
 }
 
 /*
@@ -212,37 +245,38 @@ void shim_after_accept(int fd, const struct sockaddr *addr, const socklen_t *len
 	accepted_fd = -1;
 }
 
-void shim_register_candidate(int fd)
+bool shim_register_candidate(int fd, bool if_peer_waits)
 {
 	struct shim_endpoints ep;
+	bool no_peer = false;
 	int state;
 
 	/* The helper failed a moment ago: ask again after the backoff, at no cost now. */
 	if (in_register || !shim_active() || shim_client_backing_off(&shim_helper))
-		return;
+		return false;
 	in_register = true;
 	state = tcp_state(fd);
 	if (state == TCP_SYN_SENT) {
 		/* Still connecting (the helper takes only established sockets): ask later. */
 		in_register = false;
-		return;
+		return false;
 	}
 	if (state != TCP_ESTABLISHED) {
 		/* Failed, or already closing: nothing to accelerate. */
 		shim_fd_clear(fd);
 		in_register = false;
-		return;
+		return false;
 	}
 	/* tcp_state() read its TCP_INFO: SOCK_STREAM, no raw socket (locality.h). */
 	switch (shim_classify_tcp_fd(fd, &ep)) {
 	case SHIM_SOCK_LOCAL:
 		/* Asked again: connect() left it unknown, and a dup sibling may have changed it. */
-		register_fd(fd, &ep, nonblock_bit(fd));
+		no_peer = register_fd(fd, &ep, nonblock_bit(fd), if_peer_waits);
 		break;
 	case SHIM_SOCK_REMOTE:
 		/* Another container of this host looks remote from inside: the helper decides. */
 		if (shim_cfg.cross_netns) {
-			register_fd(fd, &ep, nonblock_bit(fd));
+			no_peer = register_fd(fd, &ep, nonblock_bit(fd), if_peer_waits);
 			break;
 		}
 		log_outcome(fd, &ep, skaccel_status_str(SKACCEL_ERR_NOT_LOCAL), NULL);
@@ -253,6 +287,7 @@ void shim_register_candidate(int fd)
 		break;
 	}
 	in_register = false;
+	return no_peer;
 }
 
 int shim_register_ask_paired(int fd)
@@ -264,7 +299,7 @@ int shim_register_ask_paired(int fd)
 	if (in_register || !shim_active() || shim_client_backing_off(&shim_helper))
 		return 0;
 	in_register = true;
-	ret = shim_client_request(&shim_helper, SKACCEL_OP_PAIRED, fd, &rep, &sent);
+	ret = shim_client_request(&shim_helper, SKACCEL_OP_PAIRED, 0, fd, &rep, &sent);
 	in_register = false;
 	/* Not yet, or nothing left us (no helper just now): ask again later. */
 	if ((ret == 0 && rep.status == SKACCEL_OK_WAITING_PEER) || (ret < 0 && !sent))

@@ -24,8 +24,10 @@ void shim_after_getsockopt(int fd, int level, int name, const void *val, const s
 /*
  * Hand the candidate fd to the helper now and record the outcome (REGISTERED, or nothing:
  * plain TCP for good). Only promote.c calls it, with every hooked read on fd excluded.
+ * if_peer_waits: only if its peer is registered and waits (SKACCEL_REQ_IF_PEER_WAITS);
+ * returns true when it was not for that reason: fd stays a candidate, to ask later.
  */
-void shim_register_candidate(int fd);
+bool shim_register_candidate(int fd, bool if_peer_waits);
 
 /*
  * Ask the helper whether fd, registered while its peer was not, is paired now; on yes it

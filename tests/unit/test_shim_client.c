@@ -55,9 +55,11 @@ struct fake_helper {
 	int mode;
 	int status;
 	int drop_all; /* close every connection (a helper restart, as seen by clients) */
+	int no_peer;  /* answer REGISTER_IF_PEER_WAITS with OK_NO_PEER */
 	int stop;
 	/* Counted by the thread. */
 	int accepts;
+	int last_flags; /* of the last request */
 	int requests;
 	int fds;
 };
@@ -100,7 +102,10 @@ static void fake_serve(struct fake_helper *h, int i)
 	rep.version = SKACCEL_PROTO_VERSION;
 	rep.op = req.op;
 	rep.seq = req.seq;
+	put(&h->last_flags, (int)req.flags);
 	rep.status = req.op == SKACCEL_OP_PING ? SKACCEL_OK_PONG : get(&h->status);
+	if ((req.flags & SKACCEL_REQ_IF_PEER_WAITS) && get(&h->no_peer))
+		rep.status = SKACCEL_OK_NO_PEER;
 	switch (get(&h->mode)) {
 	case FAKE_WRONG_SEQ:
 		rep.seq++;
@@ -199,7 +204,7 @@ static int some_fd; /* any fd to pass: the helper only counts it */
 
 static int req(struct shim_client *c, struct skaccel_reply *rep, bool *sent)
 {
-	return shim_client_request(c, SKACCEL_OP_REGISTER, some_fd, rep, sent);
+	return shim_client_request(c, SKACCEL_OP_REGISTER, 0, some_fd, rep, sent);
 }
 
 static void test_no_helper(void)
@@ -260,7 +265,7 @@ static void test_good(void)
 	ASSERT_EQ(rep.seq, 1, "rep");
 	ASSERT_EQ(req(&c, &rep, &sent), 0, "req");
 	ASSERT_EQ(rep.seq, 2, "rep");
-	ASSERT_EQ(shim_client_request(&c, SKACCEL_OP_PING, -1, &rep, &sent), 0,
+	ASSERT_EQ(shim_client_request(&c, SKACCEL_OP_PING, 0, -1, &rep, &sent), 0,
 		  "shim_client_request");
 	ASSERT_EQ(sent, false, "sent");
 	ASSERT_EQ(rep.status, SKACCEL_OK_PONG, "rep");
@@ -760,6 +765,67 @@ static void test_pairwait(void)
 	fake_stop(&h);
 }
 
+/* kib KiB read by hooked reads of 64 KiB (or what is left) on the candidate fd. */
+static void read_kib(int fd, unsigned int kib)
+{
+	unsigned int k;
+
+	for (; kib; kib -= k) {
+		k = kib < 64 ? kib : 64;
+		if (shim_promote_enter(fd))
+			shim_promote_leave(fd, (ssize_t)k << 10);
+	}
+}
+
+/*
+ * A reader whose writer has not registered: "no peer", still a candidate, and it asks again
+ * after twice the bytes each time, counted in bytes however small its reads.
+ */
+static void test_promote_no_peer(void)
+{
+	const unsigned int C = SHIM_FD_CANDIDATE, R = SHIM_FD_REGISTERED;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s, i, asked;
+	unsigned int kib = SHIM_PROMOTE_KIB;
+
+	fake_start(&h, path);
+	put(&h.no_peer, 1);
+	lfd = listener(&la, 16);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	s = hooked_accept4(lfd, 0);
+	for (i = 0; i < 4; i++, kib *= 2) {
+		asked = get(&h.requests);
+		read_kib(s, kib - 64);
+		shim_promote_try(s);
+		ASSERT_EQ(get(&h.requests), asked,
+			  skt_fmt("round %d: not due before %u KiB", i, kib));
+		read_kib(s, 64);
+		shim_promote_try(s);
+		ASSERT_EQ(get(&h.requests), asked + 1,
+			  skt_fmt("round %d: asked at %u KiB", i, kib));
+		ASSERT_EQ(shim_fd_get(s), C, skt_fmt("round %d: no peer, still a candidate", i));
+	}
+	/* 64 B reads: after a "no peer", 100,000 of them (6 MiB) do not make it ask again. */
+	asked = get(&h.requests);
+	for (i = 0; i < 100000; i++)
+		if (shim_promote_enter(s))
+			shim_promote_leave(s, 64);
+	shim_promote_try(s);
+	ASSERT_EQ(get(&h.requests), asked, "small reads count their bytes, not one unit each");
+	/* Its writer waits now: the next question registers it. */
+	put(&h.no_peer, 0);
+	read_kib(s, kib);
+	shim_promote_try(s);
+	ASSERT_EQ(shim_fd_get(s) & R, R, "registered once its peer waits");
+	close(c);
+	close(s);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	fake_stop(&h);
+}
+
 /*
  * What makes a candidate due: two turns (promote_now()), SHIM_PROMOTE_KIB read, or a
  * write that reaches it; small writes, however many, carry nothing towards it.
@@ -789,16 +855,16 @@ static void test_promote_rules(void)
 	ASSERT_EQ(shim_fd_get(c) & R, 0u, "a small write ahead: still a candidate");
 	shim_promote_try_write(c, SHIM_PROMOTE_KIB << 10);
 	ASSERT_EQ(shim_fd_get(c) & R, R, "a write of SHIM_PROMOTE_KIB: promoted before it");
+	ASSERT_EQ(get(&h.last_flags), 0, "a writer registers whether its peer waits or not");
 	/* A reader: what it reads counts, whatever the writer's sizes. */
-	for (i = 0; i < (int)(SHIM_PROMOTE_KIB / 64) - 1; i++)
-		if (shim_promote_enter(s))
-			shim_promote_leave(s, 64 << 10);
+	read_kib(s, SHIM_PROMOTE_KIB - 64);
 	shim_promote_try(s);
 	ASSERT_EQ(shim_fd_get(s) & R, 0u, "reader, under SHIM_PROMOTE_KIB: still a candidate");
-	if (shim_promote_enter(s))
-		shim_promote_leave(s, 64 << 10);
+	read_kib(s, 64);
 	shim_promote_try(s);
 	ASSERT_EQ(shim_fd_get(s) & R, R, "reader, SHIM_PROMOTE_KIB read: promoted");
+	ASSERT_EQ(get(&h.last_flags), (int)SKACCEL_REQ_IF_PEER_WAITS,
+		  "a reader registers only if its peer waits");
 	close(c);
 	close(s);
 	close(lfd);
@@ -1159,6 +1225,7 @@ int main(int argc, char **argv)
 	test_register();
 	test_pairwait();
 	test_promote_rules();
+	test_promote_no_peer();
 	test_register_eager();
 	test_ping();
 	test_untrusted_helper();
