@@ -15,7 +15,7 @@ SHIM_EXPORT ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
 
 	if (!SHIM_REAL_READY(sendfile))
 		return shim_enosys();
-	if (__builtin_expect(!shim_write_watched(out_fd), 1))
+	if (__builtin_expect(!shim_write_watched(out_fd, count), 1))
 		return real.sendfile(out_fd, in_fd, offset, count);
 	count = shim_write_before(out_fd, count);
 	n = real.sendfile(out_fd, in_fd, offset, count);
@@ -29,7 +29,7 @@ SHIM_EXPORT ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t co
 
 	if (!SHIM_REAL_READY(sendfile64))
 		return shim_enosys();
-	if (__builtin_expect(!shim_write_watched(out_fd), 1))
+	if (__builtin_expect(!shim_write_watched(out_fd, count), 1))
 		return real.sendfile64(out_fd, in_fd, offset, count);
 	count = shim_write_before(out_fd, count);
 	n = real.sendfile64(out_fd, in_fd, offset, count);

@@ -761,6 +761,44 @@ static void test_pairwait(void)
 }
 
 /*
+ * Which writes go through shim_write_before/after: every write of a candidate, of a socket
+ * waiting for its peer or of one that DRAINs; of a paired blocking socket with the mark,
+ * only those long enough to wait for its TCP bytes first; nothing else.
+ */
+static void test_write_watched(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, L = SHIM_FD_LOWAT, N = SHIM_FD_NONBLOCK;
+	const size_t big = SHIM_SENT_WAIT_MIN;
+	struct iovec small_iov[2] = { { .iov_len = 1000 }, { .iov_len = 1000 } };
+	struct iovec big_iov[2] = { { .iov_len = big / 2 }, { .iov_len = big / 2 } };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_GE(fd, 0, "socket");
+	ASSERT_EQ(shim_write_watched(fd, big), false, "untracked");
+	shim_fd_set(fd, R | L);
+	ASSERT_EQ(shim_write_watched(fd, 1000), false, "LOWAT, small write");
+	ASSERT_EQ(shim_write_watched(fd, big - 1), false, "LOWAT, just under the wait");
+	ASSERT_EQ(shim_write_watched(fd, big), true, "LOWAT, 64 KiB write");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), false, "LOWAT, small writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), true, "LOWAT, 64 KiB writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 1), false, "LOWAT, 32 KiB of a 64 KiB iovec");
+	shim_fd_set(fd, R | L | N);
+	ASSERT_EQ(shim_write_watched(fd, big), false, "LOWAT, non-blocking: never waits");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), false, "LOWAT, non-blocking writev");
+	shim_fd_set(fd, R | L | N | SHIM_FD_DRAIN);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "DRAIN");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "DRAIN, writev");
+	shim_fd_set(fd, R | SHIM_FD_UNPAIRED);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "UNPAIRED");
+	ASSERT_EQ(shim_writev_watched(fd, NULL, 0), true, "UNPAIRED, writev");
+	shim_fd_set(fd, SHIM_FD_CANDIDATE);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "CANDIDATE, writev");
+	close(fd);
+	shim_fd_clear(fd);
+}
+
+/*
  * What makes a candidate due: two turns (promote_now()), SHIM_PROMOTE_KIB read, or a
  * write that reaches it; small writes, however many, carry nothing towards it.
  */
@@ -1158,6 +1196,7 @@ int main(int argc, char **argv)
 	test_threads();
 	test_register();
 	test_pairwait();
+	test_write_watched();
 	test_promote_rules();
 	test_register_eager();
 	test_ping();
