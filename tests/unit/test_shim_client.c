@@ -675,6 +675,31 @@ static void test_register(void)
 }
 
 /*
+ * A client connected to lfd (at la) and registered while the helper says its peer is not
+ * (SKACCEL_OK_WAITING_PEER): UNPAIRED. nonblock: 0 or SOCK_NONBLOCK. *s: the accepted
+ * peer, which the shim never sees.
+ */
+static int unpaired_client(struct fake_helper *h, int lfd, const struct sockaddr_in *la,
+			   int nonblock, int *s)
+{
+	const unsigned int st =
+	    SHIM_FD_REGISTERED | SHIM_FD_UNPAIRED | (nonblock ? SHIM_FD_NONBLOCK : 0);
+	int c;
+
+	put(&h->status, SKACCEL_OK_WAITING_PEER);
+	c = socket(AF_INET, SOCK_STREAM | nonblock | SOCK_CLOEXEC, 0);
+	if (nonblock)
+		hooked_connect(c, la); /* EINPROGRESS, or done already: so_error() below says */
+	else
+		ASSERT_EQ(hooked_connect(c, la), 0, "hooked_connect");
+	*s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (nonblock)
+		ASSERT_EQ(so_error(c), 0, "so_error");
+	ASSERT_EQ(promote_now(c), st, "promote_now");
+	return c;
+}
+
+/*
  * A blocking socket registered before its peer has no unsent-bytes mark: it asks whether it
  * is paired before the write that reaches 64 KiB, then every 256 KiB, and takes the mark
  * on yes; a refusal or no answer ends the questions.
@@ -690,11 +715,7 @@ static void test_pairwait(void)
 	fake_start(&h, path);
 	ASSERT_EQ(shim_active(), true, "shim_active");
 	lfd = listener(&la, 16);
-	put(&h.status, SKACCEL_OK_WAITING_PEER);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(promote_now(c), R | U, "promote_now");
+	c = unpaired_client(&h, lfd, &la, 0, &s);
 	n = get(&h.requests);
 	shim_pairwait_before(c, 64 * K - 1);
 	shim_pairwait_wrote(c, 64 * K - 1);
@@ -717,11 +738,7 @@ static void test_pairwait(void)
 	shim_fd_clear(c);
 
 	/* Refused (an older helper: unknown op): no more questions, no mark. */
-	put(&h.status, SKACCEL_OK_WAITING_PEER);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(promote_now(c), R | U, "promote_now");
+	c = unpaired_client(&h, lfd, &la, 0, &s);
 	put(&h.status, SKACCEL_ERR_UNKNOWN_OP);
 	n = get(&h.requests);
 	shim_pairwait_before(c, 64 * K);
@@ -737,12 +754,7 @@ static void test_pairwait(void)
 	 * A non-blocking one asks too; paired with nothing unacknowledged in its send queue, it
 	 * takes no mark (it would DRAIN with some: tests/e2e/apps/nginx).
 	 */
-	put(&h.status, SKACCEL_OK_WAITING_PEER);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	hooked_connect(c, &la);
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(so_error(c), 0, "so_error");
-	ASSERT_EQ(promote_now(c), R | U | SHIM_FD_NONBLOCK, "promote_now");
+	c = unpaired_client(&h, lfd, &la, SOCK_NONBLOCK, &s);
 	/* Still waiting: a large write is cut to what it may send before it asks again. */
 	ASSERT_EQ(shim_write_before(c, 1 << 20), (size_t)SHIM_PAIRWAIT_STEP, "shim_write_before");
 	ASSERT_EQ(shim_write_before(c, 1000), (size_t)1000, "shim_write_before: small");
