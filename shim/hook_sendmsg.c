@@ -19,6 +19,9 @@ static void promote_passed(int fd, void *ctx)
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
+	const struct iovec *iov = msg ? msg->msg_iov : NULL;
+	int iovcnt = msg ? (int)msg->msg_iovlen : 0;
+
 	if (!SHIM_REAL_READY(sendmsg))
 		return shim_enosys();
 	/*
@@ -31,10 +34,10 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		shim_scm_for_each_fd(msg, promote_passed, NULL);
 		shim_reset_note_passed(msg);
 	}
-	if (__builtin_expect(shim_write_watched(fd), 0)) {
+	if (__builtin_expect(shim_writev_watched(fd, iov, iovcnt), 0)) {
 		ssize_t n;
 
-		shim_write_before(fd, msg ? shim_iov_bytes(msg->msg_iov, (int)msg->msg_iovlen) : 0);
+		shim_write_before(fd, shim_iov_bytes(iov, iovcnt));
 		n = real.sendmsg(fd, msg, flags);
 		shim_write_after(fd, n);
 		return n;

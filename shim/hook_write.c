@@ -15,7 +15,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 
 	if (!SHIM_REAL_READY(write))
 		return shim_enosys();
-	if (__builtin_expect(!shim_write_watched(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd, len), 1))
 		return real.write(fd, buf, len);
 	len = shim_write_before(fd, len);
 	n = real.write(fd, buf, len);
@@ -29,7 +29,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!SHIM_REAL_READY(writev))
 		return shim_enosys();
-	if (__builtin_expect(!shim_write_watched(fd), 1))
+	if (__builtin_expect(!shim_writev_watched(fd, iov, iovcnt), 1))
 		return real.writev(fd, iov, iovcnt);
 	shim_write_before(fd, shim_iov_bytes(iov, iovcnt));
 	n = real.writev(fd, iov, iovcnt);
@@ -43,7 +43,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t len, int flags)
 
 	if (!SHIM_REAL_READY(send))
 		return shim_enosys();
-	if (__builtin_expect(!shim_write_watched(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd, len), 1))
 		return real.send(fd, buf, len, flags);
 	len = shim_write_before(fd, len);
 	n = real.send(fd, buf, len, flags);
@@ -58,7 +58,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 	if (!SHIM_REAL_READY(sendto))
 		return shim_enosys();
-	if (__builtin_expect(!shim_write_watched(fd), 1))
+	if (__builtin_expect(!shim_write_watched(fd, len), 1))
 		return real.sendto(fd, buf, len, flags, addr, alen);
 	len = shim_write_before(fd, len);
 	n = real.sendto(fd, buf, len, flags, addr, alen);

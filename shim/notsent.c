@@ -86,7 +86,7 @@ void shim_notsent_before_write(int fd, size_t len)
 	unsigned int st = shim_fd_get(fd), i;
 	int err = errno;
 
-	if ((st & (SHIM_FD_LOWAT | SHIM_FD_NONBLOCK)) != SHIM_FD_LOWAT || len < SHIM_SENT_WAIT_MIN)
+	if (!shim_notsent_may_wait(st) || len < SHIM_SENT_WAIT_MIN)
 		return;
 	for (i = 0; i < SHIM_SENT_WAIT_STEPS && unacked(fd) > 0; i++)
 		nanosleep(&pause, NULL);

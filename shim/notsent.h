@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "shim/fdtab.h"
+
 /*
  * The unsent TCP bytes a registered writer may queue. When the data path falls back to
  * TCP (the reader is a full TCP window behind), the writer then blocks, as TCP's window
@@ -41,6 +43,16 @@ void shim_notsent_take(int fd);
 #define SHIM_SENT_WAIT_STEP_NS 20000
 #define SHIM_SENT_WAIT_STEPS 100
 void shim_notsent_before_write(int fd, size_t len);
+
+/*
+ * Whether the writes of SHIM_SENT_WAIT_MIN or more on a fd in state st (its fd table bits)
+ * wait first: a blocking socket with our mark. write_watch.h asks it too, so that the
+ * other writes of such a socket skip the call.
+ */
+static inline bool shim_notsent_may_wait(unsigned int st)
+{
+	return (st & (SHIM_FD_LOWAT | SHIM_FD_NONBLOCK)) == SHIM_FD_LOWAT;
+}
 
 /* After a write on fd: a DRAIN socket whose send queue is empty drops the mark. */
 void shim_notsent_drain_check(int fd);

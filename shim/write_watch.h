@@ -3,9 +3,10 @@
  * What every hooked write (write, writev, send, sendto, sendmsg, sendfile, splice) does
  * around the real call on an fd the shim watches: a candidate may be promoted first and
  * counts what it carried (promote.h); a socket registered before its peer counts it too
- * and may ask whether it is paired now (pairwait.h); a paired one may wait for what it
- * sent by TCP, and a non-blocking one that DRAINs may drop its mark (notsent.h). Every
- * other fd: one table lookup.
+ * and may ask whether it is paired now (pairwait.h); a non-blocking one that DRAINs may
+ * drop its mark after the write, and a paired blocking one may wait for what it sent by
+ * TCP before a large write (notsent.h). Every other write, the small ones of a paired
+ * socket included: one table lookup.
  */
 #ifndef SHIM_WRITE_WATCH_H
 #define SHIM_WRITE_WATCH_H
@@ -20,10 +21,42 @@
 #include "shim/pairwait.h"
 #include "shim/promote.h"
 
-static inline bool shim_write_watched(int fd)
+/* Each of these bits gives shim_write_before() or shim_write_after() work on every write. */
+#define SHIM_WRITE_WATCH_ANY (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN)
+
+/*
+ * Whether a write of len bytes on fd goes through shim_write_before() and
+ * shim_write_after(). A paired socket with our mark (LOWAT) and none of those bits needs
+ * them only for the wait before a large blocking write: the counts are a candidate's or
+ * an unpaired socket's, the drain check a DRAIN socket's. Its other writes, most of a
+ * paired connection's, take the one-lookup path.
+ */
+static inline bool shim_write_watched(int fd, size_t len)
 {
-	return shim_fd_get(fd) &
-	       (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN | SHIM_FD_LOWAT);
+	unsigned int st = shim_fd_get(fd);
+
+	return (st & SHIM_WRITE_WATCH_ANY) ||
+	       (shim_notsent_may_wait(st) && len >= SHIM_SENT_WAIT_MIN);
+}
+
+/* The bytes an iovec array holds (saturating). */
+static inline size_t shim_iov_bytes(const struct iovec *iov, int iovcnt)
+{
+	size_t sum = 0;
+	int i;
+
+	for (i = 0; iov && i < iovcnt; i++)
+		sum = sum + iov[i].iov_len < sum ? (size_t)-1 : sum + iov[i].iov_len;
+	return sum;
+}
+
+/* shim_write_watched() for an iovec array, added up only on a socket whose writes may wait. */
+static inline bool shim_writev_watched(int fd, const struct iovec *iov, int iovcnt)
+{
+	unsigned int st = shim_fd_get(fd);
+
+	return (st & SHIM_WRITE_WATCH_ANY) ||
+	       (shim_notsent_may_wait(st) && shim_iov_bytes(iov, iovcnt) >= SHIM_SENT_WAIT_MIN);
 }
 
 /*
@@ -44,17 +77,6 @@ static inline size_t shim_write_before(int fd, size_t len)
 					    (SHIM_FD_UNPAIRED | SHIM_FD_NONBLOCK))
 		return SHIM_PAIRWAIT_STEP;
 	return len;
-}
-
-/* The bytes an iovec array holds (saturating). */
-static inline size_t shim_iov_bytes(const struct iovec *iov, int iovcnt)
-{
-	size_t sum = 0;
-	int i;
-
-	for (i = 0; iov && i < iovcnt; i++)
-		sum = sum + iov[i].iov_len < sum ? (size_t)-1 : sum + iov[i].iov_len;
-	return sum;
 }
 
 /* n: what the real call returned. */

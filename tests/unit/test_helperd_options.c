@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * Unit tests for the helper's command line: defaults, strictness, sizes, combinations.
- * They test the option parser itself: the non-default values below (--rx-budget,
- * --rx-resume, --disable, ...) are parsed and checked here, never handed to a running
- * helper. What those options do to the data path is tested with the defaults users get
- * (tests/e2e/core/accel_proof.sh) and by their own end-to-end tests.
+ * Unit tests of the helper's command-line parser: defaults, strictness, sizes,
+ * combinations. No test here starts a helper: each test_parse_* hands an argv to
+ * helperd_options_parse() and reads back the options it filled in. The data-path values
+ * below (--rx-budget, --rx-resume, --disable) are inputs to the parser, not settings
+ * anything runs with; where there is a default to write them from, they are written from
+ * it (SKACCEL_DEFAULT_*, common/skaccel_maps.h).
+ *
+ * End to end, --disable has tests of its own (tests/e2e/core/failopen.sh,
+ * failopen/helper_disabled; tests/e2e/core/selftest.sh, selftest/disabled_not_run).
+ * --rx-budget and --rx-resume have none: the data path is tested end to end only with
+ * their defaults, no budget of skaccel's own (tests/e2e/core/accel_proof.sh, the app tests).
  */
 #include <linux/types.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/number.h"
 #include "common/skaccel_maps.h"
@@ -27,7 +34,7 @@ static int parse(struct helperd_options *o, char **argv, int argc)
 	return r;
 }
 
-static void test_sizes(void)
+static void test_parse_size(void)
 {
 	uint64_t v = 0;
 
@@ -56,7 +63,7 @@ static void test_sizes(void)
 	ASSERT_EQ(skaccel_parse_size("17179869184G", &v), -ERANGE, "skaccel_parse_size");
 }
 
-static void test_uint(void)
+static void test_parse_uint(void)
 {
 	unsigned int v = 0;
 
@@ -70,10 +77,12 @@ static void test_uint(void)
 		  "skaccel_parse_uint");
 }
 
-static void test_defaults(void)
+static void test_parse_defaults(void)
 {
 	struct helperd_options o;
 	char *argv[] = { "skaccel-helperd", NULL };
+	char budget[32], resume[32];
+	char *given[] = { "skaccel-helperd", "--rx-budget", budget, "--rx-resume", resume, NULL };
 
 	ASSERT_EQ(parse(&o, argv, ARGC(argv)), 0, "parse");
 	ASSERT_EQ(o.mode, HELPERD_RUN, "o.mode");
@@ -90,9 +99,17 @@ static void test_defaults(void)
 	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf", "o.config_path");
 	ASSERT_FALSE(o.config_explicit, "o.config_explicit");
 	ASSERT_FALSE(o.max_per_user_given, "o.max_per_user_given");
+
+	/* The data-path defaults, written out: the same options as without them. */
+	snprintf(budget, sizeof(budget), "%llu", (unsigned long long)SKACCEL_DEFAULT_RX_BUDGET);
+	snprintf(resume, sizeof(resume), "%llu", (unsigned long long)SKACCEL_DEFAULT_RX_RESUME);
+	ASSERT_EQ(parse(&o, given, ARGC(given)), 0, "parse: defaults given");
+	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET, "o.rx_budget: default given");
+	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME, "o.rx_resume: default given");
+	ASSERT_FALSE(o.disable, "o.disable: default given");
 }
 
-static void test_config(void)
+static void test_parse_config(void)
 {
 	struct helperd_options o;
 	char *config[] = { "h", "--config", "/x/p.conf", "--max-per-user", "7", NULL };
@@ -127,7 +144,12 @@ static void test_config(void)
 	ASSERT_STREQ(o.config_path, "/d.conf", "o.config_path");
 }
 
-static void test_all_options(void)
+/*
+ * Every option given, each to a value the parser must read back. The budget's default is
+ * none (SKACCEL_DEFAULT_RX_BUDGET is the largest size), so there is nothing to write 8M
+ * and 2M from: any budget lowers it, and these are simply sizes to parse.
+ */
+static void test_parse_all_options(void)
 {
 	struct helperd_options o;
 	char *argv[] = { "skaccel-helperd",
@@ -160,7 +182,7 @@ static void test_all_options(void)
 	ASSERT_TRUE(o.disable, "o.disable");
 }
 
-static void test_modes(void)
+static void test_parse_modes(void)
 {
 	struct helperd_options o;
 	char *stats[] = { "h", "--stats", "--json", NULL };
@@ -181,20 +203,23 @@ static void test_modes(void)
 	ASSERT_EQ(parse(&o, twice, ARGC(twice)), 0, "parse");
 }
 
-static void test_budget_only(void)
+static void test_parse_budget_only(void)
 {
 	struct helperd_options o;
 	char *small[] = { "h", "--rx-budget", "512K", NULL };
 	char *big[] = { "h", "--rx-budget", "64M", NULL };
 
-	/* Only the budget given: resume follows it (no hysteresis), whatever its size. */
+	/*
+	 * Only the budget given: resume follows it (no hysteresis), whatever its size, as
+	 * SKACCEL_DEFAULT_RX_RESUME follows the default budget.
+	 */
 	ASSERT_EQ(parse(&o, small, ARGC(small)), 0, "parse");
 	ASSERT_EQ(o.rx_resume, 512u << 10, "o.rx_resume");
 	ASSERT_EQ(parse(&o, big, ARGC(big)), 0, "parse");
 	ASSERT_EQ(o.rx_resume, 64u << 20, "o.rx_resume");
 }
 
-static void test_refusals(void)
+static void test_parse_refusals(void)
 {
 	struct helperd_options o;
 	char *cases[][6] = {
@@ -243,7 +268,7 @@ static void test_refusals(void)
 }
 
 /* --user: none by default (tests run the helper by hand as root), a name for the daemon only. */
-static void test_user(void)
+static void test_parse_user(void)
 {
 	struct helperd_options o;
 	char *plain[] = { "skaccel-helperd", NULL };
@@ -270,7 +295,7 @@ static void test_user(void)
 }
 
 /* --cross-netns: off by default (a policy decision, SECURITY.md), on or off only. */
-static void test_cross_netns(void)
+static void test_parse_cross_netns(void)
 {
 	struct helperd_options o;
 	char *plain[] = { "skaccel-helperd", NULL };
@@ -291,15 +316,15 @@ static void test_cross_netns(void)
 
 int main(void)
 {
-	test_cross_netns();
-	test_sizes();
-	test_uint();
-	test_defaults();
-	test_user();
-	test_all_options();
-	test_config();
-	test_modes();
-	test_budget_only();
-	test_refusals();
+	test_parse_cross_netns();
+	test_parse_size();
+	test_parse_uint();
+	test_parse_defaults();
+	test_parse_user();
+	test_parse_all_options();
+	test_parse_config();
+	test_parse_modes();
+	test_parse_budget_only();
+	test_parse_refusals();
 	return skt_summary();
 }

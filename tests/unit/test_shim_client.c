@@ -680,6 +680,31 @@ static void test_register(void)
 }
 
 /*
+ * A client connected to lfd (at la) and registered while the helper says its peer is not
+ * (SKACCEL_OK_WAITING_PEER): UNPAIRED. nonblock: 0 or SOCK_NONBLOCK. *s: the accepted
+ * peer, which the shim never sees.
+ */
+static int unpaired_client(struct fake_helper *h, int lfd, const struct sockaddr_in *la,
+			   int nonblock, int *s)
+{
+	const unsigned int st =
+	    SHIM_FD_REGISTERED | SHIM_FD_UNPAIRED | (nonblock ? SHIM_FD_NONBLOCK : 0);
+	int c;
+
+	put(&h->status, SKACCEL_OK_WAITING_PEER);
+	c = socket(AF_INET, SOCK_STREAM | nonblock | SOCK_CLOEXEC, 0);
+	if (nonblock)
+		hooked_connect(c, la); /* EINPROGRESS, or done already: so_error() below says */
+	else
+		ASSERT_EQ(hooked_connect(c, la), 0, "hooked_connect");
+	*s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (nonblock)
+		ASSERT_EQ(so_error(c), 0, "so_error");
+	ASSERT_EQ(promote_now(c), st, "promote_now");
+	return c;
+}
+
+/*
  * A blocking socket registered before its peer has no unsent-bytes mark: it asks whether it
  * is paired before the write that reaches 64 KiB, then every 256 KiB, and takes the mark
  * on yes; a refusal or no answer ends the questions.
@@ -695,11 +720,7 @@ static void test_pairwait(void)
 	fake_start(&h, path);
 	ASSERT_EQ(shim_active(), true, "shim_active");
 	lfd = listener(&la, 16);
-	put(&h.status, SKACCEL_OK_WAITING_PEER);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(promote_now(c), R | U, "promote_now");
+	c = unpaired_client(&h, lfd, &la, 0, &s);
 	n = get(&h.requests);
 	shim_pairwait_before(c, 64 * K - 1);
 	shim_pairwait_wrote(c, 64 * K - 1);
@@ -722,11 +743,7 @@ static void test_pairwait(void)
 	shim_fd_clear(c);
 
 	/* Refused (an older helper: unknown op): no more questions, no mark. */
-	put(&h.status, SKACCEL_OK_WAITING_PEER);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(promote_now(c), R | U, "promote_now");
+	c = unpaired_client(&h, lfd, &la, 0, &s);
 	put(&h.status, SKACCEL_ERR_UNKNOWN_OP);
 	n = get(&h.requests);
 	shim_pairwait_before(c, 64 * K);
@@ -742,12 +759,7 @@ static void test_pairwait(void)
 	 * A non-blocking one asks too; paired with nothing unacknowledged in its send queue, it
 	 * takes no mark (it would DRAIN with some: tests/e2e/apps/nginx).
 	 */
-	put(&h.status, SKACCEL_OK_WAITING_PEER);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	hooked_connect(c, &la);
-	s = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ASSERT_EQ(so_error(c), 0, "so_error");
-	ASSERT_EQ(promote_now(c), R | U | SHIM_FD_NONBLOCK, "promote_now");
+	c = unpaired_client(&h, lfd, &la, SOCK_NONBLOCK, &s);
 	/* Still waiting: a large write is cut to what it may send before it asks again. */
 	ASSERT_EQ(shim_write_before(c, 1 << 20), (size_t)SHIM_PAIRWAIT_STEP, "shim_write_before");
 	ASSERT_EQ(shim_write_before(c, 1000), (size_t)1000, "shim_write_before: small");
@@ -824,6 +836,44 @@ static void test_promote_no_peer(void)
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
 	fake_stop(&h);
+}
+
+/*
+ * Which writes go through shim_write_before/after: every write of a candidate, of a socket
+ * waiting for its peer or of one that DRAINs; of a paired blocking socket with the mark,
+ * only those long enough to wait for its TCP bytes first; nothing else.
+ */
+static void test_write_watched(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED, L = SHIM_FD_LOWAT, N = SHIM_FD_NONBLOCK;
+	const size_t big = SHIM_SENT_WAIT_MIN;
+	struct iovec small_iov[2] = { { .iov_len = 1000 }, { .iov_len = 1000 } };
+	struct iovec big_iov[2] = { { .iov_len = big / 2 }, { .iov_len = big / 2 } };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_GE(fd, 0, "socket");
+	ASSERT_EQ(shim_write_watched(fd, big), false, "untracked");
+	shim_fd_set(fd, R | L);
+	ASSERT_EQ(shim_write_watched(fd, 1000), false, "LOWAT, small write");
+	ASSERT_EQ(shim_write_watched(fd, big - 1), false, "LOWAT, just under the wait");
+	ASSERT_EQ(shim_write_watched(fd, big), true, "LOWAT, 64 KiB write");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), false, "LOWAT, small writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), true, "LOWAT, 64 KiB writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 1), false, "LOWAT, 32 KiB of a 64 KiB iovec");
+	shim_fd_set(fd, R | L | N);
+	ASSERT_EQ(shim_write_watched(fd, big), false, "LOWAT, non-blocking: never waits");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), false, "LOWAT, non-blocking writev");
+	shim_fd_set(fd, R | L | N | SHIM_FD_DRAIN);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "DRAIN");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "DRAIN, writev");
+	shim_fd_set(fd, R | SHIM_FD_UNPAIRED);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "UNPAIRED");
+	ASSERT_EQ(shim_writev_watched(fd, NULL, 0), true, "UNPAIRED, writev");
+	shim_fd_set(fd, SHIM_FD_CANDIDATE);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "CANDIDATE, writev");
+	close(fd);
+	shim_fd_clear(fd);
 }
 
 /*
@@ -1224,6 +1274,7 @@ int main(int argc, char **argv)
 	test_threads();
 	test_register();
 	test_pairwait();
+	test_write_watched();
 	test_promote_rules();
 	test_promote_no_peer();
 	test_register_eager();
