@@ -172,6 +172,17 @@ static void try(int fd, bool now, size_t more)
 		__atomic_fetch_and(w, ~PROMOTING, __ATOMIC_RELEASE);
 }
 
+bool shim_promote_write_matters(int fd, size_t len)
+{
+	const uint32_t *w = word(fd);
+	uint32_t v;
+
+	if (!w || len >= SHIM_PROMOTE_WRITE_MIN)
+		return true;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	return (v & (MOVED | LAST_WRITE)) != (MOVED | LAST_WRITE) || due(v, 0);
+}
+
 void shim_promote_try(int fd)
 {
 	try(fd, false, 0);

@@ -65,6 +65,14 @@ void shim_promote_try(int fd);
 void shim_promote_try_write(int fd, size_t len);
 
 /*
+ * Would a write of len bytes on the candidate fd promote it or count for anything? Not a
+ * small write after a write (no turn, no KiB) when it is not due: the writer of a stream of
+ * small writes, which stays on TCP, then pays one load per write and nothing more. A read
+ * on another thread meanwhile may make the answer stale: a turn uncounted, no harm.
+ */
+bool shim_promote_write_matters(int fd, size_t len);
+
+/*
  * fd is about to be read where the shim cannot count (passed by SCM_RIGHTS, fdopen(),
  * recvmmsg(), splice() from it): promote the candidate now, due or not, if no hooked read
  * on it is in progress; otherwise it stays on TCP for good.

@@ -22,21 +22,29 @@
 #include "shim/promote.h"
 
 /* Each of these bits gives shim_write_before() or shim_write_after() work on every write. */
-#define SHIM_WRITE_WATCH_ANY (SHIM_FD_CANDIDATE | SHIM_FD_UNPAIRED | SHIM_FD_DRAIN)
+#define SHIM_WRITE_WATCH_ANY (SHIM_FD_UNPAIRED | SHIM_FD_DRAIN)
 
 /*
  * Whether a write of len bytes on fd goes through shim_write_before() and
  * shim_write_after(). A paired socket with our mark (LOWAT) and none of those bits needs
  * them only for the wait before a large blocking write: the counts are a candidate's or
  * an unpaired socket's, the drain check a DRAIN socket's. Its other writes, most of a
- * paired connection's, take the one-lookup path.
+ * paired connection's, take the one-lookup path. So do a candidate's writes that count for
+ * nothing (shim_promote_write_matters()): a stream of small writes stays on TCP, and its
+ * writer must not pay for the promotion it never gets.
  */
+static inline bool shim_write_watched_st(int fd, unsigned int st, size_t len)
+{
+	if (st & SHIM_WRITE_WATCH_ANY)
+		return true;
+	if (st & SHIM_FD_CANDIDATE)
+		return shim_promote_write_matters(fd, len);
+	return shim_notsent_may_wait(st) && len >= SHIM_SENT_WAIT_MIN;
+}
+
 static inline bool shim_write_watched(int fd, size_t len)
 {
-	unsigned int st = shim_fd_get(fd);
-
-	return (st & SHIM_WRITE_WATCH_ANY) ||
-	       (shim_notsent_may_wait(st) && len >= SHIM_SENT_WAIT_MIN);
+	return shim_write_watched_st(fd, shim_fd_get(fd), len);
 }
 
 /* The bytes an iovec array holds (saturating). */
@@ -50,13 +58,19 @@ static inline size_t shim_iov_bytes(const struct iovec *iov, int iovcnt)
 	return sum;
 }
 
-/* shim_write_watched() for an iovec array, added up only on a socket whose writes may wait. */
+/*
+ * shim_write_watched() for an iovec array, added up only on a candidate or a socket whose
+ * writes may wait.
+ */
 static inline bool shim_writev_watched(int fd, const struct iovec *iov, int iovcnt)
 {
 	unsigned int st = shim_fd_get(fd);
 
-	return (st & SHIM_WRITE_WATCH_ANY) ||
-	       (shim_notsent_may_wait(st) && shim_iov_bytes(iov, iovcnt) >= SHIM_SENT_WAIT_MIN);
+	if (st & SHIM_WRITE_WATCH_ANY)
+		return true;
+	if (!(st & SHIM_FD_CANDIDATE) && !shim_notsent_may_wait(st))
+		return false;
+	return shim_write_watched_st(fd, st, shim_iov_bytes(iov, iovcnt));
 }
 
 /*

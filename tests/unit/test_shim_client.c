@@ -869,9 +869,18 @@ static void test_write_watched(void)
 	shim_fd_set(fd, R | SHIM_FD_UNPAIRED);
 	ASSERT_EQ(shim_write_watched(fd, 1), true, "UNPAIRED");
 	ASSERT_EQ(shim_writev_watched(fd, NULL, 0), true, "UNPAIRED, writev");
-	shim_fd_set(fd, SHIM_FD_CANDIDATE);
-	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE");
+	shim_promote_candidate(fd, 0);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE, first write");
 	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "CANDIDATE, writev");
+	/* After a write, a small one counts for nothing; a large one, or one after a read, does. */
+	shim_promote_count(fd, 1);
+	ASSERT_EQ(shim_write_watched(fd, 1), false, "CANDIDATE, small write after a write");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), false, "CANDIDATE, small writev");
+	ASSERT_EQ(shim_write_watched(fd, SHIM_PROMOTE_WRITE_MIN), true, "CANDIDATE, 8 KiB write");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), true, "CANDIDATE, 64 KiB writev");
+	if (shim_promote_enter(fd))
+		shim_promote_leave(fd, 1);
+	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE, small write after a read");
 	close(fd);
 	shim_fd_clear(fd);
 }
