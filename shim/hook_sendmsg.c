@@ -35,9 +35,20 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		shim_reset_note_passed(msg);
 	}
 	if (__builtin_expect(shim_writev_watched(fd, iov, iovcnt), 0)) {
+		struct iovec cut[SHIM_IOV_CUT_MAX];
+		struct msghdr m;
 		ssize_t n;
+		int k;
 
-		shim_write_before(fd, shim_iov_bytes(iov, iovcnt));
+		k = shim_iov_cut(iov, iovcnt, shim_write_before(fd, shim_iov_bytes(iov, iovcnt)),
+				 cut);
+		if (k) {
+			/* Ancillary data goes with the first byte, as in any short send. */
+			m = *msg;
+			m.msg_iov = cut;
+			m.msg_iovlen = (size_t)k;
+			msg = &m;
+		}
 		n = real.sendmsg(fd, msg, flags);
 		shim_write_after(fd, n);
 		return n;

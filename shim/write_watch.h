@@ -75,7 +75,8 @@ static inline bool shim_writev_watched(int fd, const struct iovec *iov, int iovc
 
 /*
  * len: the bytes the call is about to write (a large write promotes a candidate first).
- * Returns what a write()/send() may pass on: len, or, on a non-blocking socket still
+ * Returns what the call may pass on (writev() and sendmsg() through shim_iov_cut()): len,
+ * or, on a non-blocking socket still
  * waiting for its peer, SHIM_PAIRWAIT_STEP. Such a socket sends by TCP until it learns
  * of the pairing, which it asks before every SHIM_PAIRWAIT_STEP bytes: a short write,
  * which a non-blocking socket may always return, keeps a 4 MiB write from going by TCP
@@ -91,6 +92,32 @@ static inline size_t shim_write_before(int fd, size_t len)
 					    (SHIM_FD_UNPAIRED | SHIM_FD_NONBLOCK))
 		return SHIM_PAIRWAIT_STEP;
 	return len;
+}
+
+/* The most iovec entries a cut writev()/sendmsg() passes on (a short write either way). */
+#define SHIM_IOV_CUT_MAX 64
+
+/*
+ * The first max bytes of iov into cut (at most SHIM_IOV_CUT_MAX entries, the last one
+ * shortened): the number of entries, or 0 when there is nothing to cut (iov holds no more
+ * than max) or nothing left (max 0, or only empty entries): then iov goes as it is.
+ */
+static inline int shim_iov_cut(const struct iovec *iov, int iovcnt, size_t max, struct iovec *cut)
+{
+	size_t sum = 0;
+	int i, k = 0;
+
+	if (!iov || shim_iov_bytes(iov, iovcnt) <= max)
+		return 0;
+	for (i = 0; i < iovcnt && k < SHIM_IOV_CUT_MAX && sum < max; i++) {
+		if (!iov[i].iov_len)
+			continue;
+		cut[k] = iov[i];
+		if (cut[k].iov_len > max - sum)
+			cut[k].iov_len = max - sum;
+		sum += cut[k++].iov_len;
+	}
+	return sum ? k : 0;
 }
 
 /* n: what the real call returned. */

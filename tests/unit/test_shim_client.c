@@ -838,6 +838,37 @@ static void test_promote_no_peer(void)
 	fake_stop(&h);
 }
 
+/* writev() and sendmsg() of a socket that may send only so much: the iovec cut to it. */
+static void test_iov_cut(void)
+{
+	char a[10], b[20], c[30];
+	struct iovec iov[4] = {
+		{ .iov_base = a, .iov_len = sizeof(a) },
+		{ .iov_base = NULL, .iov_len = 0 },
+		{ .iov_base = b, .iov_len = sizeof(b) },
+		{ .iov_base = c, .iov_len = sizeof(c) },
+	};
+	struct iovec cut[SHIM_IOV_CUT_MAX], many[SHIM_IOV_CUT_MAX + 10];
+	int i, k;
+
+	ASSERT_EQ(shim_iov_cut(iov, 4, 60, cut), 0, "all of it fits: no cut");
+	ASSERT_EQ(shim_iov_cut(iov, 4, 1000, cut), 0, "more than all: no cut");
+	ASSERT_EQ(shim_iov_cut(NULL, 0, 10, cut), 0, "no iovec");
+	ASSERT_EQ(shim_iov_cut(iov, 4, 0, cut), 0, "nothing may go: as it is");
+	k = shim_iov_cut(iov, 4, 25, cut);
+	ASSERT_EQ(k, 2, "25 bytes: two entries, the empty one skipped");
+	ASSERT_TRUE(cut[0].iov_base == a && cut[0].iov_len == 10, "first entry whole");
+	ASSERT_TRUE(cut[1].iov_base == b && cut[1].iov_len == 15, "second entry shortened");
+	k = shim_iov_cut(iov, 4, 10, cut);
+	ASSERT_EQ(k, 1, "exactly the first entry");
+	ASSERT_EQ(cut[0].iov_len, 10, "first entry whole");
+	/* More entries than a cut holds: the first SHIM_IOV_CUT_MAX, a shorter write. */
+	for (i = 0; i < SHIM_IOV_CUT_MAX + 10; i++)
+		many[i] = (struct iovec){ .iov_base = a, .iov_len = 1 };
+	k = shim_iov_cut(many, SHIM_IOV_CUT_MAX + 10, SHIM_IOV_CUT_MAX + 5, cut);
+	ASSERT_EQ(k, SHIM_IOV_CUT_MAX, "at most SHIM_IOV_CUT_MAX entries");
+}
+
 /*
  * Which writes go through shim_write_before/after: every write of a candidate, of a socket
  * waiting for its peer or of one that DRAINs; of a paired blocking socket with the mark,
@@ -1284,6 +1315,7 @@ int main(int argc, char **argv)
 	test_register();
 	test_pairwait();
 	test_write_watched();
+	test_iov_cut();
 	test_promote_rules();
 	test_promote_no_peer();
 	test_register_eager();
