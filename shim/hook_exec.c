@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The execve(), execv(), execvp(), execvpe() and fexecve() hooks: an exec closes the
- * close-on-exec fds in the kernel, and a socket a silent helper may hold then sends no FIN
- * (reset.c), so such sockets are ended first. Inherited fds are the new program's: left
- * alone. An ended connection cannot be revived if the exec then fails, so the shim acts
- * only when the program is there to run (a missing or non-executable program is how an
- * exec usually fails). glibc's execl(), execle() and execlp() call its execve() directly:
- * not seen.
+ * The exec hooks (execve(), execv(), execvp(), execvpe(), fexecve(), and execl(), execle(),
+ * execlp()): an exec closes the close-on-exec fds in the kernel, and a socket a silent
+ * helper may hold then sends no FIN (reset.c), so such sockets are ended first. Inherited
+ * fds are the new program's: left alone. An ended connection cannot be revived if the exec
+ * then fails, so the shim acts only when the program is there to run (a missing or
+ * non-executable program is how an exec usually fails). glibc's execl(), execle() and
+ * execlp() call its execve() internally, never through the shim's, so they are hooked
+ * themselves: each builds its argv as glibc does and goes the way of execve() or execvp().
+ * posix_spawn() is not hooked: its child closes close-on-exec fds in its own fd table, and
+ * the parent's sockets stay open.
  */
+#include <alloca.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,12 +77,27 @@ static void before_exec(const char *file, bool search)
 		shim_release_held_cloexec();
 }
 
-SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+/* The exec of a program by its path (execve(), execl(), execle()): the shim's part, then libc's. */
+static int exec_path(const char *path, char *const argv[], char *const envp[])
 {
 	if (!SHIM_REAL_READY(execve))
 		return shim_enosys();
 	before_exec(path, false);
 	return real.execve(path, argv, envp);
+}
+
+/* The exec of a program looked up in PATH (execvp(), execlp()). */
+static int exec_search(const char *file, char *const argv[])
+{
+	if (!SHIM_REAL_READY(execvp))
+		return shim_enosys();
+	before_exec(file, true);
+	return real.execvp(file, argv);
+}
+
+SHIM_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return exec_path(path, argv, envp);
 }
 
 SHIM_EXPORT int execv(const char *path, char *const argv[])
@@ -88,10 +110,7 @@ SHIM_EXPORT int execv(const char *path, char *const argv[])
 
 SHIM_EXPORT int execvp(const char *file, char *const argv[])
 {
-	if (!SHIM_REAL_READY(execvp))
-		return shim_enosys();
-	before_exec(file, true);
-	return real.execvp(file, argv);
+	return exec_search(file, argv);
 }
 
 SHIM_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -109,4 +128,96 @@ SHIM_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	if (any_held() && real.fcntl(fd, F_GETFD) >= 0)
 		shim_release_held_cloexec();
 	return real.fexecve(fd, argv, envp);
+}
+
+/*
+ * How many arguments execl() and its kin pass, arg included, up to their NULL: -1 when an
+ * int cannot count them (glibc's limit, and its E2BIG).
+ */
+static ptrdiff_t count_args(va_list *ap)
+{
+	ptrdiff_t argc;
+
+	for (argc = 1; va_arg(*ap, const char *); argc++)
+		if (argc == INT_MAX)
+			return -1;
+	return argc;
+}
+
+/* argv[0..argc] from arg and the list, its NULL included: what glibc passes to execve(). */
+static void fill_args(char *argv[], const char *arg, ptrdiff_t argc, va_list *ap)
+{
+	ptrdiff_t i;
+
+	argv[0] = (char *)arg;
+	for (i = 1; i <= argc; i++)
+		argv[i] = va_arg(*ap, char *);
+}
+
+static int too_many_args(void)
+{
+	errno = E2BIG;
+	return -1;
+}
+
+/*
+ * The argv of the list hooks lives on the stack (alloca, as glibc's own): an exec may run
+ * in a signal handler or a vfork() child, where malloc() is not safe, and a failed exec
+ * must leak nothing.
+ */
+#define ARGV_ALLOCA(argc) ((char **)alloca((size_t)((argc) + 1) * sizeof(char *)))
+
+SHIM_EXPORT int execl(const char *path, const char *arg, ...)
+{
+	ptrdiff_t argc;
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	argc = count_args(&ap);
+	va_end(ap);
+	if (argc < 0)
+		return too_many_args();
+	argv = ARGV_ALLOCA(argc);
+	va_start(ap, arg);
+	fill_args(argv, arg, argc, &ap);
+	va_end(ap);
+	return exec_path(path, argv, environ);
+}
+
+SHIM_EXPORT int execle(const char *path, const char *arg, ...)
+{
+	char **argv, **envp;
+	ptrdiff_t argc;
+	va_list ap;
+
+	va_start(ap, arg);
+	argc = count_args(&ap);
+	va_end(ap);
+	if (argc < 0)
+		return too_many_args();
+	argv = ARGV_ALLOCA(argc);
+	va_start(ap, arg);
+	fill_args(argv, arg, argc, &ap);
+	envp = va_arg(ap, char **); /* the pointer after the list's NULL */
+	va_end(ap);
+	return exec_path(path, argv, envp);
+}
+
+SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	ptrdiff_t argc;
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	argc = count_args(&ap);
+	va_end(ap);
+	if (argc < 0)
+		return too_many_args();
+	argv = ARGV_ALLOCA(argc);
+	va_start(ap, arg);
+	fill_args(argv, arg, argc, &ap);
+	va_end(ap);
+	return exec_search(file, argv);
 }

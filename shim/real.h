@@ -15,8 +15,9 @@
 
 /*
  * Every interposed call, as X(return type, name, parameter list). One list feeds the table
- * of real functions below and the export list (libskaccel.map must name the same calls);
- * each hook itself lives in a shim/hook_*.c file.
+ * of real functions below and the export list (libskaccel.map must name the same calls,
+ * and execl(), execle() and execlp() besides: their hooks call real.execve or real.execvp,
+ * hook_exec.c); each hook itself lives in a shim/hook_*.c file.
  */
 #define SHIM_HOOKED_CALLS(X)                                                                     \
 	X(int, connect, (int fd, const struct sockaddr *addr, socklen_t len))                    \

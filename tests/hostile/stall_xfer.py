@@ -34,6 +34,9 @@ child closes its copies of the fds with close_range() and execs) before sending.
   kill          left open; the server kills itself (SIGKILL, exit status 137)
   exec_cloexec  left open (close-on-exec, python's default) across execve() of a program
                 without the shim, which prints "ok: exec" and exits
+  execle_cloexec
+                the same through libc's execle() (ctypes), whose glibc version calls its
+                execve() internally, not the shim's; the program prints "ok: execle"
   exec_inherit  made inheritable and passed to a new program without the shim (execve of
                 this script as "server-fd FD"), which sends --trailer and closes it; the
                 client (its --trailer) expects that text after the stream
@@ -215,7 +218,7 @@ def end(sock, a):
         sock.close()
         return
     fd = sock.detach()  # the fd stays open: whatever comes next closes it, or not
-    libc = ctypes.CDLL(None)  # the preloaded shim's symbols first, as for any caller
+    libc = ctypes.CDLL(None, use_errno=True)  # the preloaded shim's symbols first, as for anyone
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     if a.end in ("dup2", "dup3"):
         nul = os.open(os.devnull, os.O_RDWR)
@@ -235,6 +238,12 @@ def end(sock, a):
         os.kill(os.getpid(), signal.SIGKILL)
     elif a.end == "exec_cloexec":
         os.execve(sys.executable, [sys.executable, "-c", "print('ok: exec', flush=True)"], env)
+    elif a.end == "execle_cloexec":
+        args = [os.fsencode(x) for x in (sys.executable, "-c", "print('ok: execle', flush=True)")]
+        envp = (ctypes.c_char_p * (len(env) + 1))(
+            *(os.fsencode(f"{k}={v}") for k, v in env.items()), None)
+        libc.execle(args[0], *args, ctypes.c_char_p(None), envp)
+        raise OSError(ctypes.get_errno(), "execle failed")
     elif a.end == "exec_inherit":
         os.set_inheritable(fd, True)
         os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), "server-fd",
@@ -256,7 +265,7 @@ def main():
     ap.add_argument("--exit-without-close", action="store_true")
     ap.add_argument("--end", choices=("close", "exit", "os_exit", "Exit", "dup2", "dup3",
                                       "close_range", "closefrom", "kill", "exec_cloexec",
-                                      "exec_inherit"), default="close")
+                                      "execle_cloexec", "exec_inherit"), default="close")
     ap.add_argument("--trailer", default="")
     ap.add_argument("--spawn", action="store_true")
     a = ap.parse_args()

@@ -30,6 +30,9 @@
 #                            directly, not through the shim's hook)
 #   long_after_exec_cloexec  the server execs a program without the shim, its socket
 #                            close-on-exec (python's default): the exec closes it
+#   long_after_execle_cloexec
+#                            the same by libc's execle() (glibc's calls its execve()
+#                            directly, not through the shim's hook)
 #   long_after_subprocess    the server runs a program by python's subprocess mid-transfer:
 #                            its vfork() child closes its copies of the fds (close_range())
 #                            and execs, which must neither end the server's connection
@@ -61,9 +64,9 @@
 #
 # Without the shim's release of HELD sockets (shim/reset.c: at close(), and at exit() for
 # long_after_exit; at _exit()/_Exit(), dup2()/dup3() over the fd, close_range(),
-# closefrom() and exec for the cases after it), the long_after cases hang until the helper
-# is resumed: a closed socket whose fd waits in the stopped helper's queue sends no FIN,
-# and the peer's read of the EOF never returns.
+# closefrom() and exec (execve(), execle()) for the cases after it), the long_after cases
+# hang until the helper is resumed: a closed socket whose fd waits in the stopped helper's
+# queue sends no FIN, and the peer's read of the EOF never returns.
 . "$(dirname "$0")/../../lib/skt.sh"
 . "$(dirname "$0")/../../lib/hostile.sh"
 
@@ -71,7 +74,8 @@ T=hostile_stall
 TESTS=("$T/long_after_tcp_xfer" "$T/long_after_threads" "$T/long_after_epoll" "$T/long_after_exit"
        "$T/long_after_unread_reset" "$T/long_after_os_exit" "$T/long_after_Exit" "$T/long_after_dup2"
        "$T/long_after_dup3" "$T/long_after_close_range" "$T/long_after_closefrom"
-       "$T/long_after_exec_cloexec" "$T/long_after_subprocess" "$T/long_after_sigkill_bounded" "$T/long_after_exec_inherit_bounded"
+       "$T/long_after_exec_cloexec" "$T/long_after_execle_cloexec" "$T/long_after_subprocess"
+       "$T/long_after_sigkill_bounded" "$T/long_after_exec_inherit_bounded"
        "$T/resume_before_timeout" "$T/resume_after_timeout_blocked_readers"
        "$T/resume_mid_stream_threads" "$T/resume_mid_stream_epoll" "$T/stop_during_setup"
        "$T/sigkill_queued" "$T/helper_alive")
@@ -220,7 +224,7 @@ WORK=1.5 long_after "$T/long_after_exit" py_pair la4 --mode thread --bytes $((4 
 PY_ROLE=unread- WORK=0 long_after "$T/long_after_unread_reset" py_pair la5
 
 # --- the other ways a HELD socket goes: each must end the connection as close() does -----
-for way in os_exit Exit dup2 dup3 close_range closefrom exec_cloexec; do
+for way in os_exit Exit dup2 dup3 close_range closefrom exec_cloexec execle_cloexec; do
 	PY_SERVER_ARGS="--end $way" WORK=1.5 long_after "$T/long_after_$way" py_pair "le_$way" \
 		--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
 done
