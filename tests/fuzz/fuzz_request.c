@@ -78,7 +78,9 @@ static int32_t expected_status(const uint8_t *buf, long len, int nfds)
 	memcpy(&version, buf + offsetof(struct skaccel_req, version), sizeof(version));
 	memcpy(&op, buf + offsetof(struct skaccel_req, op), sizeof(op));
 	memcpy(&flags, buf + offsetof(struct skaccel_req, flags), sizeof(flags));
-	if (magic != SKACCEL_MAGIC || flags)
+	/* One flag, IF_PEER_WAITS, and only on REGISTER. */
+	if (magic != SKACCEL_MAGIC ||
+	    (flags && (op != SKACCEL_OP_REGISTER || flags != SKACCEL_REQ_IF_PEER_WAITS)))
 		return SKACCEL_ERR_BAD_REQUEST;
 	if (version != SKACCEL_PROTO_VERSION)
 		return SKACCEL_ERR_VERSION;
