@@ -248,14 +248,24 @@ bool shim_promote_enter(int fd)
  */
 static uint32_t carried(uint32_t v, bool write, ssize_t n)
 {
-	unsigned int k = kib(v), shift = 10 + level(v);
+	bool turn = (v & MOVED) && !(v & LAST_WRITE) == write;
+	unsigned int k, shift;
 
+	/*
+	 * A turn after a "no peer" starts a new phase (a server's reply to an upload of small
+	 * writes): it counts afresh, from level 0, so that a large reply promotes its writer
+	 * after 256 KiB as on any connection.
+	 */
+	if (turn && level(v))
+		v &= ~(LEVEL_MASK << LEVEL_SHIFT | KIB_MAX << KIB_SHIFT);
+	k = kib(v);
+	shift = 10 + level(v);
 	if (!write || (size_t)n >= SHIM_PROMOTE_WRITE_MIN)
 		k += (unsigned int)(((size_t)n +
 				     (level(v) ? 1ul << (shift - 1) : (1ul << shift) - 1)) >>
 				    shift);
 
-	if ((v & MOVED) && !(v & LAST_WRITE) == write && (v >> TURNS_SHIFT) < 0xffu)
+	if (turn && (v >> TURNS_SHIFT) < 0xffu)
 		v += TURN_ONE;
 	v = (v & ~(KIB_MAX << KIB_SHIFT)) | (k < KIB_MAX ? k : KIB_MAX) << KIB_SHIFT;
 	return write ? v | MOVED | LAST_WRITE : (v | MOVED) & ~LAST_WRITE;

@@ -833,6 +833,24 @@ static void test_promote_no_peer(void)
 	ASSERT_EQ(shim_fd_get(s) & R, R, "registered once its peer waits");
 	close(c);
 	close(s);
+
+	/* A reply after a "no peer" counts afresh: 256 KiB of large writes promote it. */
+	put(&h.no_peer, 1);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	s = hooked_accept4(lfd, 0);
+	read_kib(s, SHIM_PROMOTE_KIB);
+	shim_promote_try(s);
+	ASSERT_EQ(shim_fd_get(s), C, "no peer");
+	for (i = 0; i < (int)(SHIM_PROMOTE_KIB / 64) - 1; i++)
+		shim_promote_count(s, 64 << 10);
+	shim_promote_try_write(s, 1024);
+	ASSERT_EQ(shim_fd_get(s), C, "the reply, under 256 KiB: still a candidate");
+	shim_promote_try_write(s, 64 << 10);
+	ASSERT_EQ(shim_fd_get(s) & R, R, "the reply's 256 KiB: promoted");
+	ASSERT_EQ(get(&h.last_flags), 0, "as a writer: whether its peer waits or not");
+	close(c);
+	close(s);
 	close(lfd);
 	shim_fd_clear_range(0, ~0u);
 	fake_stop(&h);
