@@ -161,63 +161,49 @@ static int too_many_args(void)
 }
 
 /*
- * The argv of the list hooks lives on the stack (alloca, as glibc's own): an exec may run
- * in a signal handler or a vfork() child, where malloc() is not safe, and a failed exec
- * must leak nothing.
+ * In a list hook (execl() and its kin): argv from arg and the list up to its NULL, as glibc
+ * builds it, then the statement then_ with ap_ just past that NULL (execle()'s envp). The
+ * argv lives on the stack (alloca, as glibc's own, which lasts until the hook returns): an
+ * exec may run in a signal handler or a vfork() child, where malloc() is not safe, and a
+ * failed exec must leak nothing. A macro, as va_start() must be in the variadic function.
  */
-#define ARGV_ALLOCA(argc) ((char **)alloca((size_t)((argc) + 1) * sizeof(char *)))
+#define LIST_TO_ARGV(argv, arg, then_)                                          \
+	do {                                                                    \
+		ptrdiff_t argc_;                                                \
+		va_list ap_;                                                    \
+                                                                                \
+		va_start(ap_, arg);                                             \
+		argc_ = count_args(&ap_);                                       \
+		va_end(ap_);                                                    \
+		if (argc_ < 0)                                                  \
+			return too_many_args();                                 \
+		(argv) = (char **)alloca((size_t)(argc_ + 1) * sizeof(char *)); \
+		va_start(ap_, arg);                                             \
+		fill_args(argv, arg, argc_, &ap_);                              \
+		then_;                                                          \
+		va_end(ap_);                                                    \
+	} while (0)
 
 SHIM_EXPORT int execl(const char *path, const char *arg, ...)
 {
-	ptrdiff_t argc;
 	char **argv;
-	va_list ap;
 
-	va_start(ap, arg);
-	argc = count_args(&ap);
-	va_end(ap);
-	if (argc < 0)
-		return too_many_args();
-	argv = ARGV_ALLOCA(argc);
-	va_start(ap, arg);
-	fill_args(argv, arg, argc, &ap);
-	va_end(ap);
+	LIST_TO_ARGV(argv, arg, (void)0);
 	return exec_path(path, argv, environ);
 }
 
 SHIM_EXPORT int execle(const char *path, const char *arg, ...)
 {
 	char **argv, **envp;
-	ptrdiff_t argc;
-	va_list ap;
 
-	va_start(ap, arg);
-	argc = count_args(&ap);
-	va_end(ap);
-	if (argc < 0)
-		return too_many_args();
-	argv = ARGV_ALLOCA(argc);
-	va_start(ap, arg);
-	fill_args(argv, arg, argc, &ap);
-	envp = va_arg(ap, char **); /* the pointer after the list's NULL */
-	va_end(ap);
+	LIST_TO_ARGV(argv, arg, envp = va_arg(ap_, char **));
 	return exec_path(path, argv, envp);
 }
 
 SHIM_EXPORT int execlp(const char *file, const char *arg, ...)
 {
-	ptrdiff_t argc;
 	char **argv;
-	va_list ap;
 
-	va_start(ap, arg);
-	argc = count_args(&ap);
-	va_end(ap);
-	if (argc < 0)
-		return too_many_args();
-	argv = ARGV_ALLOCA(argc);
-	va_start(ap, arg);
-	fill_args(argv, arg, argc, &ap);
-	va_end(ap);
+	LIST_TO_ARGV(argv, arg, (void)0);
 	return exec_search(file, argv);
 }
