@@ -33,9 +33,13 @@
  * read after a write or a write after a read).
  */
 #define READERS_MASK 0xffu
-#define LEVEL_SHIFT 8
+/*
+ * Right above the readers: the add of a 256th reader, undone at once by
+ * shim_promote_enter(), carries into it for an instant, which only holds promotions off.
+ */
+#define PROMOTING (1u << 8)
+#define LEVEL_SHIFT 9
 #define LEVEL_MASK 0xfu
-#define PROMOTING (1u << 12)
 #define MOVED (1u << 13)
 #define LAST_WRITE (1u << 14)
 #define KIB_SHIFT 15
