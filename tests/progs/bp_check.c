@@ -10,10 +10,11 @@
  *
  * The bound. Plain TCP holds at most the reader's receive buffer (tcp_rmem[2] when
  * autotuned) plus the writer's send buffer (tcp_wmem[2]) for one connection. skaccel may
- * add its redirect budget (4 MiB by default, ARCHITECTURE.md) before falling back to TCP,
- * whose window is then closed by that very memory. So the bound is
- * tcp_rmem[2] + tcp_wmem[2] + 8 MiB (budget plus slack for a message in flight), and the
- * writer offers four times that, so an unbounded path overshoots it by far.
+ * let its reader hold what TCP would (its SO_RCVBUF plus the writer's SO_SNDBUF, unless
+ * --rx-budget lowers it: ARCHITECTURE.md) before falling back to TCP, whose window is then
+ * closed by that very memory. So the bound is tcp_rmem[2] + tcp_wmem[2] + 8 MiB (a
+ * generous slack for messages in flight and the buffers' own accounting), and the writer
+ * offers four times that, so an unbounded path overshoots it by far.
  *
  * What is measured: the connection's own memory (SO_MEMINFO of both sockets: receive
  * memory of the reader, queued send memory of the writer), and the kernel's TCP memory

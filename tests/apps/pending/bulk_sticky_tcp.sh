@@ -5,7 +5,7 @@
 # test). Run it by hand: SKT_BUILD=build bash tests/apps/pending/bulk_sticky_tcp.sh
 #
 # A bulk stream that falls back to TCP once stays on TCP. When the reader holds more than
-# its budget (the larger of the helper's 4 MiB and its SO_RCVBUF; fb_backlog), or the
+# what TCP would let it (its SO_RCVBUF plus the writer's SO_SNDBUF; fb_backlog), or the
 # peer has not been seen yet (fb_peer_unseen), the sender's next writes go by TCP. It
 # may return to the redirect only once the reader's stack has received every byte it
 # sent by TCP (fb_inflight), and a bulk writer (nginx sending a file, iperf3, redis-cli

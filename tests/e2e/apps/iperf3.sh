@@ -53,8 +53,8 @@ run() {
 
 # The bar is only that at least 3 MiB were redirected and that every IP-layer byte is
 # accounted for by the helper. iperf3's sender outruns its reader now and then; when the
-# reader holds more than its budget (the larger of the helper's 4 MiB and the reader's
-# SO_RCVBUF) the sender falls back to TCP (fb_backlog), and it returns only once the
+# reader holds more than TCP would let it (its SO_RCVBUF plus the sender's SO_SNDBUF,
+# by default) the sender falls back to TCP (fb_backlog), and it returns only once the
 # reader has received every byte it sent by TCP (fb_inflight until then), which a bulk
 # sender facing a closed window may never allow: 45% to 99% of a run is redirected
 # (product limitation, reported; the strict version is

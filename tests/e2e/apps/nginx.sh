@@ -132,8 +132,8 @@ for s in "${SERVERS[@]}"; do
 	curl_get "apps/nginx/curl_$n" 127.0.0.1 "$port" "$ka" "$want" "${SMALL[@]}"
 done
 # The 50 MB download: byte-exact, but only part of it is redirected. curl writes to a
-# file more slowly than nginx sends; once it holds more than its budget (the larger of
-# the helper's 4 MiB and its SO_RCVBUF) nginx's writes fall back to TCP (fb_backlog), and
+# file more slowly than nginx sends; once it holds more than TCP would let it (its
+# SO_RCVBUF plus nginx's SO_SNDBUF, by default) nginx's writes fall back to TCP (fb_backlog), and
 # they return only once curl's stack has received every byte sent by TCP (fb_inflight):
 # with curl behind, TCP's window stays closed and nginx keeps bytes queued until the end
 # of the file. Here 4 to 28 of the 50 MB are redirected (a product limitation, reported;
