@@ -56,6 +56,7 @@ struct fake_helper {
 	int status;
 	int drop_all; /* close every connection (a helper restart, as seen by clients) */
 	int no_peer;  /* answer REGISTER_IF_PEER_WAITS with OK_NO_PEER */
+	int old;      /* answer any flag with BAD_REQUEST, as a helper before the flag */
 	int stop;
 	/* Counted by the thread. */
 	int accepts;
@@ -106,6 +107,8 @@ static void fake_serve(struct fake_helper *h, int i)
 	rep.status = req.op == SKACCEL_OP_PING ? SKACCEL_OK_PONG : get(&h->status);
 	if ((req.flags & SKACCEL_REQ_IF_PEER_WAITS) && get(&h->no_peer))
 		rep.status = SKACCEL_OK_NO_PEER;
+	if (req.flags && get(&h->old))
+		rep.status = SKACCEL_ERR_BAD_REQUEST;
 	switch (get(&h->mode)) {
 	case FAKE_WRONG_SEQ:
 		rep.seq++;
@@ -935,6 +938,40 @@ static void test_write_watched(void)
 }
 
 /*
+ * A helper from before IF_PEER_WAITS refuses the flag: the reader is registered at once
+ * without it, and the process never sets it again. Last in main(): that is for good.
+ */
+static void test_promote_old_helper(void)
+{
+	const unsigned int R = SHIM_FD_REGISTERED;
+	struct sockaddr_in la;
+	struct fake_helper h;
+	int lfd, c, s, n;
+
+	fake_start(&h, path);
+	put(&h.old, 1);
+	lfd = listener(&la, 16);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
+	s = hooked_accept4(lfd, 0);
+	n = get(&h.requests);
+	read_kib(s, SHIM_PROMOTE_KIB);
+	shim_promote_try(s);
+	ASSERT_EQ(get(&h.requests), n + 2, "refused with the flag, asked again without");
+	ASSERT_EQ(shim_fd_get(s) & R, R, "registered");
+	read_kib(c, SHIM_PROMOTE_KIB);
+	shim_promote_try(c);
+	ASSERT_EQ(get(&h.requests), n + 3, "the next reader asks once, without the flag");
+	ASSERT_EQ(get(&h.last_flags), 0, "no flag any more");
+	ASSERT_EQ(shim_fd_get(c) & R, R, "registered");
+	close(c);
+	close(s);
+	close(lfd);
+	shim_fd_clear_range(0, ~0u);
+	fake_stop(&h);
+}
+
+/*
  * What makes a candidate due: two turns (promote_now()), SHIM_PROMOTE_KIB read, or a
  * write that reaches it; small writes, however many, carry nothing towards it.
  */
@@ -1339,5 +1376,6 @@ int main(int argc, char **argv)
 	test_register_eager();
 	test_ping();
 	test_untrusted_helper();
+	test_promote_old_helper(); /* last: the process remembers an old helper for good */
 	return skt_summary();
 }
