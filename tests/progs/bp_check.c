@@ -5,14 +5,15 @@
  * plain TCP; then the reader resumes and every byte arrives in order.
  *
  * Why this can fail: the sockmap redirect path charges the reader's memory but never
- * checks its SO_RCVBUF, so without skaccel's budget a writer pushes hundreds of MB into a
- * reader that does not read (KERNEL-NOTES §7.1: 256 MB without one EAGAIN).
+ * checks its SO_RCVBUF, so without skaccel's own limit a writer pushes hundreds of MB into
+ * a reader that does not read (KERNEL-NOTES §7.1: 256 MB without one EAGAIN). It runs with
+ * the helper's defaults, as users do.
  *
  * The bound. Plain TCP holds at most the reader's receive buffer (tcp_rmem[2] when
- * autotuned) plus the writer's send buffer (tcp_wmem[2]) for one connection. skaccel may
- * let its reader hold what TCP would (its SO_RCVBUF plus the writer's SO_SNDBUF, unless
- * --rx-budget lowers it: ARCHITECTURE.md) before falling back to TCP, whose window is then
- * closed by that very memory. So the bound is tcp_rmem[2] + tcp_wmem[2] + 8 MiB (a
+ * autotuned) plus the writer's send buffer (tcp_wmem[2]) for one connection. skaccel lets
+ * its reader hold what TCP would (its SO_RCVBUF plus the writer's SO_SNDBUF:
+ * ARCHITECTURE.md) before falling back to TCP, whose window is then closed by that very
+ * memory. So the bound is tcp_rmem[2] + tcp_wmem[2] + 8 MiB (a
  * generous slack for messages in flight and the buffers' own accounting), and the writer
  * offers four times that, so an unbounded path overshoots it by far.
  *

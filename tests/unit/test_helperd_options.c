@@ -7,10 +7,10 @@
  * anything runs with; where there is a default to write them from, they are written from
  * it (SKACCEL_DEFAULT_*, common/skaccel_maps.h).
  *
- * End to end, --disable has tests of its own (tests/e2e/core/failopen.sh,
- * failopen/helper_disabled; tests/e2e/core/selftest.sh, selftest/disabled_not_run).
- * --rx-budget and --rx-resume have none: the data path is tested end to end only with
- * their defaults, no budget of skaccel's own (tests/e2e/core/accel_proof.sh, the app tests).
+ * End to end, each option has tests of its own: --disable in tests/e2e/core/failopen.sh
+ * (failopen/helper_disabled) and tests/e2e/core/selftest.sh (selftest/disabled_not_run),
+ * --rx-budget and --rx-resume in tests/e2e/core/rx_budget.sh. Every other test runs the
+ * data path with the defaults users get.
  */
 #include <linux/types.h>
 #include <stdint.h>
