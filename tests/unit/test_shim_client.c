@@ -780,6 +780,16 @@ static void test_pairwait(void)
 	fake_stop(&h);
 }
 
+/* A connection through the hooks: returns the client's fd, the accepted one in *s. */
+static int candidate_pair(int lfd, const struct sockaddr_in *la, int *s)
+{
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ASSERT_EQ(hooked_connect(c, la), 0, "hooked_connect");
+	*s = hooked_accept4(lfd, 0);
+	return c;
+}
+
 /* kib KiB read by hooked reads of 64 KiB (or what is left) on the candidate fd. */
 static void read_kib(int fd, unsigned int kib)
 {
@@ -807,9 +817,7 @@ static void test_promote_no_peer(void)
 	fake_start(&h, path);
 	put(&h.no_peer, 1);
 	lfd = listener(&la, 16);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = hooked_accept4(lfd, 0);
+	c = candidate_pair(lfd, &la, &s);
 	for (i = 0; i < 4; i++, kib *= 2) {
 		asked = get(&h.requests);
 		read_kib(s, kib - 64);
@@ -839,9 +847,7 @@ static void test_promote_no_peer(void)
 
 	/* A reply after a "no peer" counts afresh: 256 KiB of large writes promote it. */
 	put(&h.no_peer, 1);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = hooked_accept4(lfd, 0);
+	c = candidate_pair(lfd, &la, &s);
 	read_kib(s, SHIM_PROMOTE_KIB);
 	shim_promote_try(s);
 	ASSERT_EQ(shim_fd_get(s), C, "no peer");
@@ -951,9 +957,7 @@ static void test_promote_old_helper(void)
 	fake_start(&h, path);
 	put(&h.old, 1);
 	lfd = listener(&la, 16);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = hooked_accept4(lfd, 0);
+	c = candidate_pair(lfd, &la, &s);
 	n = get(&h.requests);
 	read_kib(s, SHIM_PROMOTE_KIB);
 	shim_promote_try(s);
@@ -985,9 +989,7 @@ static void test_promote_rules(void)
 	fake_start(&h, path);
 	ASSERT_EQ(shim_active(), true, "shim_active");
 	lfd = listener(&la, 16);
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ASSERT_EQ(hooked_connect(c, &la), 0, "hooked_connect");
-	s = hooked_accept4(lfd, 0);
+	c = candidate_pair(lfd, &la, &s);
 	ASSERT_EQ(shim_fd_get(c), C, "shim_fd_get: candidate");
 	/* 4 MiB in writes of 64 B and 1 KiB, the bench's small-write streams. */
 	for (i = 0; i < 4096; i++) {
