@@ -21,6 +21,7 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	const struct iovec *iov = msg ? msg->msg_iov : NULL;
 	int iovcnt = msg ? (int)msg->msg_iovlen : 0;
+	size_t len;
 
 	if (!SHIM_REAL_READY(sendmsg))
 		return shim_enosys();
@@ -34,14 +35,13 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		shim_scm_for_each_fd(msg, promote_passed, NULL);
 		shim_reset_note_passed(msg);
 	}
-	if (__builtin_expect(shim_writev_watched(fd, iov, iovcnt), 0)) {
+	if (__builtin_expect(shim_writev_watched(fd, iov, iovcnt, &len), 0)) {
 		struct iovec cut[SHIM_IOV_CUT_MAX];
 		struct msghdr m;
 		ssize_t n;
 		int k;
 
-		k = shim_iov_cut(iov, iovcnt, shim_write_before(fd, shim_iov_bytes(iov, iovcnt)),
-				 cut);
+		k = shim_iov_cut(iov, iovcnt, shim_write_before(fd, len), cut);
 		if (k) {
 			/* Ancillary data goes with the first byte, as in any short send. */
 			m = *msg;

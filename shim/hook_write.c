@@ -26,14 +26,15 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t len)
 SHIM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	struct iovec cut[SHIM_IOV_CUT_MAX];
+	size_t len;
 	ssize_t n;
 	int k;
 
 	if (!SHIM_REAL_READY(writev))
 		return shim_enosys();
-	if (__builtin_expect(!shim_writev_watched(fd, iov, iovcnt), 1))
+	if (__builtin_expect(!shim_writev_watched(fd, iov, iovcnt, &len), 1))
 		return real.writev(fd, iov, iovcnt);
-	k = shim_iov_cut(iov, iovcnt, shim_write_before(fd, shim_iov_bytes(iov, iovcnt)), cut);
+	k = shim_iov_cut(iov, iovcnt, shim_write_before(fd, len), cut);
 	n = k ? real.writev(fd, cut, k) : real.writev(fd, iov, iovcnt);
 	shim_write_after(fd, n);
 	return n;

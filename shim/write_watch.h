@@ -60,26 +60,25 @@ static inline size_t shim_iov_bytes(const struct iovec *iov, int iovcnt)
 
 /*
  * shim_write_watched() for an iovec array, added up only on a candidate or a socket whose
- * writes may wait.
+ * writes may wait or are watched anyway; when watched, *len is its byte count, for
+ * shim_write_before().
  */
-static inline bool shim_writev_watched(int fd, const struct iovec *iov, int iovcnt)
+static inline bool shim_writev_watched(int fd, const struct iovec *iov, int iovcnt, size_t *len)
 {
 	unsigned int st = shim_fd_get(fd);
 
-	if (st & SHIM_WRITE_WATCH_ANY)
-		return true;
-	if (!(st & SHIM_FD_CANDIDATE) && !shim_notsent_may_wait(st))
+	if (!(st & (SHIM_WRITE_WATCH_ANY | SHIM_FD_CANDIDATE)) && !shim_notsent_may_wait(st))
 		return false;
-	return shim_write_watched_st(fd, st, shim_iov_bytes(iov, iovcnt));
+	*len = shim_iov_bytes(iov, iovcnt);
+	return shim_write_watched_st(fd, st, *len);
 }
 
 /*
  * len: the bytes the call is about to write (a large write promotes a candidate first).
  * Returns what the call may pass on (writev() and sendmsg() through shim_iov_cut()): len,
- * or, on a non-blocking socket still
- * waiting for its peer, SHIM_PAIRWAIT_STEP. Such a socket sends by TCP until it learns
- * of the pairing, which it asks before every SHIM_PAIRWAIT_STEP bytes: a short write,
- * which a non-blocking socket may always return, keeps a 4 MiB write from going by TCP
+ * or, on a non-blocking socket still waiting for its peer, SHIM_PAIRWAIT_STEP. Such a socket sends
+ * by TCP until it learns of the pairing, which it asks before every SHIM_PAIRWAIT_STEP bytes: a
+ * short write, which a non-blocking socket may always return, keeps a 4 MiB write from going by TCP
  * whole because the peer was promoted a moment after it started.
  */
 static inline size_t shim_write_before(int fd, size_t len)

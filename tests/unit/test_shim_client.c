@@ -908,6 +908,7 @@ static void test_write_watched(void)
 	struct iovec small_iov[2] = { { .iov_len = 1000 }, { .iov_len = 1000 } };
 	struct iovec big_iov[2] = { { .iov_len = big / 2 }, { .iov_len = big / 2 } };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	size_t len = 0;
 
 	ASSERT_GE(fd, 0, "socket");
 	ASSERT_EQ(shim_write_watched(fd, big), false, "untracked");
@@ -915,27 +916,29 @@ static void test_write_watched(void)
 	ASSERT_EQ(shim_write_watched(fd, 1000), false, "LOWAT, small write");
 	ASSERT_EQ(shim_write_watched(fd, big - 1), false, "LOWAT, just under the wait");
 	ASSERT_EQ(shim_write_watched(fd, big), true, "LOWAT, 64 KiB write");
-	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), false, "LOWAT, small writev");
-	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), true, "LOWAT, 64 KiB writev");
-	ASSERT_EQ(shim_writev_watched(fd, big_iov, 1), false, "LOWAT, 32 KiB of a 64 KiB iovec");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2, &len), false, "LOWAT, small writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2, &len), true, "LOWAT, 64 KiB writev");
+	ASSERT_EQ(len, big, "the writev's byte count, for shim_write_before()");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 1, &len), false,
+		  "LOWAT, 32 KiB of a 64 KiB iovec");
 	shim_fd_set(fd, R | L | N);
 	ASSERT_EQ(shim_write_watched(fd, big), false, "LOWAT, non-blocking: never waits");
-	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), false, "LOWAT, non-blocking writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2, &len), false, "LOWAT, non-blocking writev");
 	shim_fd_set(fd, R | L | N | SHIM_FD_DRAIN);
 	ASSERT_EQ(shim_write_watched(fd, 1), true, "DRAIN");
-	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "DRAIN, writev");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2, &len), true, "DRAIN, writev");
 	shim_fd_set(fd, R | SHIM_FD_UNPAIRED);
 	ASSERT_EQ(shim_write_watched(fd, 1), true, "UNPAIRED");
-	ASSERT_EQ(shim_writev_watched(fd, NULL, 0), true, "UNPAIRED, writev");
+	ASSERT_EQ(shim_writev_watched(fd, NULL, 0, &len), true, "UNPAIRED, writev");
 	shim_promote_candidate(fd, 0);
 	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE, first write");
-	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), true, "CANDIDATE, writev");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2, &len), true, "CANDIDATE, writev");
 	/* After a write, a small one counts for nothing; a large one, or one after a read, does. */
 	shim_promote_count(fd, 1);
 	ASSERT_EQ(shim_write_watched(fd, 1), false, "CANDIDATE, small write after a write");
-	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2), false, "CANDIDATE, small writev");
+	ASSERT_EQ(shim_writev_watched(fd, small_iov, 2, &len), false, "CANDIDATE, small writev");
 	ASSERT_EQ(shim_write_watched(fd, SHIM_PROMOTE_WRITE_MIN), true, "CANDIDATE, 8 KiB write");
-	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2), true, "CANDIDATE, 64 KiB writev");
+	ASSERT_EQ(shim_writev_watched(fd, big_iov, 2, &len), true, "CANDIDATE, 64 KiB writev");
 	if (shim_promote_enter(fd))
 		shim_promote_leave(fd, 1);
 	ASSERT_EQ(shim_write_watched(fd, 1), true, "CANDIDATE, small write after a read");
