@@ -391,9 +391,9 @@ void helperd_usage(FILE *out, const char *prog)
 	    "                      default: no budget, TCP's limit (suffixes K, M, G)\n"
 	    "  --rx-resume BYTES   redirect again only below this (default: the budget,\n"
 	    "                      i.e. no hysteresis)\n"
-	    "  --small-msg BYTES   writes below this size go by TCP while the reader still\n"
-	    "                      has unread bytes: TCP merges them, the redirect path\n"
-	    "                      wakes the reader once per write (default %6$uK: off)\n"
+	    "  --small-msg BYTES   writes below this size go by TCP while the reader holds\n"
+	    "                      64 KiB or more: TCP merges them, the redirect path wakes\n"
+	    "                      the reader once per write (default %6$u: off)\n"
 	    "  --disable           acceleration off: the programs pass every byte to TCP and\n"
 	    "                      new registrations are refused; existing sockets stay\n"
 	    "  --metrics-listen ADDR\n"
@@ -496,7 +496,7 @@ void helperd_usage(FILE *out, const char *prog)
 	    "  %1$s --metrics-textfile /var/lib/prometheus/node-exporter/skaccel.prom\n"
 	    "  %1$s --unpin                       after stopping the service\n",
 	    prog, SKACCEL_DEFAULT_SOCKET, HELPERD_DEFAULT_PIN_DIR, HELPERD_DEFAULT_MAX_CLIENTS,
-	    HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_SMALL_MSG >> 10,
+	    HELPERD_DEFAULT_MAX_PER_USER, SKACCEL_DEFAULT_SMALL_MSG,
 	    HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS,
 	    HELPERD_DEFAULT_CONFIG, HELPERD_METRICS_MAX_CONNS,
 	    (unsigned long long)(HELPERD_METRICS_TIMEOUT_NS / 1000000000ull),

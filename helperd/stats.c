@@ -139,6 +139,9 @@ static void print_text(FILE *out, const char *pin_dir, const struct snapshot *s)
 	else
 		fprintf(out, ", reader budget %" PRIu64 " bytes, resume below %" PRIu64 "\n",
 			(uint64_t)s->cfg.rx_budget, (uint64_t)s->cfg.rx_resume);
+	if (s->cfg.small_msg)
+		fprintf(out, "Writes under %u bytes go by TCP to a reader holding 64 KiB or more\n",
+			s->cfg.small_msg);
 
 	fprintf(out, "\nData path:\n");
 	for (c = 1; c < SKACCEL_CNT_MAX; c++)
@@ -199,8 +202,11 @@ static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 
 	fprintf(out, "{\"pin_dir\": ");
 	helperd_json_string(out, pin_dir);
-	fprintf(out, ", \"enabled\": %u, \"rx_budget\": %" PRIu64 ", \"rx_resume\": %" PRIu64,
-		s->cfg.enabled, (uint64_t)s->cfg.rx_budget, (uint64_t)s->cfg.rx_resume);
+	fprintf(out,
+		", \"enabled\": %u, \"rx_budget\": %" PRIu64 ", \"rx_resume\": %" PRIu64
+		", \"small_msg\": %u",
+		s->cfg.enabled, (uint64_t)s->cfg.rx_budget, (uint64_t)s->cfg.rx_resume,
+		s->cfg.small_msg);
 	for (c = 1; c < SKACCEL_CNT_MAX; c++)
 		fprintf(out, ", \"%s\": %" PRIu64, helperd_counter_key(c),
 			(uint64_t)s->counters[c]);

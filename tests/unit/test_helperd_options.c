@@ -3,13 +3,14 @@
  * Unit tests of the helper's command-line parser: defaults, strictness, sizes,
  * combinations. No test here starts a helper: each test_parse_* hands an argv to
  * helperd_options_parse() and reads back the options it filled in. The data-path values
- * below (--rx-budget, --rx-resume, --disable) are inputs to the parser, not settings
+ * below (--rx-budget, --rx-resume, --small-msg, --disable) are inputs to the parser, not settings
  * anything runs with; where there is a default to write them from, they are written from
  * it (SKACCEL_DEFAULT_*, common/skaccel_maps.h).
  *
  * End to end, each option has tests of its own: --disable in tests/e2e/core/failopen.sh
  * (failopen/helper_disabled) and tests/e2e/core/selftest.sh (selftest/disabled_not_run),
- * --rx-budget and --rx-resume in tests/e2e/core/rx_budget.sh. Every other test runs the
+ * --rx-budget and --rx-resume in tests/e2e/core/rx_budget.sh, --small-msg in
+ * tests/e2e/core/small_msg.sh. Every other test runs the
  * data path with the defaults users get.
  */
 #include <linux/types.h>
@@ -94,6 +95,7 @@ static void test_parse_defaults(void)
 	ASSERT_EQ(o.max_socks, SKACCEL_MAX_SOCKS, "o.max_socks");
 	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET, "o.rx_budget");
 	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME, "o.rx_resume");
+	ASSERT_EQ(o.small_msg, 0, "o.small_msg: off");
 	ASSERT_FALSE(o.disable, "o.disable");
 	ASSERT_FALSE(o.json, "o.json");
 	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf", "o.config_path");
@@ -167,6 +169,8 @@ static void test_parse_all_options(void)
 			 "8M",
 			 "--rx-resume",
 			 "2M",
+			 "--small-msg",
+			 "4K",
 			 "--disable",
 			 NULL };
 
@@ -179,7 +183,24 @@ static void test_parse_all_options(void)
 	ASSERT_EQ(o.max_socks, 64, "o.max_socks");
 	ASSERT_EQ(o.rx_budget, 8u << 20, "o.rx_budget");
 	ASSERT_EQ(o.rx_resume, 2u << 20, "o.rx_resume");
+	ASSERT_EQ(o.small_msg, 4096, "o.small_msg");
 	ASSERT_TRUE(o.disable, "o.disable");
+}
+
+/* --small-msg: a size in bytes, 0 (off) up to 4 GiB - 1, the width of skaccel_config's field. */
+static void test_parse_small_msg(void)
+{
+	struct helperd_options o;
+	char *off[] = { "h", "--small-msg", "0", NULL };
+	char *bytes[] = { "h", "--small-msg=1500", NULL };
+	char *top[] = { "h", "--small-msg", "4294967295", NULL };
+
+	ASSERT_EQ(parse(&o, off, ARGC(off)), 0, "parse: 0");
+	ASSERT_EQ(o.small_msg, 0, "o.small_msg: 0");
+	ASSERT_EQ(parse(&o, bytes, ARGC(bytes)), 0, "parse: 1500");
+	ASSERT_EQ(o.small_msg, 1500, "o.small_msg: 1500");
+	ASSERT_EQ(parse(&o, top, ARGC(top)), 0, "parse: UINT32_MAX");
+	ASSERT_EQ(o.small_msg, UINT32_MAX, "o.small_msg: UINT32_MAX");
 }
 
 static void test_parse_modes(void)
@@ -239,6 +260,10 @@ static void test_parse_refusals(void)
 		{ "h", "--rx-budget", "0", NULL },
 		{ "h", "--rx-budget", "4X", NULL },
 		{ "h", "--rx-resume", "0", NULL },
+		{ "h", "--small-msg", "4G", NULL }, /* wider than skaccel_config.small_msg */
+		{ "h", "--small-msg", "-1", NULL },
+		{ "h", "--small-msg", "1KB", NULL },
+		{ "h", "--small-msg", NULL },
 		{ "h", "--rx-budget", "4M", "--rx-resume", "8M", NULL }, /* above the budget */
 		{ "h", "--json", NULL },
 		{ "h", "--stats", "--unpin", NULL },
@@ -325,6 +350,7 @@ int main(void)
 	test_parse_config();
 	test_parse_modes();
 	test_parse_budget_only();
+	test_parse_small_msg();
 	test_parse_refusals();
 	return skt_summary();
 }
