@@ -23,6 +23,7 @@
 #include "common/skaccel_maps.h"
 #include "bpf/skaccel_maps.bpf.h"
 #include "bpf/skaccel_sock.bpf.h"
+#include "bpf/skaccel_lockwait.bpf.h"
 
 /* From include/net/sock.h; macros are not in vmlinux.h. */
 #define SEND_SHUTDOWN 2
@@ -78,6 +79,7 @@ int skaccel_msg(struct sk_msg_md *msg)
 {
 	struct skaccel_conn *self, *peer_conn;
 	struct skaccel_config *cfg;
+	enum skaccel_counter wait;
 	struct tcp_sock *tp, *ptp;
 	__u32 zero = 0, size = msg->size;
 	__u64 cookie, *peer, rmem, rcvbuf, limit, cap;
@@ -172,6 +174,11 @@ int skaccel_msg(struct sk_msg_md *msg)
 	 */
 	if (psk->sk_rcvlowat > 1)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_RCVLOWAT, size);
+
+	/* Every check has passed. Rather than sleep on the reader's lock, wait for it here. */
+	wait = wait_for_lock(self, peer_conn, psk);
+	if (wait != SKACCEL_CNT_NONE)
+		count(wait, 1);
 
 	/* Fails (without side effects) when the peer has left the sockhash: use TCP. */
 	if (bpf_msg_redirect_hash(msg, &skaccel_socks, peer, BPF_F_INGRESS) != SK_PASS)

@@ -48,7 +48,7 @@ SKACCEL_MAP struct {
 /* Data-path counters; per-CPU so the hot path never contends on a cache line. */
 SKACCEL_MAP struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SKACCEL_CNT_MAX);
+	__uint(max_entries, SKACCEL_CNT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

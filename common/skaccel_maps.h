@@ -55,8 +55,9 @@ struct skaccel_conn {
 	__u64 registered_ns;	    /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at registration */
 	__u32 uid;		    /* SO_PEERCRED uid of the process that registered it */
 	__u32 pid;		    /* SO_PEERCRED pid of the process that registered it */
-	__u64 sk_addr;	/* its struct sock, written by the pairing check (bpf/skaccel_pair.bpf.c) */
-	__u64 reserved; /* 0; kept so that maps pinned by earlier builds stay compatible */
+	__u64 sk_addr; /* its struct sock, written by the pairing check (bpf/skaccel_pair.bpf.c) */
+	__u32 lock_wait;      /* 1 while its sk_msg program waits for the peer's socket lock */
+	__u32 reserved;	      /* 0; kept so that maps pinned by earlier builds stay compatible */
 	__u64 tx_redir_bytes; /* sent through the sockhash redirect */
 	__u64 tx_redir_msgs;
 	__u64 tx_tcp_bytes; /* sent through TCP while registered (fallbacks) */
@@ -140,7 +141,13 @@ _Static_assert(sizeof(struct skaccel_sockmeta) == 152, "skaccel_sockmeta layout"
 	  "TCP bytes queued twice, cut by the sk_skb verdict", 0, "skb_overlap_bytes_total", "")   \
 	X(SKB_TRIM_FAILED, "skb_trim_failed",                                                      \
 	  "segments whose twice-queued bytes could not be cut", 0,                                 \
-	  "skb_trim_failed_segments_total", "")
+	  "skb_trim_failed_segments_total", "")                                                    \
+	/* bpf/skaccel_lockwait.bpf.h */                                                           \
+	X(LOCK_WAITS, "lock_waits", "redirects that waited for the reader's socket lock", 0,       \
+	  "lock_waits_total", "outcome=\"free\"")                                                  \
+	X(LOCK_WAIT_GAVE_UP, "lock_wait_gave_up",                                                  \
+	  "redirects that stopped waiting for it (then the sender sleeps)", 0, "lock_waits_total", \
+	  "outcome=\"gave_up\"")
 
 enum skaccel_counter {
 #define SKACCEL_COUNTER_ENUM_(name, ...) SKACCEL_CNT_##name,
@@ -148,6 +155,23 @@ enum skaccel_counter {
 #undef SKACCEL_COUNTER_ENUM_
 	    SKACCEL_CNT_MAX,
 };
+
+/*
+ * Slots of skaccel_cnt: more than there are counters, so that adding one does not change
+ * the pinned map's size, which would keep a new helper from reusing the pins of an older
+ * one (helperd/bpf_setup.c). Slots past SKACCEL_CNT_MAX stay 0 and are never read.
+ */
+#define SKACCEL_CNT_SLOTS 64
+_Static_assert(SKACCEL_CNT_MAX <= SKACCEL_CNT_SLOTS, "skaccel_cnt slots");
+
+/*
+ * How long a sender's program waits, at most, for its reader's socket lock to be free
+ * before it lets the kernel sleep on it (bpf/skaccel_lockwait.bpf.h, docs/KERNEL-NOTES.md
+ * §7.5). A reader copying a 64 KiB message out holds its lock for about 10 us here; a
+ * cross-CPU wake-up after sleeping on it costs 50-60 us. The helper turns the wait off on
+ * a machine with one CPU online, where the lock's owner cannot run while we wait.
+ */
+#define SKACCEL_LOCK_SPIN_NS 40000ull
 
 /* Registration outcomes, indexes into skaccel_regcnt: status + SKACCEL_REGCNT_BIAS. */
 #define SKACCEL_REGCNT_BIAS 32

@@ -49,6 +49,9 @@ static const struct {
 	{ "sent_messages_total", "Messages (sendmsg calls) registered sockets sent, by path" },
 	{ "fallbacks_total", "Messages registered sockets sent through TCP instead of the "
 			     "redirect, by reason" },
+	{ "lock_waits_total",
+	  "Redirects that found the reader's socket lock held and waited for it, by outcome: "
+	  "free (it came free) or gave_up (the sender then slept on it)" },
 	{ "connections_accelerated_total",
 	  "Connections put on the fast path: their second end registered and was paired with "
 	  "the first (each connection counted once)" },

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# A sender's program waits for its reader's socket lock instead of sleeping on it
+# (bpf/skaccel_lockwait.bpf.h), with the helper's defaults and nothing pinned.
+#   stream_intact     a verified 64 MiB stream of random-sized writes (tcp_xfer: a reader
+#                     that checks every byte, then a 1 MiB reply checked by the writer)
+#                     arrives byte for byte, mostly by the redirect
+#   waits_counted     during it, with more than one CPU online, some redirects found the
+#                     reader copying under its lock and waited (lock_waits, or
+#                     lock_wait_gave_up when the copy outlasted the wait); with one CPU the
+#                     wait is off and neither counter moves
+#   both_directions   two streams at once in opposite directions on one connection (both
+#                     ends writing, either may wait for the other's lock) arrive byte for
+#                     byte, partly by the redirect
+# shellcheck source=tests/lib/skt.sh
+. "$(dirname "$0")/../../lib/skt.sh"
+
+TESTS=(lock_wait/stream_intact lock_wait/waits_counted lock_wait/both_directions)
+skt_require "${TESTS[@]}"
+
+fail_all() { for t in "${TESTS[@]}"; do skt_fail "$t" "$1"; done; skt_done; }
+waits() { echo $(($(skt_stat lock_waits) + $(skt_stat lock_wait_gave_up))); }
+
+skt_netns_new NS || fail_all "cannot create a network namespace"
+skt_helper_start || fail_all "$SKT_WHY"
+
+ready=$SKT_TMP/server.ready
+w0=$(waits)
+r0=$(skt_stat redir_bytes)
+t0=$(skt_stat tcp_bytes)
+skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/tcp_xfer" server 127.0.0.1 0 --conns 1 \
+	--ready "$ready" >"$SKT_TMP/server.out" 2>&1 &
+spid=$!
+ERR=""
+if ! skt_wait_file "$ready"; then
+	ERR="server did not start: $(skt_tail "$SKT_TMP/server.out")"
+	kill "$spid" 2>/dev/null
+else
+	skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$ready")" \
+		--bytes 64M --reply 1M >"$SKT_TMP/client.out" 2>&1 || ERR="client: $(skt_tail "$SKT_TMP/client.out")"
+	wait "$spid" || ERR="${ERR:+$ERR; }server: $(skt_tail "$SKT_TMP/server.out")"
+fi
+redir=$(($(skt_stat redir_bytes) - r0))
+tcp=$(($(skt_stat tcp_bytes) - t0))
+if [ -z "$ERR" ] && [ $((redir * 10)) -lt $(((redir + tcp) * 9)) ]; then
+	ERR="only $redir of $((redir + tcp)) bytes went by the redirect"
+fi
+if [ -n "$ERR" ]; then
+	skt_fail lock_wait/stream_intact "$ERR"
+	skt_fail lock_wait/waits_counted "the stream failed"
+else
+	skt_pass lock_wait/stream_intact
+	w=$(($(waits) - w0))
+	cpus=$(getconf _NPROCESSORS_ONLN)
+	if [ "$cpus" -gt 1 ] && [ "$w" -eq 0 ]; then
+		skt_fail lock_wait/waits_counted "no redirect waited for the reader's lock ($cpus CPUs online)"
+	elif [ "$cpus" -eq 1 ] && [ "$w" -ne 0 ]; then
+		skt_fail lock_wait/waits_counted "$w waits with one CPU online, where the wait is off"
+	else
+		skt_pass lock_wait/waits_counted
+	fi
+fi
+
+# Both ends write 32 MiB at once, each with a reader and a writer thread (xfer_check's
+# duplex scenario checks content and order), so each writer may find its reader's lock
+# held by the other end's writer, which may itself be waiting (lock_wait in skaccel_conn).
+ERR=""
+r0=$(skt_stat redir_bytes)
+skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/xfer_check" -s duplex -n 2 -b 32M \
+	>"$SKT_TMP/duplex.out" 2>&1 || ERR="xfer_check: $(skt_tail "$SKT_TMP/duplex.out")"
+if [ -z "$ERR" ] && [ "$(skt_stat redir_bytes)" -le "$r0" ]; then
+	ERR="nothing went by the redirect"
+fi
+if [ -n "$ERR" ]; then
+	skt_fail lock_wait/both_directions "$ERR"
+else
+	skt_pass lock_wait/both_directions
+fi
+skt_helper_stop
+skt_helper_unpin
+skt_done
