@@ -65,7 +65,7 @@ bp_setup
 # skaccel can be slower on this point, shown when its ratio is below 1.0.
 NOTE_SMALL="a one-way stream of small writes stays on TCP at both ends (its writer is never promoted, its reader registers only if its writer waits); what is left is the shim's hooks on each read and write"
 NOTE_CONN="a connection of one exchange never reaches the helper (lazy promotion); what is left is the shim's hooks on connect, accept, each read and write, and close"
-NOTE_XCPU="across CPUs each redirected message takes the reader's socket lock, which the reader holds while it copies: the writer waits up to 40 us for it, then sleeps until a cross-CPU wake-up, where TCP leaves the segment on the reader's backlog (docs/KERNEL-NOTES.md §7.5)"
+NOTE_XCPU="across CPUs each redirected message takes the reader's socket lock, which the reader holds while it copies: the writer waits up to 100 us for it, then sleeps until a cross-CPU wake-up, where TCP leaves the segment on the reader's backlog (docs/KERNEL-NOTES.md §7.5)"
 POINTS=()
 add() { POINTS+=("$1"); }
 # Points whose connections stay on TCP by design (lazy promotion, shim/promote.h): one

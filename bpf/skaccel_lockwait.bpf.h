@@ -12,9 +12,10 @@
  * What bounds the wait:
  *  - time: lock_spin_ns (SKACCEL_LOCK_SPIN_NS), then the kernel sleeps as it would have;
  *  - one CPU: the helper sets lock_spin_ns to 0, since the owner cannot run meanwhile;
- *  - two senders waiting for each other (both ends writing at once, each holding its own
- *    lock while its program runs): each marks its wait in its skaccel_conn and stops as
- *    soon as it sees the other's mark.
+ *  - the sender holds its own socket's lock while its program runs, so it stops as soon as
+ *    anybody sleeps on that lock (a thread of its own reading, say), and two senders
+ *    waiting for each other (both ends writing at once) each mark their wait in their
+ *    skaccel_conn and stop as soon as they see the other's mark.
  * It changes when a redirect happens, never whether or where: every check of the message
  * has passed before it, and none can be undone by waiting (only this sender, under its
  * own lock, adds bytes that the order rule looks at).
@@ -32,10 +33,19 @@ const volatile __u64 lock_spin_ns = SKACCEL_LOCK_SPIN_NS;
 
 struct lockwait {
 	struct sock *sk;		/* the reader's socket (bpf_rdonly_cast) */
+	struct sock *own;		/* the sender's socket, whose lock we hold meanwhile */
 	struct skaccel_conn *peer_conn; /* the reader's own entry: is it waiting for us? */
 	__u64 deadline_ns;
 	bool free; /* the lock was seen free */
 };
+
+/* Somebody sleeps on sk's lock: its sk_lock.wq is not empty (list_empty()). */
+static __always_inline bool lock_wanted(struct sock *sk)
+{
+	struct list_head *head = &sk->sk_lock.wq.head;
+
+	return *(struct list_head *volatile *)&head->next != head;
+}
 
 static int lockwait_poll(__u32 i, void *ctx)
 {
@@ -45,7 +55,7 @@ static int lockwait_poll(__u32 i, void *ctx)
 		w->free = true;
 		return 1;
 	}
-	if (*(volatile __u32 *)&w->peer_conn->lock_wait)
+	if (*(volatile __u32 *)&w->peer_conn->lock_wait || lock_wanted(w->own))
 		return 1;
 	if (i % LOCKWAIT_POLLS_PER_CLOCK == LOCKWAIT_POLLS_PER_CLOCK - 1 &&
 	    bpf_ktime_get_ns() > w->deadline_ns)
@@ -54,10 +64,11 @@ static int lockwait_poll(__u32 i, void *ctx)
 }
 
 /* Returns the counter to add one to, or SKACCEL_CNT_NONE when the lock was free. */
-static __always_inline enum skaccel_counter
-wait_for_lock(struct skaccel_conn *self, struct skaccel_conn *peer_conn, struct sock *psk)
+static __always_inline enum skaccel_counter wait_for_lock(struct skaccel_conn *self,
+							  struct skaccel_conn *peer_conn,
+							  struct sock *own, struct sock *psk)
 {
-	struct lockwait w = { .sk = psk, .peer_conn = peer_conn };
+	struct lockwait w = { .sk = psk, .own = own, .peer_conn = peer_conn };
 
 	if (!lock_spin_ns || !psk->sk_lock.owned)
 		return SKACCEL_CNT_NONE;
