@@ -176,7 +176,7 @@ int skaccel_msg(struct sk_msg_md *msg)
 		return pass_to_tcp(self, SKACCEL_CNT_FB_RCVLOWAT, size);
 
 	/* Every check has passed. Rather than sleep on the reader's lock, wait for it here. */
-	wait = wait_for_lock(self, peer_conn, &tp->inet_conn.icsk_inet.sk, psk);
+	wait = wait_for_lock(cfg->lock_wait_ns, self, peer_conn, &tp->inet_conn.icsk_inet.sk, psk);
 	if (wait != SKACCEL_CNT_NONE)
 		count(wait, 1);
 

@@ -6,12 +6,13 @@
  * owned sleeps until release_sock() wakes it, and across CPUs that wake-up costs 50-60 us
  * on the test machine, several times the copy it waited for; writer and reader then fall
  * into lockstep (docs/KERNEL-NOTES.md §7.5). So, like a kernel mutex's optimistic spinning,
- * the sender's program first polls the lock's owned flag, up to lock_spin_ns, and the
+ * the sender's program first polls the lock's owned flag for a while, and the
  * redirect then usually finds the lock free.
  *
  * What bounds the wait:
- *  - time: lock_spin_ns (SKACCEL_LOCK_SPIN_NS), then the kernel sleeps as it would have;
- *  - one CPU: the helper sets lock_spin_ns to 0, since the owner cannot run meanwhile;
+ *  - time: skaccel_config.lock_wait_ns (--lock-wait, SKACCEL_DEFAULT_LOCK_WAIT_NS), then
+ *    the kernel sleeps as it would have; 0 turns the wait off, the helper's default on a
+ *    machine with one CPU online, since the owner cannot run meanwhile;
  *  - the sender holds its own socket's lock while its program runs, so it stops as soon as
  *    anybody sleeps on that lock (a thread of its own reading, say), and two senders
  *    waiting for each other (both ends writing at once) each mark their wait in their
@@ -23,12 +24,9 @@
 #ifndef SKACCEL_LOCKWAIT_BPF_H
 #define SKACCEL_LOCKWAIT_BPF_H
 
-/* Set by the helper before load (helperd/bpf_setup.c); 0 turns the wait off. */
-const volatile __u64 lock_spin_ns = SKACCEL_LOCK_SPIN_NS;
-
 /* Polls between two reads of the clock: a poll is a few ns, the clock tens. */
 #define LOCKWAIT_POLLS_PER_CLOCK 32
-/* More polls than lock_spin_ns can hold; the clock ends the wait first. */
+/* More polls than SKACCEL_MAX_LOCK_WAIT_NS can hold; the clock ends the wait first. */
 #define LOCKWAIT_MAX_POLLS (1u << 20)
 
 struct lockwait {
@@ -64,18 +62,18 @@ static int lockwait_poll(__u32 i, void *ctx)
 }
 
 /* Returns the counter to add one to, or SKACCEL_CNT_NONE when the lock was free. */
-static __always_inline enum skaccel_counter wait_for_lock(struct skaccel_conn *self,
+static __always_inline enum skaccel_counter wait_for_lock(__u32 wait_ns, struct skaccel_conn *self,
 							  struct skaccel_conn *peer_conn,
 							  struct sock *own, struct sock *psk)
 {
 	struct lockwait w = { .sk = psk, .own = own, .peer_conn = peer_conn };
 
-	if (!lock_spin_ns || !psk->sk_lock.owned)
+	if (!wait_ns || !psk->sk_lock.owned)
 		return SKACCEL_CNT_NONE;
 	if (peer_conn->lock_wait)
 		return SKACCEL_CNT_LOCK_WAIT_GAVE_UP;
 	self->lock_wait = 1;
-	w.deadline_ns = bpf_ktime_get_ns() + lock_spin_ns;
+	w.deadline_ns = bpf_ktime_get_ns() + wait_ns;
 	bpf_loop(LOCKWAIT_MAX_POLLS, lockwait_poll, &w, 0);
 	self->lock_wait = 0;
 	return w.free ? SKACCEL_CNT_LOCK_WAITS : SKACCEL_CNT_LOCK_WAIT_GAVE_UP;

@@ -171,22 +171,26 @@ _Static_assert(SKACCEL_CNT_MAX <= SKACCEL_CNT_SLOTS, "skaccel_cnt slots");
  * machine, and a cross-CPU wake-up after sleeping on it costs 50-60 us: waiting up to
  * about twice what sleeping would cost bounds the loss when the wait runs out, as
  * competitive spinning does. Of 40, 100 and 150 us, 100 moved the most bytes across two
- * CPUs. The helper turns the wait off on a machine with one CPU online, where the lock's
- * owner cannot run while we wait.
+ * CPUs. On a machine with one CPU online the helper's default is 0 (no wait): the lock's
+ * owner cannot run while we wait. --lock-wait sets it.
  */
-#define SKACCEL_LOCK_SPIN_NS 100000ull
+#define SKACCEL_DEFAULT_LOCK_WAIT_NS 100000u
+/* --lock-wait at most: 1 ms, far beyond any wake-up it could save. */
+#define SKACCEL_MAX_LOCK_WAIT_NS 1000000u
 
 /* Registration outcomes, indexes into skaccel_regcnt: status + SKACCEL_REGCNT_BIAS. */
 #define SKACCEL_REGCNT_BIAS 32
 #define SKACCEL_REGCNT_MAX 64
 
 struct skaccel_config {
-	__u32 enabled;	 /* 0: every program returns SK_PASS untouched (kill switch) */
-	__u32 small_msg; /* below this size, redirect only to a reader with nothing unread */
-	__u64 rx_budget; /* at most this much reader memory, below TCP's limit (~0: none) */
-	__u64 rx_resume; /* ... and start again only below this */
+	__u32 enabled;	    /* 0: every program returns SK_PASS untouched (kill switch) */
+	__u32 small_msg;    /* below this size, redirect only to a reader with nothing unread */
+	__u64 rx_budget;    /* at most this much reader memory, below TCP's limit (~0: none) */
+	__u64 rx_resume;    /* ... and start again only below this */
+	__u32 lock_wait_ns; /* how long a sender waits for its reader's socket lock (0: never) */
+	__u32 reserved[5];  /* 0; room for settings to come without resizing the pinned map */
 };
-_Static_assert(sizeof(struct skaccel_config) == 24, "skaccel_config layout");
+_Static_assert(sizeof(struct skaccel_config) == 48, "skaccel_config layout");
 
 /*
  * No budget of our own by default: a writer may run ahead of its reader as far as TCP

@@ -146,10 +146,6 @@ int helperd_bpf_setup(struct helperd_bpf *bpf, const char *pin_dir,
 	if (r)
 		goto fail;
 
-	/* With one CPU the lock's owner cannot run while a sender waits for it. */
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		skel->rodata->lock_spin_ns = 0;
-
 	report->step = "reuse pinned maps";
 	r = check_pins(skel, pin_dir, report);
 	if (r)

@@ -166,6 +166,23 @@ static int setup_metrics(const struct helperd_options *opts, struct helperd_metr
 	return r;
 }
 
+/*
+ * How long a sender waits for its reader's socket lock (bpf/skaccel_lockwait.bpf.h): as
+ * given, else the default, but not with one CPU online, where the lock's owner cannot run
+ * while a sender waits.
+ */
+static uint32_t lock_wait_ns(const struct helperd_options *opts)
+{
+	if (opts->lock_wait_given)
+		return opts->lock_wait_us * 1000u;
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		log_info("One CPU online: senders will not wait for their reader's socket lock "
+			 "(--lock-wait 0)");
+		return 0;
+	}
+	return SKACCEL_DEFAULT_LOCK_WAIT_NS;
+}
+
 static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf)
 {
 	struct skaccel_config cfg = {
@@ -173,6 +190,7 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		.rx_budget = opts->rx_budget,
 		.rx_resume = opts->rx_resume,
 		.small_msg = opts->small_msg,
+		.lock_wait_ns = lock_wait_ns(opts),
 	};
 	struct helperd_bpf_report rep;
 	char culprit[PATH_MAX], advice[3 * PATH_MAX];

@@ -25,6 +25,7 @@ enum {
 	OPT_RX_BUDGET,
 	OPT_RX_RESUME,
 	OPT_SMALL_MSG,
+	OPT_LOCK_WAIT,
 	OPT_DISABLE,
 	OPT_STATS,
 	OPT_JSON,
@@ -50,6 +51,7 @@ static const struct option long_options[] = {
 	{ "rx-budget", required_argument, NULL, OPT_RX_BUDGET },
 	{ "rx-resume", required_argument, NULL, OPT_RX_RESUME },
 	{ "small-msg", required_argument, NULL, OPT_SMALL_MSG },
+	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "disable", no_argument, NULL, OPT_DISABLE },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -273,6 +275,11 @@ int helperd_options_parse(struct helperd_options *opts, int argc, char **argv, c
 					       &opts->metrics_interval);
 			opts->metrics_interval_given = true;
 			break;
+		case OPT_LOCK_WAIT:
+			r = skaccel_parse_uint(optarg, 0, SKACCEL_MAX_LOCK_WAIT_NS / 1000,
+					       &opts->lock_wait_us);
+			opts->lock_wait_given = true;
+			break;
 		case OPT_DISABLE:
 			opts->disable = true;
 			break;
@@ -394,6 +401,10 @@ void helperd_usage(FILE *out, const char *prog)
 	    "  --small-msg BYTES   writes below this size go by TCP while the reader holds\n"
 	    "                      64 KiB or more: TCP merges them, the redirect path wakes\n"
 	    "                      the reader once per write (default %6$u: off)\n"
+	    "  --lock-wait USEC    how long a sender waits for its reader's socket lock\n"
+	    "                      before it sleeps on it (across CPUs a reader holds it\n"
+	    "                      while it copies); 0: never wait, at most %15$u (default\n"
+	    "                      %14$u, or 0 with one CPU online)\n"
 	    "  --disable           acceleration off: the programs pass every byte to TCP and\n"
 	    "                      new registrations are refused; existing sockets stay\n"
 	    "  --metrics-listen ADDR\n"
@@ -500,5 +511,6 @@ void helperd_usage(FILE *out, const char *prog)
 	    HELPERD_DEFAULT_MAX_CLIENTS_PER_USER, (unsigned int)SKACCEL_MAX_SOCKS,
 	    HELPERD_DEFAULT_CONFIG, HELPERD_METRICS_MAX_CONNS,
 	    (unsigned long long)(HELPERD_METRICS_TIMEOUT_NS / 1000000000ull),
-	    HELPERD_MAX_METRICS_INTERVAL, HELPERD_DEFAULT_METRICS_INTERVAL);
+	    HELPERD_MAX_METRICS_INTERVAL, HELPERD_DEFAULT_METRICS_INTERVAL,
+	    SKACCEL_DEFAULT_LOCK_WAIT_NS / 1000, SKACCEL_MAX_LOCK_WAIT_NS / 1000);
 }

@@ -48,6 +48,8 @@ struct helperd_options {
 	uint64_t rx_budget;
 	uint64_t rx_resume;
 	uint32_t small_msg;
+	unsigned int lock_wait_us; /* --lock-wait */
+	bool lock_wait_given;	   /* else the default for the CPUs online (main.c) */
 	bool disable;
 	bool cross_netns; /* --cross-netns=on: pairing across network namespaces */
 	bool json;

@@ -142,6 +142,11 @@ static void print_text(FILE *out, const char *pin_dir, const struct snapshot *s)
 	if (s->cfg.small_msg)
 		fprintf(out, "Writes under %u bytes go by TCP to a reader holding 64 KiB or more\n",
 			s->cfg.small_msg);
+	if (s->cfg.lock_wait_ns)
+		fprintf(out, "Senders wait up to %u us for their reader's socket lock\n",
+			s->cfg.lock_wait_ns / 1000);
+	else
+		fprintf(out, "Senders do not wait for their reader's socket lock\n");
 
 	fprintf(out, "\nData path:\n");
 	for (c = 1; c < SKACCEL_CNT_MAX; c++)
@@ -204,9 +209,9 @@ static void print_json(FILE *out, const char *pin_dir, const struct snapshot *s)
 	helperd_json_string(out, pin_dir);
 	fprintf(out,
 		", \"enabled\": %u, \"rx_budget\": %" PRIu64 ", \"rx_resume\": %" PRIu64
-		", \"small_msg\": %u",
+		", \"small_msg\": %u, \"lock_wait_ns\": %u",
 		s->cfg.enabled, (uint64_t)s->cfg.rx_budget, (uint64_t)s->cfg.rx_resume,
-		s->cfg.small_msg);
+		s->cfg.small_msg, s->cfg.lock_wait_ns);
 	for (c = 1; c < SKACCEL_CNT_MAX; c++)
 		fprintf(out, ", \"%s\": %" PRIu64, helperd_counter_key(c),
 			(uint64_t)s->counters[c]);

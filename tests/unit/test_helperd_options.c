@@ -3,15 +3,15 @@
  * Unit tests of the helper's command-line parser: defaults, strictness, sizes,
  * combinations. No test here starts a helper: each test_parse_* hands an argv to
  * helperd_options_parse() and reads back the options it filled in. The data-path values
- * below (--rx-budget, --rx-resume, --small-msg, --disable) are inputs to the parser, not settings
- * anything runs with; where there is a default to write them from, they are written from
- * it (SKACCEL_DEFAULT_*, common/skaccel_maps.h).
+ * below (--rx-budget, --rx-resume, --small-msg, --lock-wait, --disable) are inputs to the parser,
+ * not settings anything runs with; where there is a default to write them from, they are written
+ * from it (SKACCEL_DEFAULT_*, common/skaccel_maps.h).
  *
  * End to end, each option has tests of its own: --disable in tests/e2e/core/failopen.sh
  * (failopen/helper_disabled) and tests/e2e/core/selftest.sh (selftest/disabled_not_run),
  * --rx-budget and --rx-resume in tests/e2e/core/rx_budget.sh, --small-msg in
- * tests/e2e/core/small_msg.sh. Every other test runs the
- * data path with the defaults users get.
+ * tests/e2e/core/small_msg.sh, --lock-wait in tests/e2e/core/lock_wait.sh. Every other test runs
+ * the data path with the defaults users get.
  */
 #include <linux/types.h>
 #include <stdint.h>
@@ -96,6 +96,7 @@ static void test_parse_defaults(void)
 	ASSERT_EQ(o.rx_budget, SKACCEL_DEFAULT_RX_BUDGET, "o.rx_budget");
 	ASSERT_EQ(o.rx_resume, SKACCEL_DEFAULT_RX_RESUME, "o.rx_resume");
 	ASSERT_EQ(o.small_msg, 0, "o.small_msg: off");
+	ASSERT_FALSE(o.lock_wait_given, "o.lock_wait_given: the CPUs decide");
 	ASSERT_FALSE(o.disable, "o.disable");
 	ASSERT_FALSE(o.json, "o.json");
 	ASSERT_STREQ(o.config_path, "/etc/skaccel/helperd.conf", "o.config_path");
@@ -171,6 +172,8 @@ static void test_parse_all_options(void)
 			 "2M",
 			 "--small-msg",
 			 "4K",
+			 "--lock-wait",
+			 "250",
 			 "--disable",
 			 NULL };
 
@@ -184,7 +187,23 @@ static void test_parse_all_options(void)
 	ASSERT_EQ(o.rx_budget, 8u << 20, "o.rx_budget");
 	ASSERT_EQ(o.rx_resume, 2u << 20, "o.rx_resume");
 	ASSERT_EQ(o.small_msg, 4096, "o.small_msg");
+	ASSERT_EQ(o.lock_wait_us, 250, "o.lock_wait_us");
+	ASSERT_TRUE(o.lock_wait_given, "o.lock_wait_given");
 	ASSERT_TRUE(o.disable, "o.disable");
+}
+
+/* --lock-wait: microseconds, 0 (never wait) up to SKACCEL_MAX_LOCK_WAIT_NS. */
+static void test_parse_lock_wait(void)
+{
+	struct helperd_options o;
+	char *off[] = { "h", "--lock-wait", "0", NULL };
+	char *top[] = { "h", "--lock-wait=1000", NULL };
+
+	ASSERT_EQ(parse(&o, off, ARGC(off)), 0, "parse: 0");
+	ASSERT_EQ(o.lock_wait_us, 0, "o.lock_wait_us: 0");
+	ASSERT_TRUE(o.lock_wait_given, "o.lock_wait_given: 0 given");
+	ASSERT_EQ(parse(&o, top, ARGC(top)), 0, "parse: 1000");
+	ASSERT_EQ(o.lock_wait_us * 1000u, SKACCEL_MAX_LOCK_WAIT_NS, "o.lock_wait_us: max");
 }
 
 /* --small-msg: a size in bytes, 0 (off) up to 4 GiB - 1, the width of skaccel_config's field. */
@@ -264,6 +283,10 @@ static void test_parse_refusals(void)
 		{ "h", "--small-msg", "-1", NULL },
 		{ "h", "--small-msg", "1KB", NULL },
 		{ "h", "--small-msg", NULL },
+		{ "h", "--lock-wait", "1001", NULL }, /* above SKACCEL_MAX_LOCK_WAIT_NS */
+		{ "h", "--lock-wait", "-1", NULL },
+		{ "h", "--lock-wait", "100us", NULL },
+		{ "h", "--lock-wait", "", NULL },
 		{ "h", "--rx-budget", "4M", "--rx-resume", "8M", NULL }, /* above the budget */
 		{ "h", "--json", NULL },
 		{ "h", "--stats", "--unpin", NULL },
@@ -351,6 +374,7 @@ int main(void)
 	test_parse_modes();
 	test_parse_budget_only();
 	test_parse_small_msg();
+	test_parse_lock_wait();
 	test_parse_refusals();
 	return skt_summary();
 }
