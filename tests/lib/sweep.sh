@@ -21,11 +21,20 @@ skt_sweep() {
 	while read -r kind a b; do
 		case $kind in
 		pin) skt_remove_pin "$a" ;;
-		netns) ip netns del "$a" 2>/dev/null ;;
+		netns) skt_remove_netns "$a" ;;
 		dir) rm -rf "$a" ;;
 		esac
 	done <"$state/resources"
 	: >"$state/resources"
+}
+
+# Kill what still runs in a namespace of ours, then delete it. Deleting alone leaves its
+# processes running: a test program whose parent job was killed (its timeout(1) wrapper
+# survives a SIGTERM to the subshell that started it) would live on for its whole timeout.
+skt_remove_netns() {
+	ip netns pids "$1" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	return 0
 }
 
 # Unpin with the helper when it is there (it knows its files), then remove the directory.
@@ -62,7 +71,7 @@ skt_sweep_stale() {
 	for name in $(ip netns list 2>/dev/null | awk '{ print $1 }' | grep '^skt-[0-9]*-'); do
 		id=${name#skt-}
 		id=${id%%-*}
-		kill -0 "$id" 2>/dev/null || ip netns del "$name" 2>/dev/null
+		kill -0 "$id" 2>/dev/null || skt_remove_netns "$name"
 	done
 	return 0
 }
