@@ -36,8 +36,23 @@ static bool sized_by_max_socks(const struct skaccel *skel, const struct bpf_map 
 }
 
 /*
+ * Maps that hold no connection's state: the settings every helper writes when it starts,
+ * and statistics. When an earlier build pinned one of them with another layout, the pin
+ * is replaced instead of refused, so that an upgrade does not need --unpin, which would
+ * leave the live connections' sockets outside the sockhash of the next helper. The old
+ * map lives on for as long as the programs of the connections inserted before use it:
+ * a psock keeps the programs, and so the maps, it was created with.
+ */
+static bool replaceable(struct skaccel *skel, const struct bpf_map *map)
+{
+	return map == skel->maps.skaccel_cfg || map == skel->maps.skaccel_cnt ||
+	       map == skel->maps.skaccel_regcnt || map == skel->maps.skaccel_refused;
+}
+
+/*
  * libbpf would refuse an incompatible pin with a generic "parameter mismatch" warning;
- * checking first lets us name the map and what differs. Also records reused/created.
+ * checking first lets us name the map and what differs. Also records reused/created, and
+ * unpins replaceable maps of another layout (libbpf then creates and pins them anew).
  */
 static int check_pins(struct skaccel *skel, const char *pin_dir, struct helperd_bpf_report *report)
 {
@@ -48,6 +63,7 @@ static int check_pins(struct skaccel *skel, const char *pin_dir, struct helperd_
 	{
 		struct bpf_map_info info;
 		__u32 len = sizeof(info);
+		bool same;
 		int fd, r;
 
 		if (!bpf_map__pin_path(map))
@@ -75,10 +91,20 @@ static int check_pins(struct skaccel *skel, const char *pin_dir, struct helperd_
 		/* The sockhash and its companions keep the size they were created with. */
 		if (sized_by_max_socks(skel, map) && info.max_entries != bpf_map__max_entries(map))
 			bpf_map__set_max_entries(map, info.max_entries);
-		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
-		    info.value_size != bpf_map__value_size(map) ||
-		    info.max_entries != bpf_map__max_entries(map) ||
-		    info.map_flags != bpf_map__map_flags(map)) {
+		same = info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+		       info.value_size == bpf_map__value_size(map) &&
+		       info.max_entries == bpf_map__max_entries(map) &&
+		       info.map_flags == bpf_map__map_flags(map);
+		if (!same && replaceable(skel, map)) {
+			if (unlink(path) < 0) {
+				r = -errno;
+				snprintf(report->detail, sizeof(report->detail), "%s", path);
+				return r;
+			}
+			append_name(report->replaced, sizeof(report->replaced), bpf_map__name(map));
+			continue;
+		}
+		if (!same) {
 			snprintf(report->detail, sizeof(report->detail),
 				 "%s has type %u, key %u B, value %u B, %u entries, flags %#x; "
 				 "this build needs type %u, key %u B, value %u B, %u entries, "

@@ -28,6 +28,7 @@ struct helperd_bpf {
 struct helperd_bpf_report {
 	char reused[160];	     /* names of maps found pinned and reused, ", "-separated */
 	char created[160];	     /* names of maps created and pinned now */
+	char replaced[160];	     /* maps of an earlier layout replaced (replaceable()) */
 	const char *step;	     /* on failure: what failed, as "<verb> <object>" */
 	char detail[PATH_MAX + 128]; /* on failure: path and specifics, may be empty */
 };
@@ -35,8 +36,9 @@ struct helperd_bpf_report {
 /*
  * Open the skeleton with pin_root_path = pin_dir (LIBBPF_PIN_BY_NAME maps reused when
  * pinned, else created and pinned; the per-socket maps are created with max_socks entries,
- * reused ones keep theirs), check any existing pin for compatibility first
- * (-EEXIST: incompatible, see report->detail), load, write skaccel_cfg[0] = *cfg, attach
+ * reused ones keep theirs), check any existing pin for compatibility first (an
+ * incompatible settings or statistics map is replaced; -EEXIST: another incompatible map,
+ * see report->detail), load, write skaccel_cfg[0] = *cfg, attach
  * sk_msg and sk_skb to the sockhash, pin both programs as prog_msg/prog_skb (replacing old
  * pins). Returns 0 or -errno with report->step set.
  */

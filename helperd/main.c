@@ -245,6 +245,11 @@ static int setup_bpf(const struct helperd_options *opts, struct helperd_bpf *bpf
 		 "attached and pinned%s",
 		 opts->pin_dir, rep.reused, rep.created, bpf->max_socks,
 		 opts->disable ? "; acceleration DISABLED" : "");
+	if (rep.replaced[0])
+		log_warn("Replaced [%s], pinned by an earlier build with another layout: counters "
+			 "start again from 0, and connections accelerated before keep counting in "
+			 "the old maps until they close",
+			 rep.replaced);
 	if (bpf->max_socks != opts->max_socks)
 		log_info("Kept the pinned maps' size of %u sockets; --max-socks %u applies when "
 			 "they are created anew (--unpin)",
