@@ -73,13 +73,14 @@ skt_require() {
 	exit 0
 }
 
-# Does the kernel have what the helper needs? For telling a SKIP from a product FAIL.
+# Does the kernel have what the helper needs? Names the cause when a helper dies at start-up.
 skt_kernel_lacks_sockmap() {
 	command -v bpftool >/dev/null || return 1
 	local probe
 	probe=$(bpftool feature probe kernel 2>/dev/null) || return 1
-	echo "$probe" | grep -q "sock_hash map_type is available" || return 0
-	echo "$probe" | grep -q "sk_msg prog_type is available" || return 0
+	# bpftool 7 says "eBPF map_type sockhash is available", older ones sock_hash.
+	echo "$probe" | grep -Eq "map_type sock_?hash is available" || return 0
+	echo "$probe" | grep -Eq "prog(ram)?_type sk_msg is available" || return 0
 	return 1
 }
 
