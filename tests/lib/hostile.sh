@@ -82,8 +82,7 @@ hs_verdicts() {
 	fi
 }
 
-# hs_verdict NAME ERR: one verdict from a shell check; ERR empty means it passed.
-hs_verdict() { if [ -n "$2" ]; then skt_fail "$1" "$2"; else skt_pass "$1"; fi; }
+# skt_verdict NAME ERR: one verdict from a shell check; ERR empty means it passed.
 
 hs_fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 hs_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
@@ -107,24 +106,5 @@ hs_helper_alive() {
 	elif report=$(helper_crash_report "$SKT_HLOG"); then
 		err="sanitizer or crash report in the helper log: $report"
 	fi
-	hs_verdict "$1" "$err"
-}
-
-# hs_tcp_pair_ok NS SOCK BYTES [tag]: one verified opted-in tcp_xfer exchange in NS; sets
-# ERR ("" if both ends verified every byte) and XFER_SECS.
-hs_tcp_pair_ok() {
-	local ns=$1 sock=$2 bytes=$3 tag=$SKT_TMP/pair-${4:-$RANDOM} spid t0
-	ERR=""
-	rm -f "$tag.ready"
-	skt_run_opted "$ns" "$sock" "$TPROGS/tcp_xfer" server 127.0.0.1 0 --ready "$tag.ready" \
-		--conns 1 >"$tag.server" 2>&1 &
-	spid=$!
-	skt_wait_file "$tag.ready" || { ERR="server did not start: $(skt_tail "$tag.server")"; return; }
-	t0=$(date +%s.%N)
-	skt_run_opted "$ns" "$sock" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$tag.ready")" \
-		--bytes "$bytes" --reply $((bytes / 4)) >"$tag.client" 2>&1 ||
-		ERR="client: $(grep -m1 FAIL "$tag.client" || skt_tail "$tag.client")"
-	wait "$spid" || ERR="${ERR:+$ERR; }server: $(grep -m1 FAIL "$tag.server" || skt_tail "$tag.server")"
-	# shellcheck disable=SC2034 # for the caller
-	XFER_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	skt_verdict "$1" "$err"
 }

@@ -41,6 +41,8 @@ skt_pass() { echo "PASS: $1"; }
 skt_fail() { echo "FAIL: $1: $2"; SKT_FAILED=1; }
 skt_skip() { echo "SKIP: $1: $2"; }
 skt_info() { [ -n "${SKT_VERBOSE:-}" ] && echo "  $*" >&2; return 0; }
+# skt_verdict TEST ERR: PASS when ERR is empty, else FAIL with ERR as the reason.
+skt_verdict() { if [ -n "$2" ]; then skt_fail "$1" "$2"; else skt_pass "$1"; fi; }
 
 # Last lines of a file, on one line, for a FAIL reason.
 skt_tail() { tail -n "${2:-3}" "$1" 2>/dev/null | tr '\n' '|' | cut -c1-600; }
@@ -179,10 +181,16 @@ skt_helper_unpin() {
 # The helper's counters as one JSON line.
 skt_stats_json() { "$HELPERD" --stats --json --pin-dir "${1:-$SKT_PIN}" 2>/dev/null; }
 
+# skt_json_num KEY [PIN]: one top-level number of --stats --json, empty if absent (for
+# checking that a setting is published at all).
+skt_json_num() {
+	skt_stats_json "${2:-$SKT_PIN}" | grep -o "\"$1\": *[0-9]*" | head -n1 | grep -o '[0-9]*$'
+}
+
 # skt_stat KEY [PIN]: one top-level numeric counter (0 if absent, with a warning).
 skt_stat() {
 	local v
-	v=$(skt_stats_json "${2:-$SKT_PIN}" | grep -o "\"$1\": *[0-9]*" | head -n1 | grep -o '[0-9]*$')
+	v=$(skt_json_num "$1" "${2:-$SKT_PIN}")
 	if [ -z "$v" ]; then
 		echo "skt: counter '$1' not found in --stats --json output" >&2
 		v=0
@@ -353,6 +361,27 @@ skt_wait_file() {
 	local _
 	for _ in $(seq "${2:-100}"); do [ -s "$1" ] && return 0; sleep 0.1; done
 	return 1
+}
+
+# skt_xfer_pair NS SOCK BYTES [tag]: one verified tcp_xfer exchange in NS between two ends
+# opted in on SOCK: BYTES of random-sized writes (1 byte to 256 KiB) whose reader checks
+# every byte, then a reply of BYTES/4 the writer checks. Sets ERR ("" if both ends verified
+# every byte) and XFER_SECS.
+skt_xfer_pair() {
+	local ns=$1 sock=$2 bytes=$3 tag=$SKT_TMP/pair-${4:-$RANDOM} spid t0
+	ERR=""
+	rm -f "$tag.ready"
+	skt_run_opted "$ns" "$sock" "$TPROGS/tcp_xfer" server 127.0.0.1 0 --ready "$tag.ready" \
+		--conns 1 >"$tag.server" 2>&1 &
+	spid=$!
+	skt_wait_file "$tag.ready" || { ERR="server did not start: $(skt_tail "$tag.server")"; return; }
+	t0=$(date +%s.%N)
+	skt_run_opted "$ns" "$sock" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$tag.ready")" \
+		--bytes "$bytes" --reply $((bytes / 4)) >"$tag.client" 2>&1 ||
+		ERR="client: $(grep -m1 FAIL "$tag.client" || skt_tail "$tag.client")"
+	wait "$spid" || ERR="${ERR:+$ERR; }server: $(grep -m1 FAIL "$tag.server" || skt_tail "$tag.server")"
+	# shellcheck disable=SC2034 # for the caller
+	XFER_SECS=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 }
 
 # --- cleanup ----------------------------------------------------------------------------

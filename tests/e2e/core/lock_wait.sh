@@ -6,8 +6,8 @@
 # helper's --lock-wait option that sets how long.
 #   default_published a helper started without the option publishes 100 us to the programs
 #                     (skaccel_cfg, read back by --stats --json), 0 with one CPU online
-#   stream_intact     a verified 64 MiB stream of random-sized writes (tcp_xfer: a reader
-#                     that checks every byte, then a 1 MiB reply checked by the writer)
+#   stream_intact     a verified 64 MiB stream of random-sized writes (skt_xfer_pair: a
+#                     reader that checks every byte, then a reply checked by the writer)
 #                     arrives byte for byte, mostly by the redirect
 #   waits_counted     during it, with more than one CPU online, some redirects found the
 #                     reader copying under its lock and waited (lock_waits, or
@@ -19,6 +19,7 @@
 #                     byte, partly by the redirect
 #   option_off        --lock-wait 0 publishes 0, and the same verified stream arrives byte
 #                     for byte without one wait counted
+# The tests with the option test the option; the default's tests come first and need none.
 #   option_value      --lock-wait 250 publishes 250 us
 # shellcheck source=tests/lib/skt.sh
 . "$(dirname "$0")/../../lib/skt.sh"
@@ -29,29 +30,6 @@ skt_require "${TESTS[@]}"
 
 fail_all() { for t in "${TESTS[@]}"; do skt_fail "$t" "$1"; done; skt_done; }
 waits() { echo $(($(skt_stat lock_waits) + $(skt_stat lock_wait_gave_up))); }
-json_num() { skt_stats_json | grep -o "\"$1\": *[0-9]*" | head -n1 | grep -o '[0-9]*$'; }
-
-# stream: a verified 64 MiB stream of random-sized writes and its 1 MiB reply between two
-# opted-in ends in NS; ERR says why it failed, empty when both ends succeeded.
-stream() {
-	local ready=$SKT_TMP/server.ready spid
-
-	rm -f "$ready"
-	ERR=""
-	skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/tcp_xfer" server 127.0.0.1 0 --conns 1 \
-		--ready "$ready" >"$SKT_TMP/server.out" 2>&1 &
-	spid=$!
-	if ! skt_wait_file "$ready"; then
-		ERR="server did not start: $(skt_tail "$SKT_TMP/server.out")"
-		kill "$spid" 2>/dev/null
-		wait "$spid" 2>/dev/null
-		return
-	fi
-	skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/tcp_xfer" client 127.0.0.1 "$(cut -d' ' -f1 "$ready")" \
-		--bytes 64M --reply 1M >"$SKT_TMP/client.out" 2>&1 || ERR="client: $(skt_tail "$SKT_TMP/client.out")"
-	wait "$spid" || ERR="${ERR:+$ERR; }server: $(skt_tail "$SKT_TMP/server.out")"
-}
-
 cpus=$(getconf _NPROCESSORS_ONLN)
 
 skt_netns_new NS || fail_all "cannot create a network namespace"
@@ -59,7 +37,7 @@ skt_helper_start || fail_all "$SKT_WHY"
 
 want=100000
 [ "$cpus" -eq 1 ] && want=0
-v=$(json_num lock_wait_ns)
+v=$(skt_json_num lock_wait_ns)
 if [ "$v" = "$want" ]; then
 	skt_pass lock_wait/default_published
 else
@@ -75,7 +53,7 @@ for attempt in 1 2 3; do
 	w0=$(waits)
 	r0=$(skt_stat redir_bytes)
 	t0=$(skt_stat tcp_bytes)
-	stream
+	skt_xfer_pair "$NS" "$SKT_SOCK" $((64 << 20))
 	redir=$(($(skt_stat redir_bytes) - r0))
 	tcp=$(($(skt_stat tcp_bytes) - t0))
 	if [ -z "$ERR" ] && [ $((redir * 10)) -lt $(((redir + tcp) * 9)) ]; then
@@ -109,11 +87,7 @@ skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/xfer_check" -s duplex -n 2 -b 32M \
 if [ -z "$ERR" ] && [ "$(skt_stat redir_bytes)" -le "$r0" ]; then
 	ERR="nothing went by the redirect"
 fi
-if [ -n "$ERR" ]; then
-	skt_fail lock_wait/both_directions "$ERR"
-else
-	skt_pass lock_wait/both_directions
-fi
+skt_verdict lock_wait/both_directions "$ERR"
 skt_helper_stop
 skt_helper_unpin
 
@@ -122,9 +96,9 @@ skt_helper_start --lock-wait 0 || {
 	skt_fail lock_wait/option_value "$SKT_WHY"
 	skt_done
 }
-v=$(json_num lock_wait_ns)
+v=$(skt_json_num lock_wait_ns)
 w0=$(waits)
-stream
+skt_xfer_pair "$NS" "$SKT_SOCK" $((64 << 20))
 if [ "$v" != 0 ]; then
 	skt_fail lock_wait/option_off "lock_wait_ns is '${v:-missing}' with --lock-wait 0"
 elif [ -n "$ERR" ]; then
@@ -141,7 +115,7 @@ skt_helper_start --lock-wait 250 || {
 	skt_fail lock_wait/option_value "$SKT_WHY"
 	skt_done
 }
-v=$(json_num lock_wait_ns)
+v=$(skt_json_num lock_wait_ns)
 if [ "$v" = 250000 ]; then
 	skt_pass lock_wait/option_value
 else

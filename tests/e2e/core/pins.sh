@@ -17,7 +17,6 @@ TESTS=(pins/earlier_stats_replaced pins/connection_map_refused)
 skt_require "${TESTS[@]}"
 
 fail_all() { for t in "${TESTS[@]}"; do skt_fail "$t" "$1"; done; skt_done; }
-json_num() { skt_stats_json | grep -o "\"$1\": *[0-9]*" | head -n1 | grep -o '[0-9]*$'; }
 
 command -v bpftool >/dev/null || fail_all "bpftool is missing (scripts/install-deps.sh installs it)"
 skt_netns_new NS || fail_all "cannot create a network namespace"
@@ -51,33 +50,17 @@ if [ -z "$ERR" ]; then
 		ERR="no single 'Replaced' line naming skaccel_cfg and skaccel_cnt: $(skt_tail "$SKT_HLOG")"
 	fi
 fi
-if [ -z "$ERR" ] && [ -z "$(json_num lock_wait_ns)" ]; then
+if [ -z "$ERR" ] && [ -z "$(skt_json_num lock_wait_ns)" ]; then
 	ERR="--stats --json has no lock_wait_ns: the settings map is not this build's"
 fi
 if [ -z "$ERR" ]; then
-	ready=$SKT_TMP/server.ready
 	r0=$(skt_stat redir_bytes)
-	skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/tcp_xfer" server 127.0.0.1 0 --conns 1 \
-		--ready "$ready" >"$SKT_TMP/server.out" 2>&1 &
-	spid=$!
-	if ! skt_wait_file "$ready"; then
-		ERR="server did not start: $(skt_tail "$SKT_TMP/server.out")"
-		kill "$spid" 2>/dev/null
-	else
-		skt_run_opted "$NS" "$SKT_SOCK" "$TPROGS/tcp_xfer" client 127.0.0.1 \
-			"$(cut -d' ' -f1 "$ready")" --bytes 8M --reply 1M >"$SKT_TMP/client.out" 2>&1 ||
-			ERR="client: $(skt_tail "$SKT_TMP/client.out")"
-		wait "$spid" || ERR="${ERR:+$ERR; }server: $(skt_tail "$SKT_TMP/server.out")"
-	fi
+	skt_xfer_pair "$NS" "$SKT_SOCK" $((8 << 20))
 	if [ -z "$ERR" ] && [ "$(skt_stat redir_bytes)" -le "$r0" ]; then
 		ERR="no redirected byte was counted"
 	fi
 fi
-if [ -n "$ERR" ]; then
-	skt_fail pins/earlier_stats_replaced "$ERR"
-else
-	skt_pass pins/earlier_stats_replaced
-fi
+skt_verdict pins/earlier_stats_replaced "$ERR"
 skt_helper_stop
 skt_helper_unpin
 
@@ -90,11 +73,7 @@ if [ -z "$ERR" ] && skt_helper_start_at "$SKT_TMP/peers.sock" "$PINS"; then
 elif [ -z "$ERR" ] && ! grep -q "skaccel_peers has type .*--unpin" "$SKT_HLOG"; then
 	ERR="the error does not name skaccel_peers and --unpin: $(skt_tail "$SKT_HLOG")"
 fi
-if [ -n "$ERR" ]; then
-	skt_fail pins/connection_map_refused "$ERR"
-else
-	skt_pass pins/connection_map_refused
-fi
+skt_verdict pins/connection_map_refused "$ERR"
 skt_helper_stop
 skt_helper_unpin
 skt_done

@@ -73,7 +73,7 @@ check() {
 		err="${err:+$err; }stdout '$(tr '\n' '|' <"$SKT_TMP/cc.out")', expected '$want_out'"
 	[ "$(cat "$SKT_TMP/cc.err")" = "$want_err" ] ||
 		err="${err:+$err; }stderr '$(tr '\n' '|' <"$SKT_TMP/cc.err")', expected '$(echo "$want_err" | tr '\n' '|')'"
-	hs_verdict "$name" "$err"
+	skt_verdict "$name" "$err"
 }
 
 # --- --check-config ----------------------------------------------------------------------
@@ -135,7 +135,7 @@ if [ -e /etc/skaccel/helperd.conf ]; then
 	rc=$?
 	ERR=""
 	grep -q "^/etc/skaccel/helperd.conf" "$SKT_TMP/cc.out" || ERR="exit $rc: $(skt_tail "$SKT_TMP/cc.out")"
-	hs_verdict policy/check_config/missing_default "$ERR"
+	skt_verdict policy/check_config/missing_default "$ERR"
 else
 	check policy/check_config/missing_default 0 \
 		"/etc/skaccel/helperd.conf: no such file: every user may opt in (default allow, no rules)" \
@@ -156,7 +156,7 @@ start() {
 	done
 	[ -e "/sys/fs/bpf/skt-$SKT_RUN_ID-never" ] && err="${err:+$err; }it pinned something first"
 	[ -e "$SKT_TMP/never.sock" ] && err="${err:+$err; }it listened first"
-	hs_verdict "$name" "$err"
+	skt_verdict "$name" "$err"
 }
 start policy/start/bad_file "$BAD" "Policy error $BAD:2:11: unknown user 'no-such-user-skt'" \
 	"Policy error $BAD:7:21: max-per-user 0 out of range 1-2097152" \
@@ -229,7 +229,7 @@ outcome() {
 		ERR="reg_policy (+ reg_too_late: $dl) rose by $dp, expected $want_p"
 	[ -z "$ERR" ] && [ -n "$text" ] && ! grep -qF -- "$text" "$LOG_A" &&
 		ERR="no '$text' in the helper log: $(grep -m2 Refused "$LOG_A" | tr '\n' '|')"
-	hs_verdict "$name" "$ERR"
+	skt_verdict "$name" "$ERR"
 }
 
 outcome policy/allowed_accelerated root 7400 "$TPROGS/tcp_xfer" 1 0
@@ -256,7 +256,7 @@ if [ -z "$ERR" ]; then
 	grep -q "Client pid $pid (uid 0.*left after 9 more refusals, not logged" "$LOG_A" ||
 		ERR="${ERR:+$ERR; }no line counting the 9 refusals not logged: $(grep "pid $pid " "$LOG_A" | tail -n2 | tr '\n' '|')"
 fi
-hs_verdict policy/refusal_logged_once "$ERR"
+skt_verdict policy/refusal_logged_once "$ERR"
 
 # --- reload --------------------------------------------------------------------------------
 policy "$CONF" "default deny" "allow user=nobody ports=7409-7410" "deny ports=7403" "allow user=root"
@@ -267,7 +267,7 @@ grep -q "Reloaded policy $CONF: 3 rules, default deny" "$LOG_A" || ERR="no reloa
 if [ -z "$ERR" ]; then
 	outcome policy/reload nobody 7409 "$SKT_OTHER_PROGS/tcp_xfer" 1 0
 else
-	hs_verdict policy/reload "$ERR"
+	skt_verdict policy/reload "$ERR"
 fi
 policy "$CONF" "default deny" "allow user=nobody ports=7409-7410" "bogus line"
 kill -HUP "$PID_A"
@@ -281,7 +281,7 @@ if [ -z "$ERR" ]; then
 	# refused; the policy before allows it.
 	outcome policy/reload_bad_file_keeps_policy root 7411 "$TPROGS/tcp_xfer" 1 0
 else
-	hs_verdict policy/reload_bad_file_keeps_policy "$ERR"
+	skt_verdict policy/reload_bad_file_keeps_policy "$ERR"
 fi
 
 # --- helper B: everyone allowed, but only with their own sockets -----------------------------
@@ -306,7 +306,7 @@ grep -q "Refused to register .* for pid [0-9]* (uid $NOBODY): per-user quota exc
 for _ in $(seq 20); do [ "$(skt_stat reg_other_netns)" -ge 2 ] && break; sleep 0.1; done
 [ "$(skt_stat reg_not_owner)" -eq 1 ] || ERR="${ERR:+$ERR; }reg_not_owner is $(skt_stat reg_not_owner), expected 1"
 [ "$(skt_stat reg_other_netns)" -eq 2 ] || ERR="${ERR:+$ERR; }reg_other_netns is $(skt_stat reg_other_netns), expected 2"
-hs_verdict policy/refusals_logged "$ERR"
+skt_verdict policy/refusals_logged "$ERR"
 
 ERR=""
 for pid_log in "$PID_A $LOG_A" "$SKT_HELPER_PID $SKT_HLOG"; do
@@ -315,7 +315,7 @@ for pid_log in "$PID_A $LOG_A" "$SKT_HELPER_PID $SKT_HLOG"; do
 	grep -qE 'Sanitizer|runtime error:|Segmentation' "$log" &&
 		ERR="${ERR:+$ERR; }$(grep -m1 -E 'Sanitizer|runtime error|Segmentation' "$log")"
 done
-hs_verdict policy/helper_survived "$ERR"
+skt_verdict policy/helper_survived "$ERR"
 
 # Both exit cleanly on SIGTERM (helper A with its executable reader), leaving no process
 # behind; a sanitized build's LeakSanitizer reports at this exit.
@@ -334,7 +334,7 @@ done
 for pid in $readers; do
 	kill -0 "$pid" 2>/dev/null && ERR="${ERR:+$ERR; }the executable reader $pid outlived its helper"
 done
-hs_verdict policy/clean_exit "$ERR"
+skt_verdict policy/clean_exit "$ERR"
 skt_helper_stop
 skt_helper_stop "$PID_A"
 skt_helper_unpin

@@ -89,7 +89,7 @@ if [ -z "$ERR" ]; then
 		ERR="${ERR:+$ERR; }the installed policy file does not pass --check-config: $(skt_tail "$SKT_TMP/check.out")"
 	fi
 fi
-hs_verdict systemd_units/install_layout "$ERR"
+skt_verdict systemd_units/install_layout "$ERR"
 
 # --- the user the helper serves as --------------------------------------------------------
 ERR=""
@@ -111,7 +111,7 @@ else
 	grep -q '^ExecStart=!' "$SVC" ||
 		ERR="${ERR:+$ERR; }ExecStart= lacks '!': systemd would start the helper as skaccel, unable to load"
 fi
-hs_verdict systemd_units/sysusers_user "$ERR"
+skt_verdict systemd_units/sysusers_user "$ERR"
 
 # --- systemd-analyze verify against the DESTDIR root ----------------------------------------
 # verify_units ROOT UNIT...: exit status and every line that mentions a unit; sets ERR.
@@ -135,7 +135,7 @@ for d in /usr/lib/systemd/system /lib/systemd/system; do
 done
 if [ -f "$DEST$UDIR/skaccel-helperd.service" ]; then
 	verify_units "$DEST" "$UDIR/skaccel-helperd.socket" "$UDIR/skaccel-helperd.service"
-	hs_verdict systemd_units/verify "$ERR"
+	skt_verdict systemd_units/verify "$ERR"
 	# Negative control: an unknown key is only a warning for systemd, and must fail here.
 	sed 's/^Type=notify$/Type=notify\nBogusHardening=yes/' "$DEST$UDIR/skaccel-helperd.service" \
 		>"$DEST$UDIR/x-bad.service"
@@ -153,7 +153,7 @@ if [ -f "$DEST$UDIR/skaccel-helperd.service" ]; then
 	elif awk -v l="$level" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(l > m) }'; then
 		ERR="exposure level $level, above $MAX_EXPOSURE: $(echo "$out" | grep '✗' | tr -s ' ' | cut -c1-60 | tr '\n' '|')"
 	fi
-	hs_verdict systemd_units/security_exposure "$ERR"
+	skt_verdict systemd_units/security_exposure "$ERR"
 else
 	for t in verify verify_detects_bad_unit security_exposure; do
 		skt_fail "systemd_units/$t" "no installed units to check"
@@ -226,7 +226,7 @@ elif [ "$(readlink "/proc/$APID/exe")" != "$(readlink -f "$HELPERD")" ]; then
 elif ! grep -q "Listening on the socket passed by systemd" "$SKT_TMP/activated.log"; then
 	ERR="the helper did not use the passed socket: $(skt_tail "$SKT_TMP/activated.log")"
 fi
-hs_verdict systemd_units/socket_activation "$ERR"
+skt_verdict systemd_units/socket_activation "$ERR"
 
 E2=$ERR
 if [ -z "$E2" ]; then
@@ -252,24 +252,24 @@ if [ -z "$E2" ]; then
 	[ -z "$E2" ] && ! grep -q "Switched to user skaccel (uid $want, gid $wantg) and dropped capabilities.*now none" \
 		"$SKT_TMP/activated.log" && E2="no user switch logged: $(grep -i -m1 capabilit "$SKT_TMP/activated.log")"
 fi
-hs_verdict systemd_units/unit_user_and_caps "$E2"
+skt_verdict systemd_units/unit_user_and_caps "$E2"
 
 E2=$ERR
 if [ -z "$E2" ]; then
 	r0=$(skt_stat redir_bytes "$PIN")
-	hs_tcp_pair_ok "$NS" "$SOCK" $((16 * 1024 * 1024)) activated
+	skt_xfer_pair "$NS" "$SOCK" $((16 * 1024 * 1024)) activated
 	E2=$ERR
 	r1=$(skt_stat redir_bytes "$PIN")
 	[ -z "$E2" ] && [ "$r1" -le "$r0" ] &&
 		E2="nothing redirected through the socket-activated helper: $(skt_tail "$SKT_TMP/activated.log")"
 	skt_info "redirected through the activated helper: $((r1 - r0))"
 fi
-hs_verdict systemd_units/socket_activation_accelerates "$E2"
+skt_verdict systemd_units/socket_activation_accelerates "$E2"
 
 ERR=""
 grep -q '^READY=1$' "$SKT_TMP/notify.log" 2>/dev/null || ERR="no READY=1 on NOTIFY_SOCKET: $(skt_tail "$SKT_TMP/notify.log")"
 grep -q '^STATUS=' "$SKT_TMP/notify.log" 2>/dev/null || ERR="${ERR:+$ERR; }no STATUS= on NOTIFY_SOCKET"
-hs_verdict systemd_units/notify_ready "$ERR"
+skt_verdict systemd_units/notify_ready "$ERR"
 
 ERR=""
 kill -TERM "$APID" 2>/dev/null
@@ -283,7 +283,7 @@ rc=$?
 [ -z "$ERR" ] && [ $rc -ne 0 ] && ERR="exit status $rc after SIGTERM"
 sleep 0.2
 grep -q '^STOPPING=1$' "$SKT_TMP/notify.log" 2>/dev/null || ERR="${ERR:+$ERR; }no STOPPING=1 on NOTIFY_SOCKET"
-hs_verdict systemd_units/notify_stopping "$ERR"
+skt_verdict systemd_units/notify_stopping "$ERR"
 kill "$NPID" 2>/dev/null
 wait "$NPID" 2>/dev/null
 
@@ -303,6 +303,6 @@ if [ -z "$ERR" ]; then
 	done
 	[ -n "$left" ] && ERR="files left after make uninstall: $left"
 fi
-hs_verdict systemd_units/uninstall_removes_pins "$ERR"
+skt_verdict systemd_units/uninstall_removes_pins "$ERR"
 skt_remove_pin "$PIN"
 skt_done

@@ -94,7 +94,7 @@ if hold 2000 "$SKT_TMP/crowd.ready" 8; then
 	[ "$fds" -le $((FD0 + MAXC)) ] ||
 		ERR2="the helper holds $fds fds with $MAXC clients (baseline $FD0)"
 	# A program opted in now: the shim reads EOF at once and stays on plain TCP.
-	hs_tcp_pair_ok "$NS" "$SKT_SOCK" $((4 * 1024 * 1024)) full
+	skt_xfer_pair "$NS" "$SKT_SOCK" $((4 * 1024 * 1024)) full
 	ERR3=$ERR
 	[ -z "$ERR3" ] && awk -v s="$XFER_SECS" 'BEGIN { exit !(s > 5) }' &&
 		ERR3="an opted-in 4 MiB exchange took $XFER_SECS s while the helper was full"
@@ -102,9 +102,9 @@ if hold 2000 "$SKT_TMP/crowd.ready" 8; then
 else
 	ERR1="${ERR1:+$ERR1; }$ERR" ERR2="$ERR" ERR3="$ERR"
 fi
-hs_verdict hostile_clients/over_max_clients_closed_at_once "$ERR1"
-hs_verdict hostile_clients/fds_bounded_at_max_clients "$ERR2"
-hs_verdict hostile_clients/opted_connection_failopen_when_full "$ERR3"
+skt_verdict hostile_clients/over_max_clients_closed_at_once "$ERR1"
+skt_verdict hostile_clients/fds_bounded_at_max_clients "$ERR2"
+skt_verdict hostile_clients/opted_connection_failopen_when_full "$ERR3"
 kill "$HOLD_PID" 2>/dev/null
 wait "$HOLD_PID" 2>/dev/null
 
@@ -156,7 +156,7 @@ limit=$((3 * ((SECONDS - T0) / 10 + 1)))
 ERR=""
 [ "$n" -le "$limit" ] || ERR="$n 'too many clients' lines in $((SECONDS - T0)) s (limit $limit)"
 [ "$n" -ge 1 ] || ERR="no 'too many clients' line at all: the bound was never logged"
-hs_verdict hostile_clients/accept_log_rate_limited "$ERR"
+skt_verdict hostile_clients/accept_log_rate_limited "$ERR"
 
 hs_helper_alive hostile_clients/helper_survived
 

@@ -61,8 +61,8 @@ attack() {
 	err=$(hs_py "$NS" probe --socket "$SKT_SOCK" --name x --pings 5 --register --max-ms 1000 2>&1 |
 		grep FAIL)
 	for _ in $(seq 600); do grep -q '^fdflood:' "$SKT_TMP/$name.out" && break; sleep 0.1; done
-	hs_tcp_pair_ok "$NS" "$SKT_SOCK" 1000000 "$name"
-	hs_verdict "hostile_fdflood/${name}_other_user_served" "${err:+$err; }$ERR"
+	skt_xfer_pair "$NS" "$SKT_SOCK" 1000000 "$name"
+	skt_verdict "hostile_fdflood/${name}_other_user_served" "${err:+$err; }$ERR"
 	wait "$apid"
 	rm -f "$run"
 	wait "$spid"
@@ -74,7 +74,7 @@ attack() {
 	if [ -z "$ready" ]; then
 		skt_fail "hostile_fdflood/${name}_fds_bounded" "the attacker did not finish: $(skt_tail "$SKT_TMP/$name.out")"
 	else
-		hs_verdict "hostile_fdflood/${name}_fds_bounded" "$([ "$max" -le $((base + BOUND)) ] ||
+		skt_verdict "hostile_fdflood/${name}_fds_bounded" "$([ "$max" -le $((base + BOUND)) ] ||
 			echo "the helper held $max fds, $base before the flood (bound $((base + BOUND))): $ready")"
 	fi
 	# The attacker has left: whatever it made us hold is closed within seconds.
@@ -83,7 +83,7 @@ attack() {
 		[ "$n" -le "$base" ] && break
 		sleep 0.1
 	done
-	hs_verdict "hostile_fdflood/${name}_fds_return" "$([ "$n" -le "$base" ] ||
+	skt_verdict "hostile_fdflood/${name}_fds_return" "$([ "$n" -le "$base" ] ||
 		echo "$n fds 10 s after the attacker left, $base before")"
 	err=""
 	if ! kill -0 "$SKT_HELPER_PID" 2>/dev/null; then
@@ -94,7 +94,7 @@ attack() {
 		err=$(hs_py "$NS" probe --socket "$SKT_SOCK" --name x --pings 3 --register --max-ms 1000 2>&1 |
 			grep FAIL)
 	fi
-	hs_verdict "hostile_fdflood/${name}_helper_alive" "$err"
+	skt_verdict "hostile_fdflood/${name}_helper_alive" "$err"
 }
 
 # Exactly the attack of the report: one lingering close, then 1,100 /dev/null fds.

@@ -172,7 +172,7 @@ server_side() {
 		judge_ok server server_req "root's server (the true peer) got"
 		judge_ok client client_reply "root's client got"
 	fi
-	hs_verdict "$t" "$ERR"
+	skt_verdict "$t" "$ERR"
 }
 
 # 320 KiB: more than the 256 KiB after which the victim's ends are registered (lazy
@@ -212,7 +212,7 @@ if [ -z "$ERR" ]; then
 	judge_ok server server_req "root's server got"
 	judge_ok client client_reply "root's client (the true peer) got"
 fi
-hs_verdict hostile_ghost/client_side_race "$ERR"
+skt_verdict hostile_ghost/client_side_race "$ERR"
 
 # --- reconnect and inject -----------------------------------------------------------------------
 begin reconnect_inject
@@ -234,7 +234,7 @@ if [ -z "$ERR" ]; then
 	judge_ok sink sink "nobody's new peer (its true peer after the reconnect) got"
 	judge_leak ghost "nobody's reconnected fd"
 fi
-hs_verdict hostile_ghost/reconnect_inject "$ERR"
+skt_verdict hostile_ghost/reconnect_inject "$ERR"
 
 # --- a connection pool keeps a socket its upstream reset ---------------------------------------
 begin pool_after_rst
@@ -255,7 +255,7 @@ if [ -z "$ERR" ]; then
 	judge_ok server server_req "root's server got"
 	judge_ok client client_reply "root's client (the true peer) got"
 fi
-hs_verdict hostile_ghost/pool_after_rst "$ERR"
+skt_verdict hostile_ghost/pool_after_rst "$ERR"
 
 # Last: it restarts the helper.
 server_side hostile_ghost/ghost_survives_restart 7631 7632 41 1 327680 0

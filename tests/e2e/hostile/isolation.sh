@@ -98,7 +98,7 @@ run_pairs same 127.0.0.1 "--name hostile_isolation/two_netns_same_tuple/pairing 
 	"root $NS1 7000 7001 1" "nobody $NS2 7000 7001 2"
 [ -z "$ERR" ] && [ $(($(skt_stat reg_accelerated) - a0)) -lt 2 ] &&
 	ERR="only $(($(skt_stat reg_accelerated) - a0)) of the 2 pairs were accelerated"
-hs_verdict hostile_isolation/two_netns_same_tuple/data "$ERR"
+skt_verdict hostile_isolation/two_netns_same_tuple/data "$ERR"
 hs_verdicts hostile_isolation/two_netns_same_tuple/pairing cat "$SKT_TMP/same.check"
 
 # --- one namespace, two users side by side (IPv6 this time) ----------------------------------
@@ -109,7 +109,7 @@ run_pairs users ::1 "--name hostile_isolation/two_users_one_netns/pairing --port
 	"root $NS3 7100 7101 3" "nobody $NS3 7200 7201 4"
 [ -z "$ERR" ] && [ $(($(skt_stat reg_accelerated) - a0)) -lt 2 ] &&
 	ERR="only $(($(skt_stat reg_accelerated) - a0)) of the 2 pairs were accelerated"
-hs_verdict hostile_isolation/two_users_one_netns/data "$ERR"
+skt_verdict hostile_isolation/two_users_one_netns/data "$ERR"
 hs_verdicts hostile_isolation/two_users_one_netns/pairing cat "$SKT_TMP/users.check"
 
 skt_helper_stop

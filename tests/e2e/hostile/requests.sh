@@ -53,7 +53,7 @@ ref1=$(hs_refusals)
 ERR=""
 [ $((ref1 - ref0)) -ge 21000 ] ||
 	ERR="refusal counters rose by $((ref1 - ref0)), expected at least 21000 (the leak loop alone sends 21000)"
-hs_verdict hostile_requests/refusals_counted "$ERR"
+skt_verdict hostile_requests/refusals_counted "$ERR"
 
 hs_helper_alive hostile_requests/helper_survived
 
@@ -65,7 +65,7 @@ if [[ " ${TESTS[*]} " == *" hostile_requests/sanitizer_clean_exit "* ]]; then
 	[ $rc -eq 0 ] || ERR="exit status $rc after SIGTERM"
 	grep -qE 'Sanitizer|runtime error' "$SKT_HLOG" &&
 		ERR="${ERR:+$ERR; }$(grep -m1 -E 'Sanitizer|runtime error' "$SKT_HLOG")"
-	hs_verdict hostile_requests/sanitizer_clean_exit "$ERR"
+	skt_verdict hostile_requests/sanitizer_clean_exit "$ERR"
 fi
 skt_helper_stop
 skt_helper_unpin

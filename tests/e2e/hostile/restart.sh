@@ -86,8 +86,8 @@ r_after=$(skt_stat redir_bytes)
 [ -z "$ERR" ] && [ "$r_after" -le "$r_down" ] && [ "$r_down" -le "$r_before" ] &&
 	ERR="nothing was redirected while the helper was dead ($r_before -> $r_down -> $r_after)"
 skt_info "redir_bytes: before the kill $r_before, while down $r_down, after the transfer $r_after"
-hs_verdict hostile_restart/sigkill_midtransfer_intact "$ERR"
-hs_verdict hostile_restart/new_connection_while_down_plain_tcp "$E2"
+skt_verdict hostile_restart/sigkill_midtransfer_intact "$ERR"
+skt_verdict hostile_restart/new_connection_while_down_plain_tcp "$E2"
 
 # --- restart on the same pins -----------------------------------------------------------------
 if ! skt_helper_start_at "$SOCK" "$PIN"; then
@@ -117,8 +117,8 @@ else
 	[ -z "$E4" ] && [ "$a_c" -le "$a_restart" ] && E4="reg_accelerated did not move ($a_restart)"
 fi
 wait "$MAINSPID" || E4="${E4:+$E4; }server: $(why main.server)"
-hs_verdict hostile_restart/restart_counters_continue "$E3"
-hs_verdict hostile_restart/restart_accelerates_again "$E4"
+skt_verdict hostile_restart/restart_counters_continue "$E3"
+skt_verdict hostile_restart/restart_accelerates_again "$E4"
 
 # --- --unpin while a connection is live, then the helper goes too ----------------------------
 # 96 MiB in paced 128 KiB writes (about 4 s); the unpin comes 1 s in, the helper stops 0.5 s
@@ -142,7 +142,7 @@ if server "$NS3" unpin 1; then
 		ERR="$((o1 - o0)) bytes went through TCP/IP after the unpin (of a $TOTAL-byte stream): the fast path broke"
 	skt_info "IP OutOctets after the unpin: $((o1 - o0))"
 fi
-hs_verdict hostile_restart/unpin_live_connection "$ERR"
+skt_verdict hostile_restart/unpin_live_connection "$ERR"
 
 skt_helper_stop
 skt_helper_unpin "$PIN"

@@ -187,7 +187,7 @@ long_after() {
 	a0=$(skt_stat reg_accelerated)
 	r0=$(skt_stat redir_bytes)
 	stop_helper
-	$pair "$tag" "$@" || { cont_helper; hs_verdict "$name" "$ERR"; return; }
+	$pair "$tag" "$@" || { cont_helper; skt_verdict "$name" "$ERR"; return; }
 	wait_ends "$HOLD" "$tag.s" "$tag.c"
 	[ -n "$STOPPED_SINCE" ] && r1=$(skt_stat redir_bytes) # still stopped: read the data path
 	cont_helper
@@ -199,7 +199,7 @@ long_after() {
 	[ -z "$ERR" ] && [ "$a1" != "$a0" ] &&
 		ERR="the resumed helper accelerated $((a1 - a0)) connections from requests the shim had given up on"
 	skt_info "$name: slowest end $SLOWEST s"
-	hs_verdict "$name" "$ERR"
+	skt_verdict "$name" "$ERR"
 }
 
 # resume_at NAME SECS PAIR TAG ARGS...: stopped before the server starts, resumed SECS
@@ -209,7 +209,7 @@ resume_at() {
 	shift 4
 	ERR=""
 	stop_helper
-	$pair "$tag" "$@" || { cont_helper; hs_verdict "$name" "$ERR"; return; }
+	$pair "$tag" "$@" || { cont_helper; skt_verdict "$name" "$ERR"; return; }
 	wait_ends "$at" "$tag.s" "$tag.c"
 	[ -n "$STOPPED_SINCE" ] && cont_helper # both ended before the resume: fine
 	check_ends "$(bound "${WORK:-0}")" "$tag.s" "$tag.c"
@@ -243,7 +243,7 @@ long_after_stranded() {
 	shift 4
 	ERR=""
 	stop_helper
-	$pair "$tag" "$@" || { cont_helper; hs_verdict "$name" "$ERR"; return; }
+	$pair "$tag" "$@" || { cont_helper; skt_verdict "$name" "$ERR"; return; }
 	wait_ends "$HOLD" "$tag.s" "$tag.c"
 	[ -n "$STOPPED_SINCE" ] && cont_helper
 	read -r rc end <"$SKT_TMP/$tag.s.rc"
@@ -259,7 +259,7 @@ long_after_stranded() {
 		ERR="${ERR:+$ERR; }the client ended $secs s after the helper was resumed (bound $(bound) s): the resumed helper did not close the stale socket at once?"
 	fi
 	sleep 1.5
-	hs_verdict "$name" "$ERR"
+	skt_verdict "$name" "$ERR"
 }
 PY_SERVER_ARGS="--end kill" long_after_stranded "$T/long_after_sigkill_bounded" 137 py_pair le_kill \
 	--mode thread --bytes $((4 * MB)) --pause 0.5 --pace 1
@@ -274,19 +274,19 @@ r1=$(skt_stat redir_bytes)
 [ -z "$ERR" ] && [ "$r1" -le "$r0" ] &&
 	ERR="nothing redirected although the helper ran again $((TIMEOUT_MS - 50)) ms before the shim's timeout"
 skt_info "resume_before_timeout: $((r1 - r0)) bytes redirected, slowest end $SLOWEST s"
-hs_verdict "$T/resume_before_timeout" "$ERR"
+skt_verdict "$T/resume_before_timeout" "$ERR"
 
 # --- resumed just after the timeout, readers blocked in recv() in their threads ----------------
 at=$(awk -v t="$TIMEOUT_S" 'BEGIN { printf "%.2f", t + 0.1 }')
 WORK=1.5 resume_at "$T/resume_after_timeout_blocked_readers" "$at" py_pair ra --mode thread \
 	--bytes $((4 * MB)) --pause 1 --pace 0.5
-hs_verdict "$T/resume_after_timeout_blocked_readers" "$ERR"
+skt_verdict "$T/resume_after_timeout_blocked_readers" "$ERR"
 
 # --- resumed mid-stream -----------------------------------------------------------------------
 WORK=2 resume_at "$T/resume_mid_stream_threads" 1.2 py_pair rm1 --mode thread --bytes $((8 * MB)) --pause 0.5 --pace 1.5
-hs_verdict "$T/resume_mid_stream_threads" "$ERR"
+skt_verdict "$T/resume_mid_stream_threads" "$ERR"
 WORK=2 resume_at "$T/resume_mid_stream_epoll" 1.2 py_pair rm2 --mode epoll --bytes $((8 * MB)) --pause 0.5 --pace 1.5
-hs_verdict "$T/resume_mid_stream_epoll" "$ERR"
+skt_verdict "$T/resume_mid_stream_epoll" "$ERR"
 
 # --- stopped and resumed in a rhythm while connections are set up ------------------------------
 # Stopped 0.4 s (longer than the timeout), running 0.03 s: each set-up meets a stop at a
@@ -316,7 +316,7 @@ if skt_wait_file "$SKT_TMP/sd.ready" 200; then
 else
 	ERR="server did not start: $(skt_tail "$SKT_TMP/sd.s.out")"
 fi
-hs_verdict "$T/stop_during_setup" "$ERR"
+skt_verdict "$T/stop_during_setup" "$ERR"
 hs_helper_alive "$T/helper_alive"
 
 # --- SIGKILL with requests queued ---------------------------------------------------------------
@@ -334,7 +334,7 @@ kill -CONT "$SKT_HELPER_PID" 2>/dev/null
 wait "$SKT_HELPER_PID" 2>/dev/null
 STOPPED_SINCE=""
 [ -z "$ERR" ] && { wait_ends 60 "${tags[@]}"; check_ends "$(bound)" "${tags[@]}"; }
-hs_verdict "$T/sigkill_queued" "$ERR"
+skt_verdict "$T/sigkill_queued" "$ERR"
 
 skt_helper_unpin "$PIN"
 skt_done
