@@ -184,7 +184,7 @@ _Static_assert(SKACCEL_CNT_MAX <= SKACCEL_CNT_SLOTS, "skaccel_cnt slots");
 
 struct skaccel_config {
 	__u32 enabled;	    /* 0: every program returns SK_PASS untouched (kill switch) */
-	__u32 small_msg;    /* below this size, redirect only to a reader with nothing unread */
+	__u32 small_msg;    /* below this size, TCP while the reader holds 64 KiB or more */
 	__u64 rx_budget;    /* at most this much reader memory, below TCP's limit (~0: none) */
 	__u64 rx_resume;    /* ... and start again only below this */
 	__u32 lock_wait_ns; /* how long a sender waits for its reader's socket lock (0: never) */
